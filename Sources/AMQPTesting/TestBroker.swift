@@ -1,0 +1,128 @@
+public import Foundation
+
+/// A RabbitMQ node for tests: the one `scripts/test` started (found through the environment), or
+/// a dedicated one a test starts and stops itself with `scripts/broker`, for tests that restart
+/// the broker and must not disturb the others.
+public struct TestBroker: Sendable {
+    public let directory: String
+    public let node: String
+    public let amqpURL: String
+    public let managementURL: String
+    public let amqpsURL: String?
+    public let tlsDirectory: String?
+
+    public struct Unavailable: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// The broker named by GOVBUS_AMQP_URL and GOVBUS_BROKER_DIR. Missing, it is an error, not a skip:
+    /// run the tests through `scripts/test`, or `eval "$(scripts/broker start --tls)"` first.
+    public static func fromEnvironment() throws -> TestBroker {
+        let environment = ProcessInfo.processInfo.environment
+        guard let url = environment["GOVBUS_AMQP_URL"], let directory = environment["GOVBUS_BROKER_DIR"]
+        else {
+            throw Unavailable(
+                description:
+                    "no test broker: GOVBUS_AMQP_URL and GOVBUS_BROKER_DIR are not set. Run scripts/test, or eval \"$(scripts/broker start --tls)\" before swift test.")
+        }
+        return TestBroker(
+            directory: directory, node: environment["GOVBUS_BROKER_NODE"] ?? "", amqpURL: url,
+            managementURL: environment["GOVBUS_MANAGEMENT_URL"] ?? "",
+            amqpsURL: environment["GOVBUS_AMQPS_URL"], tlsDirectory: environment["GOVBUS_TLS_DIR"])
+    }
+
+    /// Starts a node of the test's own; stop it with `stop()`.
+    public static func startDedicated(tls: Bool = false) throws -> TestBroker {
+        let output = try run(script: "broker", arguments: ["start"] + (tls ? ["--tls"] : []))
+        var values: [String: String] = [:]
+        for line in output.split(separator: "\n") where line.hasPrefix("export ") {
+            let assignment = line.dropFirst("export ".count)
+            guard let equals = assignment.firstIndex(of: "=") else { continue }
+            values[String(assignment[..<equals])] = String(assignment[assignment.index(after: equals)...])
+        }
+        guard let url = values["GOVBUS_AMQP_URL"], let directory = values["GOVBUS_BROKER_DIR"] else {
+            throw Unavailable(description: "scripts/broker start printed no URL:\n\(output)")
+        }
+        return TestBroker(
+            directory: directory, node: values["GOVBUS_BROKER_NODE"] ?? "", amqpURL: url,
+            managementURL: values["GOVBUS_MANAGEMENT_URL"] ?? "", amqpsURL: values["GOVBUS_AMQPS_URL"],
+            tlsDirectory: values["GOVBUS_TLS_DIR"])
+    }
+
+    public func stop() throws {
+        _ = try Self.run(script: "broker", arguments: ["stop", directory])
+    }
+
+    /// Stops and starts the RabbitMQ application on the node: every connection is closed with
+    /// CONNECTION_FORCED and the listener is away until it is back.
+    public func restart() throws {
+        _ = try Self.run(script: "broker", arguments: ["restart", directory])
+    }
+
+    /// Runs rabbitmqctl against this node and returns what it printed.
+    @discardableResult
+    public func rabbitmqctl(_ arguments: String...) throws -> String {
+        try Self.run(script: "broker", arguments: ["ctl", directory] + arguments)
+    }
+
+    /// The AMQP URL with other credentials or another vhost (percent-encoded as needed).
+    public func url(user: String, password: String, vhost: String = "/", secure: Bool = false) -> String {
+        let base = URLComponents(string: secure ? (amqpsURL ?? amqpURL) : amqpURL)!
+        var components = URLComponents()
+        components.scheme = base.scheme
+        components.host = base.host
+        components.port = base.port
+        components.user = user
+        components.password = password
+        components.percentEncodedPath = "/" + (vhost.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? vhost)
+        return components.string!
+    }
+
+    /// A name no other test uses, for queues, exchanges, vhosts and users.
+    public static func uniqueName(_ prefix: String) -> String {
+        "\(prefix)-\(UUID().uuidString.prefix(8).lowercased())"
+    }
+
+    /// The repository's root folder, found from this file's place in it.
+    public static var repositoryRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+    }
+
+    /// Runs `scripts/NAME` and returns its standard output; throws with its error output on failure.
+    public static func run(script: String, arguments: [String]) throws -> String {
+        try runProcess(repositoryRoot.appendingPathComponent("scripts/\(script)").path, arguments)
+    }
+
+    /// Runs a program and returns its standard output; throws with its error output on failure.
+    @discardableResult
+    public static func runProcess(
+        _ executable: String, _ arguments: [String], input: Data? = nil, environment: [String: String]? = nil
+    ) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let environment {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
+        let output = Pipe()
+        let errors = Pipe()
+        let standardInput = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        process.standardInput = standardInput
+        try process.run()
+        if let input { standardInput.fileHandleForWriting.write(input) }
+        try standardInput.fileHandleForWriting.close()
+        let outputData = output.fileHandleForReading.readDataToEndOfFile()
+        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: outputData, as: UTF8.self)
+        guard process.terminationStatus == 0 else {
+            throw Unavailable(
+                description:
+                    "\(executable) \(arguments.joined(separator: " ")) exited with \(process.terminationStatus): \(String(decoding: errorData, as: UTF8.self))\(text)")
+        }
+        return text
+    }
+}
