@@ -13,6 +13,10 @@ public struct TestBroker: Sendable {
 
     public struct Unavailable: Error, CustomStringConvertible {
         public let description: String
+
+        public init(description: String) {
+            self.description = description
+        }
     }
 
     /// The broker named by GOVBUS_AMQP_URL and GOVBUS_BROKER_DIR. Missing, it is an error, not a skip:
