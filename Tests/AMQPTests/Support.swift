@@ -37,6 +37,7 @@ struct TimeLimitExceeded: Error, CustomStringConvertible {
 }
 
 /// Catches the AMQPError an operation throws, or records an issue when it throws none or another.
+@discardableResult
 func expectAMQPError(
     _ kind: AMQPError.Kind, sourceLocation: SourceLocation = #_sourceLocation,
     _ body: () async throws -> Void
