@@ -152,7 +152,7 @@ final class ConnectionDriver: @unchecked Sendable {
             connectWaiter = nil
             failEverything(error)
         case .waitToReconnect(let until):
-            logger.info(
+            logger.debug(
                 "AMQP reconnecting",
                 metadata: ["in": "\(until - ContinuousClock.now)", "endpoint": "\(configuration.endpointDescription)"])
         case .failEverything(let error):
