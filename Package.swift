@@ -57,6 +57,7 @@ let package = Package(
         .testTarget(
             name: "AMQPTests",
             dependencies: ["AMQP", "AMQPTesting"],
+            exclude: ["Interop"],
             swiftSettings: swiftSettings
         ),
     ],
