@@ -43,7 +43,7 @@ let package = Package(
         ),
         .target(
             name: "GovBusBenchmarks",
-            dependencies: ["AMQP"],
+            dependencies: ["AMQP", "AMQPTesting"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -1,0 +1,219 @@
+public import AMQP
+import AMQPTesting
+import Foundation
+import Glibc
+
+/// `govbus bench transport`: one publisher (persistent messages, confirms, a window of unconfirmed
+/// messages) and one consumer (a prefetch, one ack per message) through one queue, first with the
+/// raw rabbitmq-c baseline program, then with the AMQP module, on the same broker in the same run.
+public enum TransportBenchmark {
+    public struct Options: Sendable {
+        public var amqpURL: String
+        public var messages: Int
+        public var messageSize: Int
+        public var window: Int
+        public var prefetch: Int
+        public var queueKinds: [AMQPQueue.Kind]
+        /// The C source of the baseline; found in the repository when nil.
+        public var baselineSource: String?
+
+        public init(
+            amqpURL: String, messages: Int = 100_000, messageSize: Int = 1024, window: Int = 256,
+            prefetch: Int = 256, queueKinds: [AMQPQueue.Kind] = [.classic, .quorum], baselineSource: String? = nil
+        ) {
+            self.amqpURL = amqpURL
+            self.messages = messages
+            self.messageSize = messageSize
+            self.window = window
+            self.prefetch = prefetch
+            self.queueKinds = queueKinds
+            self.baselineSource = baselineSource
+        }
+    }
+
+    /// One run's figures: throughput in messages per second, publish-to-consume latency in ms.
+    public struct Figures: Codable, Sendable {
+        public let throughput: Double
+        public let p50: Double
+        public let p99: Double
+
+        enum CodingKeys: String, CodingKey {
+            case throughput = "throughput_msgs_per_s"
+            case p50 = "p50_ms"
+            case p99 = "p99_ms"
+        }
+    }
+
+    public struct Result: Codable, Sendable {
+        public let queueType: String
+        public let messages: Int
+        public let messageSize: Int
+        public let throughputMessagesPerSecond: Double
+        public let baselineMessagesPerSecond: Double
+        public let ratio: Double
+        public let p50Milliseconds: Double
+        public let p99Milliseconds: Double
+        public let baselineP50Milliseconds: Double
+        public let baselineP99Milliseconds: Double
+
+        enum CodingKeys: String, CodingKey {
+            case queueType = "queue_type"
+            case messages
+            case messageSize = "message_size"
+            case throughputMessagesPerSecond = "throughput_msgs_per_s"
+            case baselineMessagesPerSecond = "baseline_msgs_per_s"
+            case ratio
+            case p50Milliseconds = "p50_ms"
+            case p99Milliseconds = "p99_ms"
+            case baselineP50Milliseconds = "baseline_p50_ms"
+            case baselineP99Milliseconds = "baseline_p99_ms"
+        }
+    }
+
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public static func run(_ options: Options, progress: (String) -> Void) async throws -> [Result] {
+        let baseline = try buildBaseline(options.baselineSource)
+        progress("built the rabbitmq-c baseline: \(baseline)")
+        let connection = try await AMQPConnection.connect(url: options.amqpURL)
+        defer { Task { await connection.close() } }
+        var results: [Result] = []
+        for kind in options.queueKinds {
+            let baselineQueue = "govbus.bench.baseline.\(kind.rawValue).\(UInt32.random(in: 0...UInt32.max))"
+            try await connection.declare(AMQPQueue(baselineQueue, kind: kind))
+            progress("\(kind.rawValue): raw rabbitmq-c, \(options.messages) messages")
+            let rawFigures = try await runBaseline(baseline, options, queue: baselineQueue)
+            try await connection.deleteQueue(baselineQueue)
+
+            let swiftQueue = "govbus.bench.swift.\(kind.rawValue).\(UInt32.random(in: 0...UInt32.max))"
+            try await connection.declare(AMQPQueue(swiftQueue, kind: kind))
+            progress("\(kind.rawValue): GovBus AMQP, \(options.messages) messages")
+            let swiftFigures = try await runSwift(options, queue: swiftQueue)
+            try await connection.deleteQueue(swiftQueue)
+
+            results.append(
+                Result(
+                    queueType: kind.rawValue, messages: options.messages, messageSize: options.messageSize,
+                    throughputMessagesPerSecond: swiftFigures.throughput,
+                    baselineMessagesPerSecond: rawFigures.throughput,
+                    ratio: swiftFigures.throughput / rawFigures.throughput, p50Milliseconds: swiftFigures.p50,
+                    p99Milliseconds: swiftFigures.p99, baselineP50Milliseconds: rawFigures.p50,
+                    baselineP99Milliseconds: rawFigures.p99))
+        }
+        return results
+    }
+
+    // MARK: The AMQP module
+
+    static func runSwift(_ options: Options, queue: String) async throws -> Figures {
+        var configuration = try AMQPConfiguration(url: options.amqpURL)
+        configuration.confirmWindow = options.window
+        configuration.connectionName = "govbus bench transport"
+        let publisher = try await AMQPConnection.connect(configuration)
+        let consumerConnection = try await AMQPConnection.connect(configuration)
+        let consumer = try await consumerConnection.consume(queue: queue, prefetch: UInt16(options.prefetch))
+        let total = options.messages
+        let consuming = Task {
+            var latencies: [Double] = []
+            latencies.reserveCapacity(total)
+            var lastConsume: UInt64 = 0
+            for try await delivery in consumer {
+                let now = monotonicNanoseconds()
+                let stamp = delivery.body.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+                latencies.append(Double(now - stamp) / 1e6)
+                delivery.ack()
+                if latencies.count == total {
+                    lastConsume = now
+                    break
+                }
+            }
+            return (latencies, lastConsume)
+        }
+        try await Task.sleep(for: .milliseconds(200))
+
+        let firstPublish = monotonicNanoseconds()
+        let size = max(options.messageSize, 8)
+        let properties = AMQPProperties(contentType: "application/octet-stream", deliveryMode: .persistent)
+        // As many lanes as the window: each keeps one message waiting for its confirm.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for lane in 0..<options.window {
+                group.addTask {
+                    var body = [UInt8](repeating: UInt8(ascii: "x"), count: size)
+                    for _ in stride(from: lane, to: total, by: options.window) {
+                        var stamp = monotonicNanoseconds()
+                        withUnsafeBytes(of: &stamp) { stampBytes in
+                            body.withUnsafeMutableBytes { $0.copyMemory(from: stampBytes) }
+                        }
+                        try await publisher.publish(
+                            AMQPMessage(body: body, properties: properties), exchange: "", routingKey: queue)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let (latencies, lastConsume) = try await consuming.value
+        await consumer.cancel()
+        await publisher.close()
+        await consumerConnection.close()
+        guard latencies.count == total else {
+            throw Failure(description: "the consumer got \(latencies.count) of \(total) messages")
+        }
+        let sorted = latencies.sorted()
+        return Figures(
+            throughput: Double(total) / (Double(lastConsume - firstPublish) / 1e9),
+            p50: sorted[total / 2], p99: sorted[Int(Double(total) * 0.99)])
+    }
+
+    static func monotonicNanoseconds() -> UInt64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
+    }
+
+    // MARK: The raw rabbitmq-c baseline
+
+    static func runBaseline(_ program: String, _ options: Options, queue: String) async throws -> Figures {
+        let arguments = [
+            options.amqpURL, queue, "\(options.messages)", "\(options.messageSize)", "\(options.window)",
+            "\(options.prefetch)",
+        ]
+        let output = try await TestBroker.onOwnThread { try ChildProcess.run(program, arguments) }
+        guard let line = output.split(separator: "\n").last else {
+            throw Failure(description: "the baseline printed nothing")
+        }
+        return try JSONDecoder().decode(Figures.self, from: Data(line.utf8))
+    }
+
+    /// Compiles the baseline's C source with the system's C compiler and rabbitmq-c's pkg-config flags.
+    static func buildBaseline(_ source: String?) throws -> String {
+        guard let source = source ?? locateBaselineSource() else {
+            throw Failure(
+                description:
+                    "cannot find Benchmarks/transport-baseline.c: run from the repository or pass --baseline-source")
+        }
+        let flags = try ChildProcess.run("/usr/bin/pkg-config", ["--cflags", "--libs", "librabbitmq"])
+            .split(whereSeparator: \.isWhitespace).map(String.init)
+        let program = FileManager.default.temporaryDirectory.appendingPathComponent("govbus-transport-baseline").path
+        try ChildProcess.run("/usr/bin/cc", ["-O2", "-o", program, source] + flags + ["-lpthread"])
+        return program
+    }
+
+    static func locateBaselineSource() -> String? {
+        let relative = "Benchmarks/transport-baseline.c"
+        var candidates: [URL] = []
+        var folder = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        for _ in 0..<6 {
+            candidates.append(folder)
+            folder.deleteLastPathComponent()
+        }
+        var executableFolder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        for _ in 0..<6 {
+            executableFolder.deleteLastPathComponent()
+            candidates.append(executableFolder)
+        }
+        return candidates.map { $0.appendingPathComponent(relative).path }
+            .first { FileManager.default.fileExists(atPath: $0) }
+    }
+}

@@ -1,0 +1,60 @@
+import AMQP
+import ArgumentParser
+import Foundation
+import GovBusBenchmarks
+
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Measure the bus against raw rabbitmq-c on the same broker.",
+        subcommands: [TransportBenchCommand.self])
+}
+
+struct TransportBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "transport",
+        abstract: "One confirmed publisher and one acknowledging consumer, GovBus AMQP against raw rabbitmq-c.")
+
+    @OptionGroup var broker: BrokerOptions
+
+    @Option(help: "Messages per run.") var messages = 100_000
+    @Option(help: "Body size in bytes.") var size = 1024
+    @Option(help: "Unconfirmed messages at most.") var window = 256
+    @Option(help: "Consumer prefetch.") var prefetch = 256
+    @Option(help: "Queue types, comma-separated: classic, quorum.") var queueTypes = "classic,quorum"
+    @Option(help: "The baseline's C source (default: Benchmarks/transport-baseline.c in the repository).")
+    var baselineSource: String?
+    @Flag(help: "Print one JSON object per queue type.") var json = false
+
+    func run() async throws {
+        var kinds: [AMQPQueue.Kind] = []
+        for name in queueTypes.split(separator: ",") {
+            guard let kind = AMQPQueue.Kind(rawValue: String(name)), kind != .stream else {
+                throw ValidationError("unknown queue type '\(name)': use classic or quorum")
+            }
+            kinds.append(kind)
+        }
+        let options = TransportBenchmark.Options(
+            amqpURL: try broker.resolvedURL(), messages: messages, messageSize: size, window: window,
+            prefetch: prefetch, queueKinds: kinds, baselineSource: baselineSource)
+        let results = try await TransportBenchmark.run(options) { line in
+            FileHandle.standardError.write(Data("bench: \(line)\n".utf8))
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        for result in results {
+            if json {
+                print(String(decoding: try encoder.encode(result), as: UTF8.self))
+            } else {
+                print(
+                    """
+                    \(result.queueType): \(Int(result.throughputMessagesPerSecond)) msg/s, baseline \
+                    \(Int(result.baselineMessagesPerSecond)) msg/s, ratio \(String(format: "%.2f", result.ratio)); \
+                    latency p50 \(String(format: "%.1f", result.p50Milliseconds)) ms, p99 \
+                    \(String(format: "%.1f", result.p99Milliseconds)) ms (baseline \
+                    \(String(format: "%.1f", result.baselineP50Milliseconds)) / \
+                    \(String(format: "%.1f", result.baselineP99Milliseconds)) ms)
+                    """)
+            }
+        }
+    }
+}

@@ -1,0 +1,22 @@
+import ArgumentParser
+import Foundation
+
+@main
+struct GovBusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "govbus",
+        abstract: "GovBus: the message bus between government subsystems.",
+        subcommands: [BenchCommand.self])
+}
+
+/// Where every command finds the broker: --amqp-url, else GOVBUS_AMQP_URL.
+struct BrokerOptions: ParsableArguments {
+    @Option(name: .customLong("amqp-url"), help: "The broker's URL (default: $GOVBUS_AMQP_URL).")
+    var amqpURL: String?
+
+    func resolvedURL() throws -> String {
+        if let amqpURL { return amqpURL }
+        if let fromEnvironment = ProcessInfo.processInfo.environment["GOVBUS_AMQP_URL"] { return fromEnvironment }
+        throw ValidationError("no broker: pass --amqp-url or set GOVBUS_AMQP_URL")
+    }
+}
