@@ -1,7 +1,17 @@
 import ArgumentParser
 import Foundation
+import Logging
 
+/// The entry point: logs go to standard error, so that what a command prints (tables, JSON)
+/// stays clean for scripts.
 @main
+enum GovBusMain {
+    static func main() async {
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        await GovBusCommand.main()
+    }
+}
+
 struct GovBusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "govbus",
