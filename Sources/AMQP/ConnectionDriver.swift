@@ -44,6 +44,8 @@ final class ConnectionDriver: @unchecked Sendable {
     private var partials: [UInt16: PartialContent] = [:]
     private var topology: [TopologyStep] = []
     private var blockedByBroker = false
+    /// Consumers with acks waiting for `sendCoalescedAcknowledgements`.
+    private var consumersWithPendingAcks: Set<Int> = []
 
     init(
         configuration: AMQPConfiguration, logger: Logger,
@@ -84,6 +86,7 @@ final class ConnectionDriver: @unchecked Sendable {
         perform(machine.start())
         while running {
             for command in takeCommands() { handle(command) }
+            sendCoalescedAcknowledgements()
             guard running else { break }
             let now = ContinuousClock.now
             expireDeadlines(now)
@@ -256,6 +259,7 @@ final class ConnectionDriver: @unchecked Sendable {
             arguments: consumer.arguments, channel: channel)
         consumer.channel = channel
         consumer.generation += 1
+        consumer.acknowledgements.reset()
     }
 
     private func cancelConsumer(_ consumerID: Int) {
@@ -279,15 +283,47 @@ final class ConnectionDriver: @unchecked Sendable {
         guard let consumer = consumers[consumerID], consumer.generation == generation,
             let channel = consumer.channel, let session
         else { return }
+        if case .ack(multiple: false) = settlement {
+            consumer.acknowledgements.enqueueAck(tag)
+            consumersWithPendingAcks.insert(consumerID)
+            return
+        }
+        // Acks enqueued before this settlement go first, so that the broker sees them in order.
+        sendAcknowledgements(of: consumer)
+        guard self.session != nil else { return }
         do throws(SessionFailure) {
             switch settlement {
             case .ack(let multiple):
                 try session.acknowledge(channel: channel, deliveryTag: tag, multiple: multiple)
+                consumer.acknowledgements.settledDirectly(tag, multiple: multiple)
             case .nack(let multiple, let requeue):
                 try session.negativelyAcknowledge(
                     channel: channel, deliveryTag: tag, multiple: multiple, requeue: requeue)
+                consumer.acknowledgements.settledDirectly(tag, multiple: multiple)
             case .reject(let requeue):
                 try session.reject(channel: channel, deliveryTag: tag, requeue: requeue)
+                consumer.acknowledgements.settledDirectly(tag, multiple: false)
+            }
+        } catch {
+            handleFailure(error)
+        }
+    }
+
+    private func sendCoalescedAcknowledgements() {
+        guard !consumersWithPendingAcks.isEmpty else { return }
+        for id in consumersWithPendingAcks {
+            if let consumer = consumers[id] { sendAcknowledgements(of: consumer) }
+        }
+        consumersWithPendingAcks.removeAll(keepingCapacity: true)
+    }
+
+    private func sendAcknowledgements(of consumer: ConsumerRecord) {
+        guard consumer.acknowledgements.hasPending else { return }
+        let acks = consumer.acknowledgements.drain()
+        guard let channel = consumer.channel, let session else { return }
+        do throws(SessionFailure) {
+            for ack in acks {
+                try session.acknowledge(channel: channel, deliveryTag: ack.tag, multiple: ack.multiple)
             }
         } catch {
             handleFailure(error)

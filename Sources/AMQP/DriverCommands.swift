@@ -86,6 +86,7 @@ final class ConsumerRecord: @unchecked Sendable {
     /// Grows with every registration, so that settling a delivery of an earlier connection is
     /// recognised as stale (its tag means nothing on the new channel).
     var generation: UInt64 = 0
+    var acknowledgements = AcknowledgementCoalescer()
 
     init(
         id: Int, queue: String, consumerTag: String, prefetch: UInt16, exclusive: Bool,
