@@ -15,6 +15,8 @@ final class ConnectionDriver: @unchecked Sendable {
         var commands: [DriverCommand] = []
         /// The thread is (about to be) in poll(): a new command must write to `wakeup`.
         var sleeping = false
+        /// Messages await their confirm: the confirm will wake the thread (see `wakesDriver`).
+        var publishesInFlight = false
         var accepting = true
     }
 
@@ -71,6 +73,7 @@ final class ConnectionDriver: @unchecked Sendable {
         let mustWake: Bool? = inbox.withLock { box in
             guard box.accepting else { return nil }
             box.commands.append(command)
+            guard command.wakesDriver(whilePublishesInFlight: box.publishesInFlight) else { return false }
             let wasSleeping = box.sleeping
             box.sleeping = false
             return wasSleeping
@@ -95,7 +98,12 @@ final class ConnectionDriver: @unchecked Sendable {
                 flushControlRequests()
                 flushPublishes()
                 if machine.isConnected, !readFrames(limit: 512) {
-                    waitForActivity(socket: session?.socketDescriptor ?? -1, timeout: .milliseconds(500))
+                    // Commands that do not wake the thread may be waiting: look again soon.
+                    let lazyCommandsLikely =
+                        !confirms.isEmpty || consumers.values.contains { $0.hasUnsettledDeliveries }
+                    waitForActivity(
+                        socket: session?.socketDescriptor ?? -1,
+                        timeout: lazyCommandsLikely ? .milliseconds(1) : .milliseconds(500))
                 }
             case .waitingToReconnect(_, let until, _):
                 if now >= until {
@@ -122,9 +130,11 @@ final class ConnectionDriver: @unchecked Sendable {
 
     /// Sleeps in poll() until the broker sends something, a command arrives or `timeout` passes.
     private func waitForActivity(socket: Int32, timeout: Duration) {
+        let publishesInFlight = !confirms.isEmpty
         let maySleep = inbox.withLock { box in
             guard box.commands.isEmpty else { return false }
             box.sleeping = true
+            box.publishesInFlight = publishesInFlight
             return true
         }
         guard maySleep else { return }
@@ -260,6 +270,7 @@ final class ConnectionDriver: @unchecked Sendable {
         consumer.channel = channel
         consumer.generation += 1
         consumer.acknowledgements.reset()
+        consumer.lastDeliveryTag = 0
     }
 
     private func cancelConsumer(_ consumerID: Int) {
@@ -555,6 +566,7 @@ final class ConnectionDriver: @unchecked Sendable {
         switch content.kind {
         case .delivery(let deliver):
             guard case .consumer(let id) = roles[channel], let consumer = consumers[id] else { break }
+            consumer.lastDeliveryTag = deliver.deliveryTag
             consumer.deliveries.yield(
                 AMQPDelivery(
                     body: content.body, properties: content.properties, exchange: deliver.exchange,

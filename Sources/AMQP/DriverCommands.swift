@@ -9,6 +9,20 @@ enum DriverCommand: Sendable {
     case close(CheckedContinuation<Void, Never>?)
 }
 
+extension DriverCommand {
+    /// Whether the command must wake a sleeping driver at once. Settling a delivery need not, nor
+    /// publishing while earlier messages await their confirm: the driver then sleeps a millisecond
+    /// at most and takes such commands with whatever wakes it first (a confirm, a delivery), so
+    /// that a busy connection sends in batches instead of waking its thread for every message.
+    func wakesDriver(whilePublishesInFlight inFlight: Bool) -> Bool {
+        switch self {
+        case .settle: false
+        case .publish: !inFlight
+        default: true
+        }
+    }
+}
+
 enum Settlement: Sendable {
     case ack(multiple: Bool)
     case nack(multiple: Bool, requeue: Bool)
@@ -87,6 +101,10 @@ final class ConsumerRecord: @unchecked Sendable {
     /// recognised as stale (its tag means nothing on the new channel).
     var generation: UInt64 = 0
     var acknowledgements = AcknowledgementCoalescer()
+    /// The tag of the latest delivery handed to the application on the current channel.
+    var lastDeliveryTag: UInt64 = 0
+
+    var hasUnsettledDeliveries: Bool { lastDeliveryTag > acknowledgements.settledThrough }
 
     init(
         id: Int, queue: String, consumerTag: String, prefetch: UInt16, exclusive: Bool,
