@@ -42,6 +42,13 @@ public final class AMQPConnection: Sendable {
         try await connect(AMQPConfiguration(url: url), logger: logger)
     }
 
+    /// The connection's own thread as a task executor. A task that prefers it
+    /// (`Task(executorPreference: connection.executor)` or `withTaskExecutorPreference`) runs on
+    /// that thread between its reads and writes: a tight publish or consume loop then costs no
+    /// thread hop per message. Only for work that is quick per message: while such a task runs,
+    /// the connection reads nothing and sends no heartbeat.
+    public var executor: any TaskExecutor { driver }
+
     /// Closes the connection; pending publishes and requests fail, consumers end.
     public func close() async {
         await withCheckedContinuation { (closed: CheckedContinuation<Void, Never>) in

@@ -258,6 +258,8 @@ final class ConnectionDriver: @unchecked Sendable {
         case .close(let waiter):
             if let waiter { closeWaiters.append(waiter) }
             perform(machine.closeRequested())
+        case .runJob(let job):
+            job.runSynchronously(on: asUnownedTaskExecutor())
         }
     }
 
@@ -658,6 +660,7 @@ final class ConnectionDriver: @unchecked Sendable {
             case .cancel(_, let waiter): waiter?.resume()
             case .settle: break
             case .close(let waiter): if let waiter { closeWaiters.append(waiter) }
+            case .runJob(let job): globalConcurrentExecutor.enqueue(job)
             }
         }
         for pending in waitingPublishes { pending.settle(.failure(error)) }
@@ -684,6 +687,16 @@ final class ConnectionDriver: @unchecked Sendable {
         events.finish()
         for waiter in closeWaiters { waiter.resume() }
         closeWaiters.removeAll()
+    }
+}
+
+/// The driver's thread as a task executor: tasks that prefer it run between the driver's own
+/// steps, so that resuming them after a confirm or a delivery, and their next publish or ack, need
+/// no hop between threads. Once the connection has ended, jobs go to the global executor.
+extension ConnectionDriver: TaskExecutor {
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        if !submit(.runJob(job)) { globalConcurrentExecutor.enqueue(job) }
     }
 }
 

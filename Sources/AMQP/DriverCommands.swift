@@ -7,6 +7,8 @@ enum DriverCommand: Sendable {
     case cancel(consumerID: Int, CheckedContinuation<Void, Never>?)
     case settle(consumerID: Int, generation: UInt64, deliveryTag: UInt64, Settlement)
     case close(CheckedContinuation<Void, Never>?)
+    /// A task job that prefers this connection's thread as its executor.
+    case runJob(UnownedJob)
 }
 
 extension DriverCommand {

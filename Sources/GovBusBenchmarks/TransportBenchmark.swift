@@ -16,11 +16,16 @@ public enum TransportBenchmark {
         public var queueKinds: [AMQPQueue.Kind]
         /// The C source of the baseline; found in the repository when nil.
         public var baselineSource: String?
+        /// Run the publishing and consuming tasks on their connections' own threads
+        /// (`AMQPConnection.executor`) rather than on Swift's global executor.
+        public var onConnectionThreads: Bool
 
         public init(
             amqpURL: String, messages: Int = 100_000, messageSize: Int = 1024, window: Int = 256,
-            prefetch: Int = 256, queueKinds: [AMQPQueue.Kind] = [.classic, .quorum], baselineSource: String? = nil
+            prefetch: Int = 256, queueKinds: [AMQPQueue.Kind] = [.classic, .quorum], baselineSource: String? = nil,
+            onConnectionThreads: Bool = true
         ) {
+            self.onConnectionThreads = onConnectionThreads
             self.amqpURL = amqpURL
             self.messages = messages
             self.messageSize = messageSize
@@ -115,7 +120,8 @@ public enum TransportBenchmark {
         let consumerConnection = try await AMQPConnection.connect(configuration)
         let consumer = try await consumerConnection.consume(queue: queue, prefetch: UInt16(options.prefetch))
         let total = options.messages
-        let consuming = Task {
+        let consumerExecutor = options.onConnectionThreads ? consumerConnection.executor : nil
+        let consuming = Task(executorPreference: consumerExecutor) {
             var latencies: [Double] = []
             latencies.reserveCapacity(total)
             var lastConsume: UInt64 = 0
@@ -137,7 +143,8 @@ public enum TransportBenchmark {
         let size = max(options.messageSize, 8)
         let properties = AMQPProperties(contentType: "application/octet-stream", deliveryMode: .persistent)
         // As many lanes as the window: each keeps one message waiting for its confirm.
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        try await withTaskExecutorPreference(options.onConnectionThreads ? publisher.executor : nil) {
+          try await withThrowingTaskGroup(of: Void.self) { group in
             for lane in 0..<options.window {
                 group.addTask {
                     var body = [UInt8](repeating: UInt8(ascii: "x"), count: size)
@@ -152,6 +159,7 @@ public enum TransportBenchmark {
                 }
             }
             try await group.waitForAll()
+          }
         }
         let (latencies, lastConsume) = try await consuming.value
         await consumer.cancel()

@@ -24,6 +24,8 @@ struct TransportBenchCommand: AsyncParsableCommand {
     @Option(help: "The baseline's C source (default: Benchmarks/transport-baseline.c in the repository).")
     var baselineSource: String?
     @Flag(help: "Print one JSON object per queue type.") var json = false
+    @Flag(help: "Run the Swift publisher and consumer on Swift's global executor instead of their connections' threads.")
+    var globalExecutor = false
 
     func run() async throws {
         var kinds: [AMQPQueue.Kind] = []
@@ -35,7 +37,8 @@ struct TransportBenchCommand: AsyncParsableCommand {
         }
         let options = TransportBenchmark.Options(
             amqpURL: try broker.resolvedURL(), messages: messages, messageSize: size, window: window,
-            prefetch: prefetch, queueKinds: kinds, baselineSource: baselineSource)
+            prefetch: prefetch, queueKinds: kinds, baselineSource: baselineSource,
+            onConnectionThreads: !globalExecutor)
         let results = try await TransportBenchmark.run(options) { line in
             FileHandle.standardError.write(Data("bench: \(line)\n".utf8))
         }

@@ -93,3 +93,40 @@ struct RoundTripTests {
         await connection.close()
     }
 }
+
+@Suite("Tasks on a connection's own thread")
+struct ConnectionExecutorTests {
+    @Test("Publishing and consuming from tasks that prefer the connection's thread")
+    func onConnectionThread() async throws {
+        let (_, connection) = try await connectToTestBroker()
+        let queue = TestBroker.uniqueName("executor")
+        try await connection.declare(AMQPQueue(queue, exclusive: true))
+        let total = 2_000
+        try await withTaskExecutorPreference(connection.executor) {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for lane in 0..<32 {
+                    group.addTask {
+                        for index in stride(from: lane, to: total, by: 32) {
+                            try await connection.publish(AMQPMessage("\(index)"), exchange: "", routingKey: queue)
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+        let received = try await Task(executorPreference: connection.executor) {
+            var seen = Set<String>()
+            for try await delivery in try await connection.consume(queue: queue, prefetch: 100) {
+                seen.insert(String(decoding: delivery.body, as: UTF8.self))
+                delivery.ack()
+                if seen.count == total { break }
+            }
+            return seen.count
+        }.value
+        #expect(received == total)
+        await connection.close()
+        // After the close, tasks that prefer the closed connection's thread still run.
+        let afterClose = await Task(executorPreference: connection.executor) { 42 }.value
+        #expect(afterClose == 42)
+    }
+}
