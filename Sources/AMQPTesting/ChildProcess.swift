@@ -36,8 +36,10 @@ public enum ChildProcess {
             argv.forEach { free($0) }
             envp.forEach { free($0) }
         }
+        var attributes = cleanSignalAttributes()
+        defer { posix_spawnattr_destroy(&attributes) }
         var pid = pid_t()
-        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+        let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
         guard spawned == 0 else {
             throw Failure(description: "cannot start \(executable): \(String(cString: strerror(spawned)))")
         }
@@ -54,4 +56,83 @@ public enum ChildProcess {
         return output
     }
 
+
+    /// Spawn attributes that give the child an empty signal mask and default handlers: the threads
+    /// Swift concurrency runs on block most signals, and a child would inherit that mask.
+    static func cleanSignalAttributes() -> posix_spawnattr_t {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGPIPE, SIGUSR1, SIGUSR2, SIGTERM, SIGINT] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        return attributes
+    }
+
+    /// Starts a program in the background; its standard output goes to a file `firstLine` reads.
+    public static func start(_ executable: String, _ arguments: [String]) throws -> Running {
+        let outputPath = FileManager.default.temporaryDirectory
+            .appendingPathComponent("govbus-child-\(UUID().uuidString).out").path
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var attributes = cleanSignalAttributes()
+        defer { posix_spawnattr_destroy(&attributes) }
+        var pid = pid_t()
+        let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        guard spawned == 0 else {
+            throw Failure(description: "cannot start \(executable): \(String(cString: strerror(spawned)))")
+        }
+        return Running(pid: pid, outputPath: outputPath)
+    }
+
+    /// A program started with `start`.
+    public struct Running: Sendable {
+        public let pid: pid_t
+        let outputPath: String
+
+        /// The first line the program printed, waiting for it up to `timeout`.
+        public func firstLine(within timeout: Duration = .seconds(10)) throws -> String {
+            let deadline = ContinuousClock.now + timeout
+            while ContinuousClock.now < deadline {
+                if let text = try? String(contentsOfFile: outputPath, encoding: .utf8),
+                    let newline = text.firstIndex(of: "\n")
+                {
+                    return String(text[..<newline])
+                }
+                usleep(20_000)
+            }
+            throw Failure(description: "process \(pid) printed no line within \(timeout)")
+        }
+
+        public func send(signal number: Int32) {
+            kill(pid, number)
+        }
+
+        /// Ends the program (SIGTERM, then SIGKILL) and reaps it.
+        public func stop() {
+            kill(pid, SIGTERM)
+            var status: Int32 = 0
+            for _ in 0..<50 {
+                if waitpid(pid, &status, WNOHANG) == pid { break }
+                usleep(20_000)
+            }
+            kill(pid, SIGKILL)
+            _ = waitpid(pid, &status, WNOHANG)
+            try? FileManager.default.removeItem(atPath: outputPath)
+        }
+    }
 }

@@ -43,6 +43,7 @@ current_generation = [0]
 
 def freeze(*_):
     frozen.set()
+    print("frozen", flush=True)
 
 
 def thaw(*_):
@@ -56,6 +57,7 @@ def thaw(*_):
                 pass
         connections.clear()
     frozen.clear()
+    print("thawed", flush=True)
 
 
 signal.signal(signal.SIGUSR1, freeze)
@@ -65,13 +67,17 @@ listener = socket.socket()
 listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 listener.bind(("127.0.0.1", 0))
 listener.listen(64)
+# Python runs signal handlers in the main thread only, between its own steps: accept() must not
+# block for long, or a freeze would wait for the next connection.
+listener.settimeout(0.1)
 print(listener.getsockname()[1], flush=True)
 
 while True:
     try:
         client, _ = listener.accept()
-    except InterruptedError:
+    except (InterruptedError, socket.timeout):
         continue
+    client.settimeout(None)
     upstream = socket.create_connection(("127.0.0.1", upstream_port))
     with lock:
         connections.extend([client, upstream])

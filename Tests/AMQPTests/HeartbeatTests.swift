@@ -1,0 +1,75 @@
+import AMQP
+import AMQPTesting
+import Foundation
+import Glibc
+import Testing
+
+@Suite("Network cuts and missed heartbeats")
+struct HeartbeatTests {
+    static let proxyScript = TestBroker.repositoryRoot
+        .appendingPathComponent("Tests/AMQPTests/Interop/freezable_proxy.py").path
+
+    /// Waits for the first event that `matches`, for up to `limit`.
+    static func waitForEvent(
+        _ events: AsyncStream<AMQPConnectionEvent>.AsyncIterator, within limit: Duration,
+        _ matches: @escaping @Sendable (AMQPConnectionEvent) -> Bool
+    ) async throws -> (AMQPConnectionEvent, AsyncStream<AMQPConnectionEvent>.AsyncIterator) {
+        nonisolated(unsafe) var iterator = events
+        let event = try await withTimeLimit(limit, "waiting for a connection event") {
+            while let event = await iterator.next() {
+                if matches(event) { return event }
+            }
+            throw TimeLimitExceeded(description: "the connection's events ended")
+        }
+        return (event, iterator)
+    }
+
+    @Test("A cut network is noticed through missed heartbeats, and the connection recovers when it is back")
+    func networkCut() async throws {
+        let broker = try TestBroker.fromEnvironment()
+        let brokerPort = try #require(URLComponents(string: broker.amqpURL)?.port)
+        let proxy = try ChildProcess.start("/usr/bin/env", ["python3", Self.proxyScript, "\(brokerPort)"])
+        defer { proxy.stop() }
+        let proxyPort = try proxy.firstLine()
+
+        var configuration = try AMQPConfiguration(url: "amqp://guest:guest@127.0.0.1:\(proxyPort)")
+        configuration.heartbeat = .seconds(1)
+        configuration.connectTimeout = .seconds(2)
+        configuration.recovery.maximumDelay = .milliseconds(500)
+        let connection = try await AMQPConnection.connect(configuration)
+        let queue = TestBroker.uniqueName("network-cut")
+        try await connection.declare(AMQPQueue(queue))
+        var events = connection.events.makeAsyncIterator()
+
+        proxy.send(signal: SIGUSR1)  // the cable is cut: nothing flows, nothing is closed
+        let cutAt = ContinuousClock.now
+        let (lost, afterLoss) = try await Self.waitForEvent(events, within: .seconds(10)) {
+            if case .disconnected = $0 { true } else { false }
+        }
+        events = afterLoss
+        guard case .disconnected(let error) = lost else { return }
+        #expect(error.kind == .connectionLost)
+        #expect(error.message.contains("heartbeat"))
+        #expect(ContinuousClock.now - cutAt < .seconds(5))
+
+        // A publish made while the network is down waits and goes through after recovery.
+        let publishing = Task {
+            try await connection.publish(AMQPMessage("sent while cut"), exchange: "", routingKey: queue)
+        }
+        try await Task.sleep(for: .seconds(1))
+        proxy.send(signal: SIGUSR2)  // the cable is back
+        _ = try await Self.waitForEvent(events, within: .seconds(20)) { $0 == .recovered }
+        try await publishing.value
+
+        let consumer = try await connection.consume(queue: queue)
+        let delivery = try await withTimeLimit(.seconds(10), "the message sent while cut") {
+            var iterator = consumer.makeAsyncIterator()
+            return try await iterator.next()
+        }
+        #expect(delivery?.body == Array("sent while cut".utf8))
+        delivery?.ack()
+        await consumer.cancel()
+        try await connection.deleteQueue(queue)
+        await connection.close()
+    }
+}
