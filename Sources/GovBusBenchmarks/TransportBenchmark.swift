@@ -19,13 +19,17 @@ public enum TransportBenchmark {
         /// Run the publishing and consuming tasks on their connections' own threads
         /// (`AMQPConnection.executor`) rather than on Swift's global executor.
         public var onConnectionThreads: Bool
+        /// Runs of each side, alternated (baseline, Swift, baseline, ...); the medians are reported,
+        /// since these machines are shared and one run is noisy.
+        public var rounds: Int
 
         public init(
             amqpURL: String, messages: Int = 100_000, messageSize: Int = 1024, window: Int = 256,
             prefetch: Int = 256, queueKinds: [AMQPQueue.Kind] = [.classic, .quorum], baselineSource: String? = nil,
-            onConnectionThreads: Bool = true
+            onConnectionThreads: Bool = true, rounds: Int = 3
         ) {
             self.onConnectionThreads = onConnectionThreads
+            self.rounds = max(1, rounds)
             self.amqpURL = amqpURL
             self.messages = messages
             self.messageSize = messageSize
@@ -42,6 +46,17 @@ public enum TransportBenchmark {
         public let p50: Double
         public let p99: Double
 
+        /// Each figure's median over the runs.
+        static func median(of runs: [Figures]) -> Figures {
+            func median(_ values: [Double]) -> Double {
+                let sorted = values.sorted()
+                return sorted.count % 2 == 1
+                    ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+            }
+            return Figures(
+                throughput: median(runs.map(\.throughput)), p50: median(runs.map(\.p50)), p99: median(runs.map(\.p99)))
+        }
+
         enum CodingKeys: String, CodingKey {
             case throughput = "throughput_msgs_per_s"
             case p50 = "p50_ms"
@@ -51,6 +66,7 @@ public enum TransportBenchmark {
 
     public struct Result: Codable, Sendable {
         public let queueType: String
+        public let rounds: Int
         public let messages: Int
         public let messageSize: Int
         public let throughputMessagesPerSecond: Double
@@ -63,6 +79,7 @@ public enum TransportBenchmark {
 
         enum CodingKeys: String, CodingKey {
             case queueType = "queue_type"
+            case rounds
             case messages
             case messageSize = "message_size"
             case throughputMessagesPerSecond = "throughput_msgs_per_s"
@@ -86,26 +103,32 @@ public enum TransportBenchmark {
         defer { Task { await connection.close() } }
         var results: [Result] = []
         for kind in options.queueKinds {
-            let baselineQueue = "govbus.bench.baseline.\(kind.rawValue).\(UInt32.random(in: 0...UInt32.max))"
-            try await connection.declare(AMQPQueue(baselineQueue, kind: kind))
-            progress("\(kind.rawValue): raw rabbitmq-c, \(options.messages) messages")
-            let rawFigures = try await runBaseline(baseline, options, queue: baselineQueue)
-            try await connection.deleteQueue(baselineQueue)
+            var rawRuns: [Figures] = []
+            var swiftRuns: [Figures] = []
+            for round in 1...options.rounds {
+                let baselineQueue = "govbus.bench.baseline.\(kind.rawValue).\(UInt32.random(in: 0...UInt32.max))"
+                try await connection.declare(AMQPQueue(baselineQueue, kind: kind))
+                progress("\(kind.rawValue) round \(round): raw rabbitmq-c, \(options.messages) messages")
+                rawRuns.append(try await runBaseline(baseline, options, queue: baselineQueue))
+                try await connection.deleteQueue(baselineQueue)
 
-            let swiftQueue = "govbus.bench.swift.\(kind.rawValue).\(UInt32.random(in: 0...UInt32.max))"
-            try await connection.declare(AMQPQueue(swiftQueue, kind: kind))
-            progress("\(kind.rawValue): GovBus AMQP, \(options.messages) messages")
-            let swiftFigures = try await runSwift(options, queue: swiftQueue)
-            try await connection.deleteQueue(swiftQueue)
-
+                let swiftQueue = "govbus.bench.swift.\(kind.rawValue).\(UInt32.random(in: 0...UInt32.max))"
+                try await connection.declare(AMQPQueue(swiftQueue, kind: kind))
+                progress("\(kind.rawValue) round \(round): GovBus AMQP, \(options.messages) messages")
+                swiftRuns.append(try await runSwift(options, queue: swiftQueue))
+                try await connection.deleteQueue(swiftQueue)
+                progress(
+                    "\(kind.rawValue) round \(round): \(Int(swiftRuns.last!.throughput)) against \(Int(rawRuns.last!.throughput)) msg/s")
+            }
+            let raw = Figures.median(of: rawRuns)
+            let swift = Figures.median(of: swiftRuns)
             results.append(
                 Result(
-                    queueType: kind.rawValue, messages: options.messages, messageSize: options.messageSize,
-                    throughputMessagesPerSecond: swiftFigures.throughput,
-                    baselineMessagesPerSecond: rawFigures.throughput,
-                    ratio: swiftFigures.throughput / rawFigures.throughput, p50Milliseconds: swiftFigures.p50,
-                    p99Milliseconds: swiftFigures.p99, baselineP50Milliseconds: rawFigures.p50,
-                    baselineP99Milliseconds: rawFigures.p99))
+                    queueType: kind.rawValue, rounds: options.rounds, messages: options.messages,
+                    messageSize: options.messageSize, throughputMessagesPerSecond: swift.throughput,
+                    baselineMessagesPerSecond: raw.throughput, ratio: swift.throughput / raw.throughput,
+                    p50Milliseconds: swift.p50, p99Milliseconds: swift.p99, baselineP50Milliseconds: raw.p50,
+                    baselineP99Milliseconds: raw.p99))
         }
         return results
     }

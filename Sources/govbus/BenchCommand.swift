@@ -21,6 +21,7 @@ struct TransportBenchCommand: AsyncParsableCommand {
     @Option(help: "Unconfirmed messages at most.") var window = 256
     @Option(help: "Consumer prefetch.") var prefetch = 256
     @Option(help: "Queue types, comma-separated: classic, quorum.") var queueTypes = "classic,quorum"
+    @Option(help: "Runs of each side per queue type, alternated; medians are reported.") var rounds = 3
     @Option(help: "The baseline's C source (default: Benchmarks/transport-baseline.c in the repository).")
     var baselineSource: String?
     @Flag(help: "Print one JSON object per queue type.") var json = false
@@ -38,7 +39,7 @@ struct TransportBenchCommand: AsyncParsableCommand {
         let options = TransportBenchmark.Options(
             amqpURL: try broker.resolvedURL(), messages: messages, messageSize: size, window: window,
             prefetch: prefetch, queueKinds: kinds, baselineSource: baselineSource,
-            onConnectionThreads: !globalExecutor)
+            onConnectionThreads: !globalExecutor, rounds: rounds)
         let results = try await TransportBenchmark.run(options) { line in
             FileHandle.standardError.write(Data("bench: \(line)\n".utf8))
         }
@@ -50,7 +51,7 @@ struct TransportBenchCommand: AsyncParsableCommand {
             } else {
                 print(
                     """
-                    \(result.queueType): \(Int(result.throughputMessagesPerSecond)) msg/s, baseline \
+                    \(result.queueType) (median of \(result.rounds)): \(Int(result.throughputMessagesPerSecond)) msg/s, baseline \
                     \(Int(result.baselineMessagesPerSecond)) msg/s, ratio \(String(format: "%.2f", result.ratio)); \
                     latency p50 \(String(format: "%.1f", result.p50Milliseconds)) ms, p99 \
                     \(String(format: "%.1f", result.p99Milliseconds)) ms (baseline \
