@@ -130,7 +130,7 @@ public final class AMQPConnection: Sendable {
     public func publish(
         _ message: AMQPMessage, exchange: String, routingKey: String, mandatory: Bool = false
     ) async throws {
-        try await withCheckedThrowingContinuation { continuation in
+        try await withUnsafeThrowingContinuation { continuation in
             let pending = PendingPublish(
                 message: message, exchange: exchange, routingKey: routingKey, mandatory: mandatory,
                 deadline: .now + configuration.publishTimeout, continuation: continuation)

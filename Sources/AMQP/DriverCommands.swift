@@ -41,11 +41,12 @@ final class PendingPublish: @unchecked Sendable {
     let deadline: ContinuousClock.Instant
     /// Set when the broker returned this mandatory message; its confirm then reports this error.
     var returnedError: AMQPError?
-    private var continuation: CheckedContinuation<Void, any Error>?
+    // Unsafe rather than checked: this is the hottest path, and `settle` resumes it once only.
+    private var continuation: UnsafeContinuation<Void, any Error>?
 
     init(
         message: AMQPMessage, exchange: String, routingKey: String, mandatory: Bool,
-        deadline: ContinuousClock.Instant, continuation: CheckedContinuation<Void, any Error>
+        deadline: ContinuousClock.Instant, continuation: UnsafeContinuation<Void, any Error>
     ) {
         self.message = message
         self.exchange = exchange
