@@ -97,7 +97,7 @@ final class ConnectionDriver: @unchecked Sendable {
             case .connected:
                 flushControlRequests()
                 flushPublishes()
-                if machine.isConnected, !readFrames(limit: 512) {
+                if machine.isConnected, !readFrames(limit: 128) {
                     // Commands that do not wake the thread may be waiting: look again soon.
                     let lazyCommandsLikely =
                         !confirms.isEmpty || consumers.values.contains { $0.hasUnsettledDeliveries }
