@@ -115,9 +115,7 @@ public final class AMQPConnection: Sendable {
             let request = ControlRequest(
                 operation: operation, deadline: .now + configuration.requestTimeout,
                 continuation: continuation)
-            if !driver.submit(.control(request)) {
-                continuation.resume(throwing: AMQPError(.closedByApplication, "the connection is closed"))
-            }
+            if !driver.submit(.control(request)) { continuation.resume(throwing: driver.endedError) }
         }
     }
 
@@ -134,9 +132,7 @@ public final class AMQPConnection: Sendable {
             let pending = PendingPublish(
                 message: message, exchange: exchange, routingKey: routingKey, mandatory: mandatory,
                 deadline: .now + configuration.publishTimeout, continuation: continuation)
-            if !driver.submit(.publish(pending)) {
-                pending.settle(.failure(AMQPError(.closedByApplication, "the connection is closed")))
-            }
+            if !driver.submit(.publish(pending)) { pending.settle(.failure(driver.endedError)) }
         }
     }
 
@@ -158,9 +154,7 @@ public final class AMQPConnection: Sendable {
         }
         do {
             try await withCheckedThrowingContinuation { (registered: CheckedContinuation<Void, any Error>) in
-                if !driver.submit(.consume(record, registered)) {
-                    registered.resume(throwing: AMQPError(.closedByApplication, "the connection is closed"))
-                }
+                if !driver.submit(.consume(record, registered)) { registered.resume(throwing: driver.endedError) }
             }
         } catch {
             deliveries.finish(throwing: error)

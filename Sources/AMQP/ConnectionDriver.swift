@@ -18,6 +18,8 @@ final class ConnectionDriver: @unchecked Sendable {
         /// Messages await their confirm: the confirm will wake the thread (see `wakesDriver`).
         var publishesInFlight = false
         var accepting = true
+        /// Why the connection ended, once it has.
+        var endedBy: AMQPError?
     }
 
     let configuration: AMQPConfiguration
@@ -81,6 +83,11 @@ final class ConnectionDriver: @unchecked Sendable {
         guard let mustWake else { return false }
         if mustWake { wakeup.signal() }
         return true
+    }
+
+    /// The error a command gets once the connection has ended: what ended it.
+    var endedError: AMQPError {
+        inbox.withLock { $0.endedBy } ?? AMQPError(.closedByApplication, "the connection is closed")
     }
 
     // MARK: - The loop
@@ -646,6 +653,7 @@ final class ConnectionDriver: @unchecked Sendable {
     private func failEverything(_ error: AMQPError) {
         let leftover = inbox.withLock { box in
             box.accepting = false
+            box.endedBy = error
             var taken: [DriverCommand] = []
             swap(&taken, &box.commands)
             return taken

@@ -72,4 +72,43 @@ struct HeartbeatTests {
         try await connection.deleteQueue(queue)
         await connection.close()
     }
+
+    @Test("While the broker stays out of reach, a waiting publish fails with a timeout; nothing hangs")
+    func nothingHangs() async throws {
+        let broker = try TestBroker.fromEnvironment()
+        let brokerPort = try #require(URLComponents(string: broker.amqpURL)?.port)
+        let proxy = try ChildProcess.start("/usr/bin/env", ["python3", Self.proxyScript, "\(brokerPort)"])
+        defer { proxy.stop() }
+        let proxyPort = try proxy.firstLine()
+
+        var configuration = try AMQPConfiguration(url: "amqp://guest:guest@127.0.0.1:\(proxyPort)")
+        configuration.heartbeat = .seconds(1)
+        configuration.connectTimeout = .seconds(1)
+        configuration.publishTimeout = .seconds(3)
+        configuration.requestTimeout = .seconds(3)
+        configuration.recovery.giveUpAfter = .seconds(6)
+        let connection = try await AMQPConnection.connect(configuration)
+        proxy.send(signal: SIGUSR1)
+
+        let started = ContinuousClock.now
+        await expectAMQPError(.confirmTimeout) {
+            try await withTimeLimit(.seconds(10), "a publish while the network is cut") {
+                try await connection.publish(AMQPMessage("never confirmed"), exchange: "amq.fanout", routingKey: "")
+            }
+        }
+        await expectAMQPError(.timeout) {
+            try await withTimeLimit(.seconds(10), "a declare while the network is cut") {
+                try await connection.declare(AMQPExchange(TestBroker.uniqueName("unreachable"), kind: .fanout))
+            }
+        }
+        #expect(ContinuousClock.now - started < .seconds(8))
+        // Past the recovery limit, the connection gives up and says why.
+        let gaveUp = await expectAMQPError(.recoveryGaveUp) {
+            try await withTimeLimit(.seconds(15), "a publish after recovery gave up") {
+                try await Task.sleep(for: .seconds(4))
+                try await connection.publish(AMQPMessage("too late"), exchange: "amq.fanout", routingKey: "")
+            }
+        }
+        #expect(gaveUp?.message.contains("6") == true)
+    }
 }
