@@ -36,7 +36,7 @@ public struct AMQPConfiguration: Sendable, Hashable {
     public var vhost: String
     /// `nil` for plain TCP.
     public var tls: TLS?
-    /// Socket connect plus AMQP handshake, each.
+    /// Socket connect and AMQP handshake together.
     public var connectTimeout: Duration
     /// How long a request (declare, bind, qos...) waits for the broker's answer.
     public var requestTimeout: Duration

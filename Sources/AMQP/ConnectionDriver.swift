@@ -264,6 +264,7 @@ final class ConnectionDriver: @unchecked Sendable {
             settle(consumerID, generation, deliveryTag, settlement)
         case .close(let waiter):
             if let waiter { closeWaiters.append(waiter) }
+            sendCoalescedAcknowledgements()
             perform(machine.closeRequested())
         case .runJob(let job):
             job.runSynchronously(on: asUnownedTaskExecutor())
@@ -283,7 +284,11 @@ final class ConnectionDriver: @unchecked Sendable {
     }
 
     private func cancelConsumer(_ consumerID: Int) {
-        guard let consumer = consumers.removeValue(forKey: consumerID) else { return }
+        guard let consumer = consumers[consumerID] else { return }
+        // Acks given before the cancel must reach the broker before the channel closes, or
+        // the broker would deliver those messages again.
+        sendAcknowledgements(of: consumer)
+        consumers[consumerID] = nil
         if let channel = consumer.channel, let session {
             do throws(SessionFailure) {
                 try session.cancel(consumerTag: consumer.consumerTag, channel: channel)

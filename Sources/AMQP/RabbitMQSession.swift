@@ -59,6 +59,7 @@ final class RabbitMQSession {
     }
 
     private func open(_ state: amqp_connection_state_t, _ configuration: AMQPConfiguration) throws(AMQPError) {
+        let started = ContinuousClock.now
         let socket = try makeSocket(state, configuration)
         var connectTimeout = timeval(configuration.connectTimeout)
         errno = 0
@@ -79,7 +80,10 @@ final class RabbitMQSession {
             }
             throw ErrorMapping.status(status, during: "connect", endpoint: endpoint)
         }
-        var handshakeTimeout = timeval(configuration.connectTimeout)
+        // The handshake gets what is left of the connect timeout: connecting as a whole, socket
+        // and login, takes no longer than the timeout.
+        let remaining = max(configuration.connectTimeout - (ContinuousClock.now - started), .milliseconds(100))
+        var handshakeTimeout = timeval(remaining)
         amqp_set_handshake_timeout(state, &handshakeTimeout)
         amqp_set_rpc_timeout(state, &handshakeTimeout)
 

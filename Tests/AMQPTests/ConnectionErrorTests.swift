@@ -25,7 +25,8 @@ struct ConnectionErrorTests {
             }
             await connection.close()
         }
-        #expect(ContinuousClock.now - started < Self.connectTimeout + .seconds(1))
+        // The timeout, and some slack for a machine busy with the other tests.
+        #expect(ContinuousClock.now - started < Self.connectTimeout + .seconds(2))
         return error
     }
 
