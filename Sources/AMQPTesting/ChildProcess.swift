@@ -1,14 +1,16 @@
 public import Foundation
 import Glibc
 
-/// Runs a program to its end. Output goes through files, not pipes, and the child is reaped with
-/// waitpid: Foundation's Process can hang in waitUntilExit off the main thread on Linux.
+/// Runs programs for tests and benchmarks. Standard streams go through files, not pipes, and
+/// children are reaped with waitpid: Foundation's Process can hang in waitUntilExit off the main
+/// thread on Linux.
 public enum ChildProcess {
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
     }
 
-    /// Runs a program and returns its standard output; throws with its error output on failure.
+    /// Runs a program to its end and returns its standard output; throws with its error output
+    /// when it fails.
     @discardableResult
     public static func run(
         _ executable: String, _ arguments: [String], input: Data? = nil, environment: [String: String]? = nil
@@ -22,27 +24,8 @@ public enum ChildProcess {
         let errorPath = scratch.appendingPathComponent("err").path
         try (input ?? Data()).write(to: URL(fileURLWithPath: inputPath))
 
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, inputPath, O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, errorPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-
-        let variables = ProcessInfo.processInfo.environment.merging(environment ?? [:]) { $1 }
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp = variables.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
-        }
-        var attributes = cleanSignalAttributes()
-        defer { posix_spawnattr_destroy(&attributes) }
-        var pid = pid_t()
-        let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
-        guard spawned == 0 else {
-            throw Failure(description: "cannot start \(executable): \(String(cString: strerror(spawned)))")
-        }
+        let pid = try spawn(
+            executable, arguments, environment: environment, input: inputPath, output: outputPath, errors: errorPath)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
         let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
@@ -56,12 +39,31 @@ public enum ChildProcess {
         return output
     }
 
+    /// Starts a program in the background; its standard output goes to a file `firstLine` reads.
+    public static func start(_ executable: String, _ arguments: [String]) throws -> Running {
+        let outputPath = FileManager.default.temporaryDirectory
+            .appendingPathComponent("govbus-child-\(UUID().uuidString).out").path
+        let pid = try spawn(
+            executable, arguments, environment: nil, input: "/dev/null", output: outputPath, errors: "/dev/null")
+        return Running(pid: pid, outputPath: outputPath)
+    }
 
-    /// Spawn attributes that give the child an empty signal mask and default handlers: the threads
-    /// Swift concurrency runs on block most signals, and a child would inherit that mask.
-    static func cleanSignalAttributes() -> posix_spawnattr_t {
+    private static func spawn(
+        _ executable: String, _ arguments: [String], environment: [String: String]?, input: String,
+        output: String, errors: String
+    ) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, input, O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, errors, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+
+        // An empty signal mask and default handlers: the threads Swift concurrency runs on block
+        // most signals, and a child would inherit that mask (and never see SIGTERM or SIGUSR1).
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
         var noSignals = sigset_t()
         sigemptyset(&noSignals)
         posix_spawnattr_setsigmask(&attributes, &noSignals)
@@ -70,33 +72,20 @@ public enum ChildProcess {
         for signal in [SIGPIPE, SIGUSR1, SIGUSR2, SIGTERM, SIGINT] { sigaddset(&defaults, signal) }
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        return attributes
-    }
 
-    /// Starts a program in the background; its standard output goes to a file `firstLine` reads.
-    public static func start(_ executable: String, _ arguments: [String]) throws -> Running {
-        let outputPath = FileManager.default.temporaryDirectory
-            .appendingPathComponent("govbus-child-\(UUID().uuidString).out").path
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let variables = ProcessInfo.processInfo.environment.merging(environment ?? [:]) { $1 }
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp = ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        let envp = variables.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
             argv.forEach { free($0) }
             envp.forEach { free($0) }
         }
-        var attributes = cleanSignalAttributes()
-        defer { posix_spawnattr_destroy(&attributes) }
         var pid = pid_t()
         let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
         guard spawned == 0 else {
             throw Failure(description: "cannot start \(executable): \(String(cString: strerror(spawned)))")
         }
-        return Running(pid: pid, outputPath: outputPath)
+        return pid
     }
 
     /// A program started with `start`.
@@ -127,11 +116,14 @@ public enum ChildProcess {
             kill(pid, SIGTERM)
             var status: Int32 = 0
             for _ in 0..<50 {
-                if waitpid(pid, &status, WNOHANG) == pid { break }
+                if waitpid(pid, &status, WNOHANG) == pid {
+                    try? FileManager.default.removeItem(atPath: outputPath)
+                    return
+                }
                 usleep(20_000)
             }
             kill(pid, SIGKILL)
-            _ = waitpid(pid, &status, WNOHANG)
+            _ = waitpid(pid, &status, 0)
             try? FileManager.default.removeItem(atPath: outputPath)
         }
     }

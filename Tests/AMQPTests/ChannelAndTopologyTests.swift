@@ -5,17 +5,6 @@ import Testing
 
 @Suite("Channels, topology, publishing and consuming")
 struct ChannelAndTopologyTests {
-    /// The next delivery of `consumer`, or a failure after `limit`.
-    func next(_ consumer: AMQPConsumer, within limit: Duration = .seconds(10)) async throws -> AMQPDelivery {
-        try await withTimeLimit(limit, "waiting for a delivery on \(consumer.queue)") {
-            var iterator = consumer.makeAsyncIterator()
-            guard let delivery = try await iterator.next() else {
-                throw TimeLimitExceeded(description: "the consumer of \(consumer.queue) ended")
-            }
-            return delivery
-        }
-    }
-
     @Test("Publishing to a missing exchange: the channel is closed with 404, the next publish works")
     func missingExchange() async throws {
         let (_, connection) = try await connectToTestBroker()
@@ -124,7 +113,7 @@ struct ChannelAndTopologyTests {
         try await connection.publish(AMQPMessage("expires"), exchange: "", routingKey: "\(name).ttl")
 
         let deadConsumer = try await connection.consume(queue: deadLetters)
-        let expired = try await next(deadConsumer)
+        let expired = try await nextDelivery(deadConsumer)
         #expect(expired.body == Array("expires".utf8))
         guard case .array(let deaths)? = expired.properties.headers?["x-death"],
             case .table(let death)? = deaths.first
@@ -143,13 +132,13 @@ struct ChannelAndTopologyTests {
                 arguments: ["x-delivery-limit": .int32(1), "x-dead-letter-exchange": .string("\(name).dlx")]))
         try await connection.publish(AMQPMessage("poison"), exchange: "", routingKey: quorum)
         let quorumConsumer = try await connection.consume(queue: quorum, prefetch: 1)
-        let first = try await next(quorumConsumer)
+        let first = try await nextDelivery(quorumConsumer)
         #expect(!first.redelivered)
         first.nack(requeue: true)
-        let second = try await next(quorumConsumer)
+        let second = try await nextDelivery(quorumConsumer)
         #expect(second.redelivered)
         second.nack(requeue: true)
-        let poisoned = try await next(deadConsumer)
+        let poisoned = try await nextDelivery(deadConsumer)
         #expect(poisoned.body == Array("poison".utf8))
         poisoned.ack()
         await quorumConsumer.cancel()
@@ -189,13 +178,13 @@ struct ChannelAndTopologyTests {
             try await connection.publish(AMQPMessage("\(index)"), exchange: "", routingKey: queue)
         }
         let consumer = try await connection.consume(queue: queue, prefetch: 10)
-        let zero = try await next(consumer)
+        let zero = try await nextDelivery(consumer)
         zero.reject(requeue: false)
-        let one = try await next(consumer)
+        let one = try await nextDelivery(consumer)
         one.reject(requeue: true)
-        let two = try await next(consumer)
+        let two = try await nextDelivery(consumer)
         #expect(two.body == Array("2".utf8))
-        let oneAgain = try await next(consumer)
+        let oneAgain = try await nextDelivery(consumer)
         #expect(oneAgain.body == Array("1".utf8))
         #expect(oneAgain.redelivered)
         // Neither `two` nor `oneAgain` is settled: cancelling returns both to the queue.

@@ -9,6 +9,19 @@ struct HeartbeatTests {
     static let proxyScript = TestBroker.repositoryRoot
         .appendingPathComponent("Tests/AMQPTests/Interop/freezable_proxy.py").path
 
+    /// A freezable proxy in front of the test broker, and the URL that goes through it.
+    static func startProxy() throws -> (ChildProcess.Running, String) {
+        let broker = try TestBroker.fromEnvironment()
+        let brokerPort = try #require(URLComponents(string: broker.amqpURL)?.port)
+        let proxy = try ChildProcess.start("/usr/bin/env", ["python3", proxyScript, "\(brokerPort)"])
+        do {
+            return (proxy, "amqp://guest:guest@127.0.0.1:\(try proxy.firstLine())")
+        } catch {
+            proxy.stop()
+            throw error
+        }
+    }
+
     /// Waits for the first event that `matches`, for up to `limit`.
     static func waitForEvent(
         _ events: AsyncStream<AMQPConnectionEvent>.AsyncIterator, within limit: Duration,
@@ -26,13 +39,9 @@ struct HeartbeatTests {
 
     @Test("A cut network is noticed through missed heartbeats, and the connection recovers when it is back")
     func networkCut() async throws {
-        let broker = try TestBroker.fromEnvironment()
-        let brokerPort = try #require(URLComponents(string: broker.amqpURL)?.port)
-        let proxy = try ChildProcess.start("/usr/bin/env", ["python3", Self.proxyScript, "\(brokerPort)"])
+        let (proxy, url) = try Self.startProxy()
         defer { proxy.stop() }
-        let proxyPort = try proxy.firstLine()
-
-        var configuration = try AMQPConfiguration(url: "amqp://guest:guest@127.0.0.1:\(proxyPort)")
+        var configuration = try AMQPConfiguration(url: url)
         configuration.heartbeat = .seconds(1)
         configuration.connectTimeout = .seconds(2)
         configuration.recovery.maximumDelay = .milliseconds(500)
@@ -62,12 +71,9 @@ struct HeartbeatTests {
         try await publishing.value
 
         let consumer = try await connection.consume(queue: queue)
-        let delivery = try await withTimeLimit(.seconds(10), "the message sent while cut") {
-            var iterator = consumer.makeAsyncIterator()
-            return try await iterator.next()
-        }
-        #expect(delivery?.body == Array("sent while cut".utf8))
-        delivery?.ack()
+        let delivery = try await nextDelivery(consumer)
+        #expect(delivery.body == Array("sent while cut".utf8))
+        delivery.ack()
         await consumer.cancel()
         try await connection.deleteQueue(queue)
         await connection.close()
@@ -75,13 +81,9 @@ struct HeartbeatTests {
 
     @Test("While the broker stays out of reach, a waiting publish fails with a timeout; nothing hangs")
     func nothingHangs() async throws {
-        let broker = try TestBroker.fromEnvironment()
-        let brokerPort = try #require(URLComponents(string: broker.amqpURL)?.port)
-        let proxy = try ChildProcess.start("/usr/bin/env", ["python3", Self.proxyScript, "\(brokerPort)"])
+        let (proxy, url) = try Self.startProxy()
         defer { proxy.stop() }
-        let proxyPort = try proxy.firstLine()
-
-        var configuration = try AMQPConfiguration(url: "amqp://guest:guest@127.0.0.1:\(proxyPort)")
+        var configuration = try AMQPConfiguration(url: url)
         configuration.heartbeat = .seconds(1)
         configuration.connectTimeout = .seconds(1)
         configuration.publishTimeout = .seconds(3)

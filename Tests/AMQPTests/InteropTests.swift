@@ -10,13 +10,7 @@ struct InteropTests {
 
     func receiveOne(_ connection: AMQPConnection, from queue: String) async throws -> AMQPDelivery {
         let consumer = try await connection.consume(queue: queue)
-        let delivery = try await withTimeLimit(.seconds(20), "a message on \(queue)") {
-            var iterator = consumer.makeAsyncIterator()
-            guard let delivery = try await iterator.next() else {
-                throw TimeLimitExceeded(description: "consumer of \(queue) ended")
-            }
-            return delivery
-        }
+        let delivery = try await nextDelivery(consumer, within: .seconds(20))
         delivery.ack()
         await consumer.cancel()
         return delivery

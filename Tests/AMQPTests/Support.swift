@@ -13,6 +13,17 @@ func connectToTestBroker(
     return (broker, try await AMQPConnection.connect(configuration))
 }
 
+/// The next delivery of `consumer`, or a failure after `limit`.
+func nextDelivery(_ consumer: AMQPConsumer, within limit: Duration = .seconds(10)) async throws -> AMQPDelivery {
+    try await withTimeLimit(limit, "waiting for a delivery on \(consumer.queue)") {
+        var iterator = consumer.makeAsyncIterator()
+        guard let delivery = try await iterator.next() else {
+            throw TimeLimitExceeded(description: "the consumer of \(consumer.queue) ended")
+        }
+        return delivery
+    }
+}
+
 /// Runs `body` and fails the test if it takes longer than `limit`.
 func withTimeLimit<T: Sendable>(
     _ limit: Duration, _ what: String, _ body: @escaping @Sendable () async throws -> T
