@@ -54,6 +54,25 @@ struct ChannelAndTopologyTests {
         await connection.close()
     }
 
+    @Test("A message the broker refuses (a full queue that rejects publishes) fails with nacked")
+    func nackedPublish() async throws {
+        let (_, connection) = try await connectToTestBroker()
+        let queue = TestBroker.uniqueName("full")
+        try await connection.declare(
+            AMQPQueue(queue, exclusive: true, arguments: ["x-max-length": .int32(2), "x-overflow": "reject-publish"]))
+        try await connection.publish(AMQPMessage("1"), exchange: "", routingKey: queue)
+        try await connection.publish(AMQPMessage("2"), exchange: "", routingKey: queue)
+        let error = await expectAMQPError(.nacked) {
+            try await connection.publish(AMQPMessage("3"), exchange: "", routingKey: queue)
+        }
+        #expect(error != nil)
+        // The channel stays usable: after a purge the queue takes messages again.
+        try await connection.purgeQueue(queue)
+        try await connection.publish(AMQPMessage("4"), exchange: "", routingKey: queue)
+        #expect(try await connection.inspectQueue(queue).messageCount == 1)
+        await connection.close()
+    }
+
     @Test("Each exchange type routes as it should")
     func exchangeTypes() async throws {
         let (_, connection) = try await connectToTestBroker()
