@@ -48,6 +48,7 @@ final class ConnectionDriver: @unchecked Sendable {
     private var partials: [UInt16: PartialContent] = [:]
     private var topology: [TopologyStep] = []
     private var blockedByBroker = false
+    private var lazyPollInterval = Duration.milliseconds(1)
     /// Consumers with acks waiting for `sendCoalescedAcknowledgements`.
     private var consumersWithPendingAcks: Set<Int> = []
 
@@ -105,12 +106,13 @@ final class ConnectionDriver: @unchecked Sendable {
                 flushControlRequests()
                 flushPublishes()
                 if machine.isConnected, !readFrames(limit: 128) {
-                    // Commands that do not wake the thread may be waiting: look again soon.
+                    // Commands that do not wake the thread may come (see `wakesDriver`): look again
+                    // soon, and a little later each time nothing came, up to 16 ms.
                     let lazyCommandsLikely =
                         !confirms.isEmpty || consumers.values.contains { $0.hasUnsettledDeliveries }
-                    waitForActivity(
-                        socket: session?.socketDescriptor ?? -1,
-                        timeout: lazyCommandsLikely ? .milliseconds(1) : .milliseconds(500))
+                    let timeout = lazyCommandsLikely ? lazyPollInterval : .milliseconds(500)
+                    let active = waitForActivity(socket: session?.socketDescriptor ?? -1, timeout: timeout)
+                    lazyPollInterval = active ? .milliseconds(1) : min(lazyPollInterval * 2, .milliseconds(16))
                 }
             case .waitingToReconnect(_, let until, _):
                 if now >= until {
@@ -135,8 +137,10 @@ final class ConnectionDriver: @unchecked Sendable {
         }
     }
 
-    /// Sleeps in poll() until the broker sends something, a command arrives or `timeout` passes.
-    private func waitForActivity(socket: Int32, timeout: Duration) {
+    /// Sleeps in poll() until the broker sends something, a command arrives or `timeout` passes;
+    /// false when it slept the whole time and nothing came.
+    @discardableResult
+    private func waitForActivity(socket: Int32, timeout: Duration) -> Bool {
         let publishesInFlight = !confirms.isEmpty
         let maySleep = inbox.withLock { box in
             guard box.commands.isEmpty else { return false }
@@ -144,16 +148,20 @@ final class ConnectionDriver: @unchecked Sendable {
             box.publishesInFlight = publishesInFlight
             return true
         }
-        guard maySleep else { return }
+        guard maySleep else { return true }
         var descriptors = [pollfd(fd: wakeup.descriptor, events: Int16(POLLIN), revents: 0)]
         if socket >= 0 { descriptors.append(pollfd(fd: socket, events: Int16(POLLIN), revents: 0)) }
-        let milliseconds = max(0, min(Int32.max, Int32(clamping: timeout.components.seconds * 1000
-            + timeout.components.attoseconds / 1_000_000_000_000_000)))
-        _ = poll(&descriptors, nfds_t(descriptors.count), milliseconds)
-        inbox.withLock { $0.sleeping = false }
+        let milliseconds = Int32(
+            clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        let ready = poll(&descriptors, nfds_t(descriptors.count), max(0, milliseconds))
+        let commandsCame = inbox.withLock { box in
+            box.sleeping = false
+            return !box.commands.isEmpty
+        }
         if descriptors[0].revents & Int16(POLLIN) != 0 {
             wakeup.clear()
         }
+        return ready > 0 || commandsCame
     }
 
     private func perform(_ action: ConnectionStateMachine.Action) {
