@@ -43,7 +43,7 @@ let package = Package(
         ),
         .target(
             name: "GovBusBenchmarks",
-            dependencies: ["AMQP", "AMQPTesting"],
+            dependencies: ["AMQP", "AMQPTesting", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

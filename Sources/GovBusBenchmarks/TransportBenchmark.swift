@@ -2,6 +2,7 @@ public import AMQP
 import AMQPTesting
 import Foundation
 import Glibc
+import Logging
 
 /// `govbus bench transport`: one publisher (persistent messages, confirms, a window of unconfirmed
 /// messages) and one consumer (a prefetch, one ack per message) through one queue, first with the
@@ -99,7 +100,7 @@ public enum TransportBenchmark {
     public static func run(_ options: Options, progress: (String) -> Void) async throws -> [Result] {
         let baseline = try buildBaseline(options.baselineSource)
         progress("built the rabbitmq-c baseline: \(baseline)")
-        let connection = try await AMQPConnection.connect(url: options.amqpURL)
+        let connection = try await AMQPConnection.connect(url: options.amqpURL, logger: quietLogger)
         defer { Task { await connection.close() } }
         var results: [Result] = []
         for kind in options.queueKinds {
@@ -139,8 +140,8 @@ public enum TransportBenchmark {
         var configuration = try AMQPConfiguration(url: options.amqpURL)
         configuration.confirmWindow = options.window
         configuration.connectionName = "govbus bench transport"
-        let publisher = try await AMQPConnection.connect(configuration)
-        let consumerConnection = try await AMQPConnection.connect(configuration)
+        let publisher = try await AMQPConnection.connect(configuration, logger: quietLogger)
+        let consumerConnection = try await AMQPConnection.connect(configuration, logger: quietLogger)
         let consumer = try await consumerConnection.consume(queue: queue, prefetch: UInt16(options.prefetch))
         let total = options.messages
         let consumerExecutor = options.onConnectionThreads ? consumerConnection.executor : nil
@@ -195,6 +196,13 @@ public enum TransportBenchmark {
         return Figures(
             throughput: Double(total) / (Double(lastConsume - firstPublish) / 1e9),
             p50: sorted[total / 2], p99: sorted[Int(Double(total) * 0.99)])
+    }
+
+    /// Connections of the benchmark log warnings and errors only: progress lines say the rest.
+    static var quietLogger: Logger {
+        var logger = Logger(label: "govbus.bench")
+        logger.logLevel = .warning
+        return logger
     }
 
     static func monotonicNanoseconds() -> UInt64 {
