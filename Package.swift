@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .library(name: "AMQP", targets: ["AMQP"]),
         .library(name: "AMQPTesting", targets: ["AMQPTesting"]),
+        .library(name: "GovBus", targets: ["GovBus"]),
         .executable(name: "govbus", targets: ["govbus"]),
     ],
     dependencies: [
@@ -34,6 +35,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "GovBus",
+            dependencies: ["AMQP"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -59,6 +65,12 @@ let package = Package(
             name: "AMQPTests",
             dependencies: ["AMQP", "AMQPTesting"],
             exclude: ["Interop"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GovBusTests",
+            dependencies: ["GovBus"],
+            exclude: ["JSONSchemaTestSuite"],
             swiftSettings: swiftSettings
         ),
     ],
