@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         // rabbitmq-c, found through pkg-config, and the C shim for what Swift cannot call.
@@ -39,7 +40,7 @@ let package = Package(
         ),
         .target(
             name: "GovBus",
-            dependencies: ["AMQP"],
+            dependencies: ["AMQP", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -69,7 +70,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GovBusTests",
-            dependencies: ["GovBus"],
+            dependencies: ["GovBus", "AMQP", "AMQPTesting"],
             exclude: ["JSONSchemaTestSuite"],
             swiftSettings: swiftSettings
         ),
