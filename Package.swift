@@ -56,6 +56,7 @@ let package = Package(
         .executableTarget(
             name: "govbus",
             dependencies: [
+                "GovBus",
                 "GovBusBenchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -230,7 +230,11 @@ final class SchemaCompiler {
         }
         let fragment = reference.fragment.flatMap { $0.removingPercentEncoding ?? $0 } ?? ""
         if fragment.isEmpty || fragment.hasPrefix("/") {
-            return try self.node(at: Place(document: resource.document, pointer: resource.pointer + fragment))
+            do {
+                return try self.node(at: Place(document: resource.document, pointer: resource.pointer + fragment))
+            } catch {
+                throw JSONSchemaCompileError("$ref '\(reference)' at \(node.location) leads nowhere: \(error)")
+            }
         }
         guard let anchored = anchors["\(resourceKey)#\(fragment)"] else {
             throw JSONSchemaCompileError("$ref '\(reference)' at \(node.location): no anchor '\(fragment)'")
