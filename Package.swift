@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "AMQP", targets: ["AMQP"]),
         .library(name: "AMQPTesting", targets: ["AMQPTesting"]),
         .library(name: "GovBus", targets: ["GovBus"]),
+        .library(name: "GovBusContracts", targets: ["GovBusContracts"]),
         .executable(name: "govbus", targets: ["govbus"]),
     ],
     dependencies: [
@@ -44,19 +45,24 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "GovBusContracts",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "AMQPTesting",
             dependencies: ["AMQP"],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "GovBusBenchmarks",
-            dependencies: ["AMQP", "AMQPTesting", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["AMQP", "AMQPTesting", "GovBus", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "govbus",
             dependencies: [
                 "GovBus",
+                "GovBusContracts",
                 "GovBusBenchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -71,7 +77,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GovBusTests",
-            dependencies: ["GovBus", "AMQP", "AMQPTesting"],
+            dependencies: ["GovBus", "GovBusContracts", "AMQP", "AMQPTesting"],
             exclude: ["JSONSchemaTestSuite"],
             swiftSettings: swiftSettings
         ),

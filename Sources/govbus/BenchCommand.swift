@@ -6,7 +6,7 @@ import GovBusBenchmarks
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure the bus against raw rabbitmq-c on the same broker.",
-        subcommands: [TransportBenchCommand.self])
+        subcommands: [TransportBenchCommand.self, ValidatorBenchCommand.self])
 }
 
 struct TransportBenchCommand: AsyncParsableCommand {
@@ -59,6 +59,36 @@ struct TransportBenchCommand: AsyncParsableCommand {
                     \(String(format: "%.1f", result.baselineP99Milliseconds)) ms)
                     """)
             }
+        }
+    }
+}
+
+struct ValidatorBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validator", abstract: "Time the JSON Schema validation of one message.")
+
+    @Option(help: "The message type.") var type = "portal.dossier.submitted.v1"
+    @Option(help: "The JSON document (default: the type's examples/<type>/valid-1.json).") var document: String?
+    @Option(help: "Validations per round (the best of 5 rounds is reported).") var iterations = 20_000
+    @OptionGroup var schemaOptions: SchemaOptions
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        let catalog = try schemaOptions.catalog()
+        let result = try ValidatorBenchmark.run(
+            schemas: catalog.folder, type: type, document: document.map { URL(fileURLWithPath: $0) },
+            iterations: iterations)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+        } else {
+            print(
+                """
+                \(result.type), \(result.documentBytes) bytes: \(String(format: "%.1f", result.microsecondsPerValidation)) µs \
+                per validation (\(Int(result.validationsPerSecond))/s); catalogue compiled in \
+                \(String(format: "%.1f", result.compileMilliseconds)) ms
+                """)
         }
     }
 }
