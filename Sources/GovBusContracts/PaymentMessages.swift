@@ -94,17 +94,20 @@ public struct FeeRefundRequestedV1: GovBusMessage {
     public var orderId: String
     public var amount: Int
     public var bankTransactionNumber: String
+    /// When the refunded payment was made: gateways need it to find the transaction.
+    public var paidAt: Date
     public var reason: Reason
     public var requestedAt: Date
 
     public init(
-        dossierId: String, orderId: String, amount: Int, bankTransactionNumber: String, reason: Reason,
-        requestedAt: Date
+        dossierId: String, orderId: String, amount: Int, bankTransactionNumber: String, paidAt: Date,
+        reason: Reason, requestedAt: Date
     ) {
         self.dossierId = dossierId
         self.orderId = orderId
         self.amount = amount
         self.bankTransactionNumber = bankTransactionNumber
+        self.paidAt = paidAt
         self.reason = reason
         self.requestedAt = requestedAt
     }

@@ -1,31 +1,41 @@
-import Foundation
-
-/// `format` as an assertion: the formats GovBus messages use. Unknown formats pass, as the
-/// specification says.
+/// `format` as an assertion: the formats GovBus messages use, checked on the UTF-8 bytes (these
+/// formats are ASCII). Unknown formats pass, as the specification says.
 enum FormatChecks {
     static func check(_ format: String) -> ((String) -> Bool)? {
         switch format {
-        case "date": isDate
-        case "date-time": isDateTime
-        case "time": isTime
-        case "email": isEmail
-        case "uuid": isUUID
-        case "uri": isURI
+        case "date": { isDate(Array($0.utf8)[...]) }
+        case "date-time": { isDateTime(Array($0.utf8)) }
+        case "time": { isTime(Array($0.utf8)[...]) }
+        case "email": { isEmail(Array($0.utf8)) }
+        case "uuid": { isUUID(Array($0.utf8)) }
+        case "uri": { isURI(Array($0.utf8)) }
         default: nil
         }
     }
 
-    private static func digits(_ text: Substring) -> Int? {
-        guard !text.isEmpty, text.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
-        return Int(text)
+    private static func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
+    private static func isHex(_ byte: UInt8) -> Bool {
+        isDigit(byte) || (byte >= 0x41 && byte <= 0x46) || (byte >= 0x61 && byte <= 0x66)
+    }
+    private static func isLetter(_ byte: UInt8) -> Bool { (byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A }
+
+    /// The number written by `count` ASCII digits at `start`, or nil.
+    private static func number(_ bytes: ArraySlice<UInt8>, _ start: Int, _ count: Int) -> Int? {
+        guard start + count <= bytes.endIndex else { return nil }
+        var value = 0
+        for byte in bytes[start..<start + count] {
+            guard isDigit(byte) else { return nil }
+            value = value * 10 + Int(byte - 0x30)
+        }
+        return value
     }
 
     /// RFC 3339 full-date: yyyy-mm-dd with a day that exists in that month.
-    static func isDate(_ text: String) -> Bool {
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-            let year = digits(parts[0]), let month = digits(parts[1]), let day = digits(parts[2]),
-            (1...12).contains(month), day >= 1
+    static func isDate(_ bytes: ArraySlice<UInt8>) -> Bool {
+        let start = bytes.startIndex
+        guard bytes.count == 10, bytes[start + 4] == UInt8(ascii: "-"), bytes[start + 7] == UInt8(ascii: "-"),
+            let year = number(bytes, start, 4), let month = number(bytes, start + 5, 2),
+            let day = number(bytes, start + 8, 2), (1...12).contains(month), day >= 1
         else { return false }
         let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
         let lengths = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
@@ -33,34 +43,31 @@ enum FormatChecks {
     }
 
     /// RFC 3339 full-time: hh:mm:ss[.frac] then Z or ±hh:mm. A leap second (60) only at 23:59 UTC.
-    static func isTime(_ text: String) -> Bool {
-        let characters = Array(text)
-        guard characters.count >= 9, characters[2] == ":", characters[5] == ":" else { return false }
-        guard let hour = digits(Substring(String(characters[0..<2]))),
-            let minute = digits(Substring(String(characters[3..<5]))),
-            let second = digits(Substring(String(characters[6..<8])))
+    static func isTime(_ bytes: ArraySlice<UInt8>) -> Bool {
+        let start = bytes.startIndex
+        guard bytes.count >= 9, bytes[start + 2] == UInt8(ascii: ":"), bytes[start + 5] == UInt8(ascii: ":"),
+            let hour = number(bytes, start, 2), let minute = number(bytes, start + 3, 2),
+            let second = number(bytes, start + 6, 2)
         else { return false }
-        var index = 8
-        if index < characters.count, characters[index] == "." {
+        var index = start + 8
+        if bytes[index] == UInt8(ascii: ".") {
             index += 1
-            let start = index
-            while index < characters.count, characters[index].isASCII, characters[index].isNumber { index += 1 }
-            if index == start { return false }
+            let fractionStart = index
+            while index < bytes.endIndex, isDigit(bytes[index]) { index += 1 }
+            if index == fractionStart { return false }
         }
-        guard index < characters.count else { return false }
+        guard index < bytes.endIndex else { return false }
         var offsetMinutes = 0
-        let zone = String(characters[index...])
-        if zone == "Z" || zone == "z" {
-            offsetMinutes = 0
+        let zone = bytes[index]
+        if zone == UInt8(ascii: "Z") || zone == UInt8(ascii: "z") {
+            guard index + 1 == bytes.endIndex else { return false }
         } else {
-            let zoneCharacters = Array(zone)
-            guard zoneCharacters.count == 6, zoneCharacters[0] == "+" || zoneCharacters[0] == "-",
-                zoneCharacters[3] == ":",
-                let offsetHour = digits(Substring(String(zoneCharacters[1..<3]))),
-                let offsetMinute = digits(Substring(String(zoneCharacters[4..<6]))),
+            guard zone == UInt8(ascii: "+") || zone == UInt8(ascii: "-"), bytes.endIndex - index == 6,
+                bytes[index + 3] == UInt8(ascii: ":"),
+                let offsetHour = number(bytes, index + 1, 2), let offsetMinute = number(bytes, index + 4, 2),
                 offsetHour <= 23, offsetMinute <= 59
             else { return false }
-            offsetMinutes = (offsetHour * 60 + offsetMinute) * (zoneCharacters[0] == "+" ? 1 : -1)
+            offsetMinutes = (offsetHour * 60 + offsetMinute) * (zone == UInt8(ascii: "+") ? 1 : -1)
         }
         guard hour <= 23, minute <= 59, second <= 60 else { return false }
         if second == 60 {
@@ -70,46 +77,53 @@ enum FormatChecks {
         return true
     }
 
-    static func isDateTime(_ text: String) -> Bool {
-        guard let separator = text.firstIndex(where: { $0 == "T" || $0 == "t" }) else { return false }
-        return isDate(String(text[..<separator])) && isTime(String(text[text.index(after: separator)...]))
+    static func isDateTime(_ bytes: [UInt8]) -> Bool {
+        guard bytes.count > 11, bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: "t") else { return false }
+        return isDate(bytes[0..<10]) && isTime(bytes[11...])
     }
 
-    static func isUUID(_ text: String) -> Bool {
-        let groups = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard groups.map(\.count) == [8, 4, 4, 4, 12] else { return false }
-        return groups.allSatisfy { $0.allSatisfy(\.isHexDigit) && $0.allSatisfy(\.isASCII) }
+    static func isUUID(_ bytes: [UInt8]) -> Bool {
+        guard bytes.count == 36 else { return false }
+        for (index, byte) in bytes.enumerated() {
+            if [8, 13, 18, 23].contains(index) {
+                guard byte == UInt8(ascii: "-") else { return false }
+            } else if !isHex(byte) {
+                return false
+            }
+        }
+        return true
     }
 
     /// An address as RFC 5321 allows in a mailbox: a dot-atom or quoted local part, then a host
     /// name or an address literal.
-    static func isEmail(_ text: String) -> Bool {
-        guard let at = text.lastIndex(of: "@") else { return false }
-        let local = text[..<at]
-        let domain = text[text.index(after: at)...]
-        guard !local.isEmpty, !domain.isEmpty, local.allSatisfy(\.isASCII) else { return false }
-        if local.hasPrefix("\"") {
-            guard local.count >= 2, local.hasSuffix("\"") else { return false }
+    static func isEmail(_ bytes: [UInt8]) -> Bool {
+        guard let at = bytes.lastIndex(of: UInt8(ascii: "@")) else { return false }
+        let local = bytes[..<at]
+        let domain = bytes[(at + 1)...]
+        guard !local.isEmpty, !domain.isEmpty, local.allSatisfy({ $0 < 0x80 }) else { return false }
+        if local.first == UInt8(ascii: "\"") {
+            guard local.count >= 2, local.last == UInt8(ascii: "\"") else { return false }
         } else {
-            let atext = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "!#$%&'*+-/=?^_`{|}~"))
-            let atoms = local.split(separator: ".", omittingEmptySubsequences: false)
-            guard atoms.allSatisfy({ !$0.isEmpty && $0.unicodeScalars.allSatisfy { atext.contains($0) } })
-            else { return false }
+            let atext = Array("!#$%&'*+-/=?^_`{|}~".utf8)
+            let atoms = local.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+            guard atoms.allSatisfy({ atom in
+                !atom.isEmpty && atom.allSatisfy { isLetter($0) || isDigit($0) || atext.contains($0) }
+            }) else { return false }
         }
-        if domain.hasPrefix("[") {
-            guard domain.hasSuffix("]") else { return false }
-            let literal = domain.dropFirst().dropLast()
+        if domain.first == UInt8(ascii: "[") {
+            guard domain.last == UInt8(ascii: "]") else { return false }
+            let literal = String(decoding: domain.dropFirst().dropLast(), as: UTF8.self)
             if literal.hasPrefix("IPv6:") { return isIPv6(String(literal.dropFirst(5))) }
-            return isIPv4(String(literal))
+            return isIPv4(literal)
         }
-        return isHostname(String(domain))
+        return isHostname(domain)
     }
 
-    static func isHostname(_ text: String) -> Bool {
-        guard !text.isEmpty, text.count <= 253 else { return false }
-        return text.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
-            !label.isEmpty && label.count <= 63 && !label.hasPrefix("-") && !label.hasSuffix("-")
-                && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+    static func isHostname(_ bytes: ArraySlice<UInt8>) -> Bool {
+        guard !bytes.isEmpty, bytes.count <= 253 else { return false }
+        return bytes.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).allSatisfy { label in
+            !label.isEmpty && label.count <= 63 && label.first != UInt8(ascii: "-") && label.last != UInt8(ascii: "-")
+                && label.allSatisfy { isLetter($0) || isDigit($0) || $0 == UInt8(ascii: "-") }
         }
     }
 
@@ -117,7 +131,8 @@ enum FormatChecks {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         return parts.count == 4
             && parts.allSatisfy { part in
-                guard let value = digits(part), part.count <= 3, value <= 255 else { return false }
+                guard (1...3).contains(part.count), part.utf8.allSatisfy(isDigit), let value = Int(part), value <= 255
+                else { return false }
                 return part.count == 1 || !part.hasPrefix("0")
             }
     }
@@ -131,52 +146,67 @@ enum FormatChecks {
             if address.hasSuffix(":") && !address.hasSuffix("::") { address = address.dropLast() }
             groupsAllowed = 6
         }
-        let halves = address.components(separatedBy: "::")
+        var halves: [Substring] = []
+        var rest = address
+        while let range = rest.firstRange(of: "::") {
+            halves.append(rest[..<range.lowerBound])
+            rest = rest[range.upperBound...]
+        }
+        halves.append(rest)
         guard halves.count <= 2 else { return false }
-        let groups = halves.flatMap { $0.isEmpty ? [] : $0.split(separator: ":", omittingEmptySubsequences: false).map(String.init) }
-        guard groups.allSatisfy({ (1...4).contains($0.count) && $0.allSatisfy(\.isHexDigit) }) else { return false }
+        let groups = halves.flatMap { $0.isEmpty ? [] : $0.split(separator: ":", omittingEmptySubsequences: false) }
+        guard groups.allSatisfy({ (1...4).contains($0.count) && $0.utf8.allSatisfy(isHex) }) else { return false }
         return halves.count == 2 ? groups.count < groupsAllowed : groups.count == groupsAllowed
     }
 
+    /// What a URI may hold outside an IP literal: RFC 3986 unreserved, sub-delims, ":/?#@" and "%".
+    private static let uriByte: [Bool] = {
+        var allowed = [Bool](repeating: false, count: 256)
+        for byte in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:/?#[]@!$&'()*+,;=%".utf8 {
+            allowed[Int(byte)] = true
+        }
+        return allowed
+    }()
+
     /// An absolute URI (RFC 3986): a scheme, then only characters a URI may hold, percent-escapes
     /// complete, a numeric port, and brackets only around an IP literal host.
-    static func isURI(_ text: String) -> Bool {
-        guard let colon = text.firstIndex(of: ":") else { return false }
-        let scheme = text[..<colon]
-        guard let first = scheme.first, first.isASCII, first.isLetter,
-            scheme.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "+-.".contains($0)) })
+    static func isURI(_ bytes: [UInt8]) -> Bool {
+        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")), colon > 0, isLetter(bytes[0]),
+            bytes[..<colon].allSatisfy({ isLetter($0) || isDigit($0) || $0 == 0x2B || $0 == 0x2D || $0 == 0x2E })
         else { return false }
-        let allowed = CharacterSet(
-            charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:/?#[]@!$&'()*+,;=%")
-        let rest = text[text.index(after: colon)...]
-        guard rest.unicodeScalars.allSatisfy({ allowed.contains($0) }) else { return false }
-        var scalars = Array(rest.unicodeScalars)[...]
-        while let percent = scalars.firstIndex(of: "%") {
-            let escape = scalars.dropFirst(percent - scalars.startIndex + 1).prefix(2)
-            guard escape.count == 2, escape.allSatisfy({ $0.properties.isASCIIHexDigit }) else { return false }
-            scalars = scalars[(percent + 3)...]
+        var index = colon + 1
+        while index < bytes.count {
+            let byte = bytes[index]
+            guard uriByte[Int(byte)] else { return false }
+            if byte == UInt8(ascii: "%") {
+                guard index + 2 < bytes.count, isHex(bytes[index + 1]), isHex(bytes[index + 2]) else { return false }
+                index += 2
+            }
+            index += 1
         }
-        guard rest.hasPrefix("//") else { return !rest.contains("[") && !rest.contains("]") }
+        let rest = bytes[(colon + 1)...]
+        let bracket: (UInt8) -> Bool = { $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: "]") }
+        guard rest.starts(with: [UInt8(ascii: "/"), UInt8(ascii: "/")]) else { return !rest.contains(where: bracket) }
         let afterSlashes = rest.dropFirst(2)
-        let authority = afterSlashes.prefix { !"/?#".contains($0) }
-        let path = afterSlashes.dropFirst(authority.count)
-        if path.contains("[") || path.contains("]") { return false }
+        let authorityEnd = afterSlashes.firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }
+            ?? afterSlashes.endIndex
+        let authority = afterSlashes[..<authorityEnd]
+        if afterSlashes[authorityEnd...].contains(where: bracket) { return false }
         var host = authority
-        if let at = authority.lastIndex(of: "@") {
-            let userinfo = authority[..<at]
-            if userinfo.contains("[") || userinfo.contains("]") { return false }
-            host = authority[authority.index(after: at)...]
+        if let at = authority.lastIndex(of: UInt8(ascii: "@")) {
+            if authority[..<at].contains(where: bracket) { return false }
+            host = authority[(at + 1)...]
         }
-        if host.hasPrefix("[") {
-            guard let close = host.firstIndex(of: "]") else { return false }
-            let literal = host[host.index(after: host.startIndex)..<close]
-            guard isIPv6(String(literal)) || literal.hasPrefix("v") else { return false }
-            let port = host[host.index(after: close)...]
-            return port.isEmpty || (port.hasPrefix(":") && port.dropFirst().allSatisfy { $0.isASCII && $0.isNumber })
+        let isPort: (ArraySlice<UInt8>) -> Bool = { $0.isEmpty || ($0.first == UInt8(ascii: ":") && $0.dropFirst().allSatisfy(isDigit)) }
+        if host.first == UInt8(ascii: "[") {
+            guard let close = host.firstIndex(of: UInt8(ascii: "]")) else { return false }
+            let literal = String(decoding: host[(host.startIndex + 1)..<close], as: UTF8.self)
+            guard isIPv6(literal) || literal.hasPrefix("v") else { return false }
+            return isPort(host[(close + 1)...])
         }
-        if host.contains("[") || host.contains("]") { return false }
-        if let portColon = host.lastIndex(of: ":") {
-            return host[host.index(after: portColon)...].allSatisfy { $0.isASCII && $0.isNumber }
+        if host.contains(where: bracket) { return false }
+        if let portColon = host.lastIndex(of: UInt8(ascii: ":")) {
+            return host[(portColon + 1)...].allSatisfy(isDigit)
         }
         return true
     }

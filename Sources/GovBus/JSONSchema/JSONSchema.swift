@@ -25,13 +25,13 @@ public struct JSONSchema: Sendable {
 
     /// Every failure of `instance`, each with its instance path and schema path; empty when valid.
     public func validate(_ instance: JSONValue) -> [JSONSchemaValidationError] {
-        var errors: [JSONSchemaValidationError] = []
-        SchemaEvaluator().validate(instance, against: root, at: "", into: &errors, depth: 0)
-        return errors
+        // Most messages are valid: a quick pass first, the full listing only when it fails.
+        let evaluator = SchemaEvaluator()
+        return evaluator.conforms(instance, to: root) ? [] : evaluator.failures(of: instance, against: root)
     }
 
     public func isValid(_ instance: JSONValue) -> Bool {
-        validate(instance).isEmpty
+        SchemaEvaluator().conforms(instance, to: root)
     }
 }
 

@@ -166,7 +166,8 @@ final class SchemaCompiler {
         }
         if case .object(let patterns)? = schema["patternProperties"] {
             for source in patterns.keys.sorted() {
-                node.patternProperties.append((source, try Self.regex(source, at: node.location), try child(place, "patternProperties", source)))
+                node.patternProperties.append(
+                    (source, try SchemaPattern(source, at: node.location), try child(place, "patternProperties", source)))
             }
         }
         if schema["additionalProperties"] != nil { node.additionalProperties = try child(place, "additionalProperties") }
@@ -200,7 +201,7 @@ final class SchemaCompiler {
 
         node.minLength = try integer("minLength")
         node.maxLength = try integer("maxLength")
-        if case .string(let source)? = schema["pattern"] { node.pattern = (source, try Self.regex(source, at: node.location)) }
+        if case .string(let source)? = schema["pattern"] { node.pattern = try SchemaPattern(source, at: node.location) }
 
         node.minimum = try number("minimum")
         node.maximum = try number("maximum")
@@ -240,14 +241,6 @@ final class SchemaCompiler {
             throw JSONSchemaCompileError("$ref '\(reference)' at \(node.location): no anchor '\(fragment)'")
         }
         return try self.node(at: anchored)
-    }
-
-    static func regex(_ source: String, at location: String) throws(JSONSchemaCompileError) -> NSRegularExpression {
-        do {
-            return try NSRegularExpression(pattern: source)
-        } catch {
-            throw JSONSchemaCompileError("the pattern '\(source)' at \(location) is not a valid regular expression")
-        }
     }
 }
 

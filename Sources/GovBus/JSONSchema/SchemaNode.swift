@@ -19,7 +19,7 @@ final class SchemaNode: @unchecked Sendable {
     var format: String?
 
     var properties: [String: SchemaNode] = [:]
-    var patternProperties: [(pattern: String, regex: NSRegularExpression, node: SchemaNode)] = []
+    var patternProperties: [(pattern: String, regex: SchemaPattern, node: SchemaNode)] = []
     var additionalProperties: SchemaNode?
     var propertyNames: SchemaNode?
     var required: [String] = []
@@ -39,7 +39,7 @@ final class SchemaNode: @unchecked Sendable {
 
     var minLength: Int?
     var maxLength: Int?
-    var pattern: (source: String, regex: NSRegularExpression)?
+    var pattern: SchemaPattern?
 
     var minimum: Double?
     var maximum: Double?
