@@ -15,6 +15,27 @@ public enum ChildProcess {
     public static func run(
         _ executable: String, _ arguments: [String], input: Data? = nil, environment: [String: String]? = nil
     ) throws -> String {
+        let result = try execute(executable, arguments, input: input, environment: environment)
+        guard result.status == 0 else {
+            throw Failure(
+                description:
+                    "\(executable) \(arguments.joined(separator: " ")) failed (status \(result.status)): \(result.errors)\(result.output)")
+        }
+        return result.output
+    }
+
+    /// What a finished program did: its exit status (128 + the signal when a signal ended it) and
+    /// its two output streams.
+    public struct Outcome: Sendable {
+        public let status: Int32
+        public let output: String
+        public let errors: String
+    }
+
+    /// Runs a program to its end, whatever its exit status.
+    public static func execute(
+        _ executable: String, _ arguments: [String], input: Data? = nil, environment: [String: String]? = nil
+    ) throws -> Outcome {
         let scratch = FileManager.default.temporaryDirectory
             .appendingPathComponent("govbus-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
@@ -28,15 +49,11 @@ public enum ChildProcess {
             executable, arguments, environment: environment, input: inputPath, output: outputPath, errors: errorPath)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-        let errors = (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? ""
-        let exitCode = (status >> 8) & 0xff
-        guard status & 0x7f == 0, exitCode == 0 else {
-            throw Failure(
-                description:
-                    "\(executable) \(arguments.joined(separator: " ")) failed (status \(status)): \(errors)\(output)")
-        }
-        return output
+        let signal = status & 0x7f
+        return Outcome(
+            status: signal == 0 ? (status >> 8) & 0xff : 128 + signal,
+            output: (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "",
+            errors: (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? "")
     }
 
     /// Starts a program in the background; its standard output goes to a file `firstLine` reads.
