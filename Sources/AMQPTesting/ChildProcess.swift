@@ -110,18 +110,17 @@ public enum ChildProcess {
         public let pid: pid_t
         let outputPath: String
 
-        /// The first line the program printed, waiting for it up to `timeout`.
-        public func firstLine(within timeout: Duration = .seconds(10)) throws -> String {
+        /// Line `number` (from 1) of what the program printed, waiting for it up to `timeout`.
+        public func line(number: Int, within timeout: Duration = .seconds(10)) async throws -> String {
             let deadline = ContinuousClock.now + timeout
             while ContinuousClock.now < deadline {
-                if let text = try? String(contentsOfFile: outputPath, encoding: .utf8),
-                    let newline = text.firstIndex(of: "\n")
-                {
-                    return String(text[..<newline])
+                if let text = try? String(contentsOfFile: outputPath, encoding: .utf8) {
+                    let lines = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+                    if lines.count >= number { return String(lines[lines.index(lines.startIndex, offsetBy: number - 1)]) }
                 }
-                usleep(20_000)
+                try await Task.sleep(for: .milliseconds(20))
             }
-            throw Failure(description: "process \(pid) printed no line within \(timeout)")
+            throw Failure(description: "process \(pid) printed no line \(number) within \(timeout)")
         }
 
         public func send(signal number: Int32) {

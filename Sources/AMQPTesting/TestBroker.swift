@@ -37,7 +37,7 @@ public struct TestBroker: Sendable {
 
     /// Starts a node of the test's own; stop it with `stop()`.
     public static func startDedicated(tls: Bool = false) throws -> TestBroker {
-        let output = try run(script: "broker", arguments: ["start"] + (tls ? ["--tls"] : []))
+        let output = try runBlocking(script: "broker", arguments: ["start"] + (tls ? ["--tls"] : []))
         var values: [String: String] = [:]
         for line in output.split(separator: "\n") where line.hasPrefix("export ") {
             let assignment = line.dropFirst("export ".count)
@@ -53,20 +53,21 @@ public struct TestBroker: Sendable {
             tlsDirectory: values["GOVBUS_TLS_DIR"])
     }
 
+    /// Blocks its thread while the node stops (a `defer` can call it).
     public func stop() throws {
-        _ = try Self.run(script: "broker", arguments: ["stop", directory])
+        _ = try Self.runBlocking(script: "broker", arguments: ["stop", directory])
     }
 
     /// Stops and starts the RabbitMQ application on the node: every connection is closed with
     /// CONNECTION_FORCED and the listener is away until it is back.
-    public func restart() throws {
-        _ = try Self.run(script: "broker", arguments: ["restart", directory])
+    public func restart() async throws {
+        _ = try await Self.run(script: "broker", arguments: ["restart", directory])
     }
 
     /// Runs rabbitmqctl against this node and returns what it printed.
     @discardableResult
-    public func rabbitmqctl(_ arguments: String...) throws -> String {
-        try Self.run(script: "broker", arguments: ["ctl", directory] + arguments)
+    public func rabbitmqctl(_ arguments: String...) async throws -> String {
+        try await Self.run(script: "broker", arguments: ["ctl", directory] + arguments)
     }
 
     /// The AMQP URL with other credentials or another vhost (percent-encoded as needed).
@@ -94,20 +95,32 @@ public struct TestBroker: Sendable {
     }
 
     /// Runs `scripts/NAME` and returns its standard output; throws with its error output on failure.
-    public static func run(script: String, arguments: [String]) throws -> String {
-        try runProcess(repositoryRoot.appendingPathComponent("scripts/\(script)").path, arguments)
+    @discardableResult
+    public static func run(script: String, arguments: [String]) async throws -> String {
+        try await onOwnThread { try runBlocking(script: script, arguments: arguments) }
     }
 
-    /// Runs a program and returns its standard output; throws with its error output on failure.
+    /// The same, blocking the calling thread: for `defer` and for code already on its own thread.
+    @discardableResult
+    public static func runBlocking(script: String, arguments: [String]) throws -> String {
+        try ChildProcess.run(repositoryRoot.appendingPathComponent("scripts/\(script)").path, arguments)
+    }
+
+    /// Runs a program on a thread of its own and returns its standard output; throws with its
+    /// error output on failure. Tests must not block the few threads Swift concurrency has: the
+    /// other tests running meanwhile would wait, and their timings would mean nothing.
     @discardableResult
     public static func runProcess(
         _ executable: String, _ arguments: [String], input: Data? = nil, environment: [String: String]? = nil
-    ) throws -> String {
-        do {
-            return try ChildProcess.run(executable, arguments, input: input, environment: environment)
-        } catch {
-            throw Unavailable(description: "\(error)")
-        }
+    ) async throws -> String {
+        try await onOwnThread { try ChildProcess.run(executable, arguments, input: input, environment: environment) }
+    }
+
+    /// Like `runProcess`, whatever the exit status.
+    public static func execute(
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil
+    ) async throws -> ChildProcess.Outcome {
+        try await onOwnThread { try ChildProcess.execute(executable, arguments, environment: environment) }
     }
 
     /// Runs blocking work (a process, a broker restart) on a thread of its own, so that it does

@@ -25,7 +25,17 @@ public enum ValidatorBenchmark {
         public let description: String
     }
 
-    /// Validates `document` (by default the type's first valid example) `iterations` times; the
+    static func largestValidExample(of type: String, in schemas: URL) throws -> URL {
+        let folder = schemas.appendingPathComponent("examples/\(type)")
+        let candidates = try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: [.fileSizeKey])
+            .filter { $0.lastPathComponent.hasPrefix("valid") }
+        guard let largest = try candidates.max(by: {
+            try $0.resourceValues(forKeys: [.fileSizeKey]).fileSize ?? 0 < $1.resourceValues(forKeys: [.fileSizeKey]).fileSize ?? 0
+        }) else { throw Failure(description: "no valid example in \(folder.path)") }
+        return largest
+    }
+
+    /// Validates `document` (by default the type's largest valid example) `iterations` times; the
     /// best of five rounds is reported, the machine being shared.
     public static func run(
         schemas: URL, type: String, document: URL?, iterations: Int
@@ -34,7 +44,7 @@ public enum ValidatorBenchmark {
         let catalog = try SchemaCatalog(folder: schemas)
         let compileTime = ContinuousClock.now - compileStart
         guard let schema = catalog.schema(for: type) else { throw Failure(description: "unknown type \(type)") }
-        let file = document ?? schemas.appendingPathComponent("examples/\(type)/valid-1.json")
+        let file = try document ?? largestValidExample(of: type, in: schemas)
         let data = try Data(contentsOf: file)
         let instance = try JSONValue(parsing: data)
         let errors = schema.validate(instance)

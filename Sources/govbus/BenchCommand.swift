@@ -68,7 +68,7 @@ struct ValidatorBenchCommand: ParsableCommand {
         commandName: "validator", abstract: "Time the JSON Schema validation of one message.")
 
     @Option(help: "The message type.") var type = "portal.dossier.submitted.v1"
-    @Option(help: "The JSON document (default: the type's examples/<type>/valid-1.json).") var document: String?
+    @Option(help: "The JSON document (default: the largest of the type's valid examples).") var document: String?
     @Option(help: "Validations per round (the best of 5 rounds is reported).") var iterations = 20_000
     @OptionGroup var schemaOptions: SchemaOptions
     @Flag(help: "Print JSON.") var json = false

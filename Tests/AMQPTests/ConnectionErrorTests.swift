@@ -50,19 +50,18 @@ struct ConnectionErrorTests {
     func accessRefusedOnVhost() async throws {
         let broker = try TestBroker.fromEnvironment()
         let user = TestBroker.uniqueName("no-access")
-        try broker.rabbitmqctl("add_user", user, "secret")
-        defer { _ = try? broker.rabbitmqctl("delete_user", user) }
+        try await broker.rabbitmqctl("add_user", user, "secret")
         let error = try await expectConnectFailure(broker.url(user: user, password: "secret"), .accessRefused)
         #expect(error?.message.contains("refused") == true)
+        try await broker.rabbitmqctl("delete_user", user)
     }
 
     @Test("An operation without permission closes only its channel, with the broker's text")
     func accessRefusedOnOperation() async throws {
         let broker = try TestBroker.fromEnvironment()
         let user = TestBroker.uniqueName("read-only")
-        try broker.rabbitmqctl("add_user", user, "secret")
-        defer { _ = try? broker.rabbitmqctl("delete_user", user) }
-        try broker.rabbitmqctl("set_permissions", "-p", "/", user, "^$", ".*", ".*")
+        try await broker.rabbitmqctl("add_user", user, "secret")
+        try await broker.rabbitmqctl("set_permissions", "-p", "/", user, "^$", ".*", ".*")
         let connection = try await AMQPConnection.connect(configuration(broker.url(user: user, password: "secret")))
         let error = await expectAMQPError(.accessRefused) {
             try await connection.declare(AMQPQueue(TestBroker.uniqueName("forbidden")))
@@ -72,6 +71,7 @@ struct ConnectionErrorTests {
         // The connection goes on: publishing, which it may, works.
         try await connection.publish(AMQPMessage("still connected"), exchange: "amq.fanout", routingKey: "")
         await connection.close()
+        try await broker.rabbitmqctl("delete_user", user)
     }
 
     @Test("A port where nothing listens fails at once")

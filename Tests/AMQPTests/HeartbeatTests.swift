@@ -10,16 +10,23 @@ struct HeartbeatTests {
         .appendingPathComponent("Tests/AMQPTests/Interop/freezable_proxy.py").path
 
     /// A freezable proxy in front of the test broker, and the URL that goes through it.
-    static func startProxy() throws -> (ChildProcess.Running, String) {
+    static func startProxy() async throws -> (ChildProcess.Running, String) {
         let broker = try TestBroker.fromEnvironment()
         let brokerPort = try #require(URLComponents(string: broker.amqpURL)?.port)
         let proxy = try ChildProcess.start("/usr/bin/env", ["python3", proxyScript, "\(brokerPort)"])
         do {
-            return (proxy, "amqp://guest:guest@127.0.0.1:\(try proxy.firstLine())")
+            return (proxy, "amqp://guest:guest@127.0.0.1:\(try await proxy.line(number: 1))")
         } catch {
             proxy.stop()
             throw error
         }
+    }
+
+    /// Cuts (SIGUSR1) or restores (SIGUSR2) the proxy's network, once it says it did.
+    static func set(_ proxy: ChildProcess.Running, frozen: Bool, after previousLines: Int) async throws {
+        proxy.send(signal: frozen ? SIGUSR1 : SIGUSR2)
+        let said = try await proxy.line(number: previousLines + 1)
+        #expect(said == (frozen ? "frozen" : "thawed"))
     }
 
     /// Waits for the first event that `matches`, for up to `limit`.
@@ -39,7 +46,7 @@ struct HeartbeatTests {
 
     @Test("A cut network is noticed through missed heartbeats, and the connection recovers when it is back")
     func networkCut() async throws {
-        let (proxy, url) = try Self.startProxy()
+        let (proxy, url) = try await Self.startProxy()
         defer { proxy.stop() }
         var configuration = try AMQPConfiguration(url: url)
         configuration.heartbeat = .seconds(1)
@@ -50,7 +57,7 @@ struct HeartbeatTests {
         try await connection.declare(AMQPQueue(queue))
         var events = connection.events.makeAsyncIterator()
 
-        proxy.send(signal: SIGUSR1)  // the cable is cut: nothing flows, nothing is closed
+        try await Self.set(proxy, frozen: true, after: 1)  // the cable is cut: nothing flows, nothing is closed
         let cutAt = ContinuousClock.now
         let (lost, afterLoss) = try await Self.waitForEvent(events, within: .seconds(10)) {
             if case .disconnected = $0 { true } else { false }
@@ -66,7 +73,7 @@ struct HeartbeatTests {
             try await connection.publish(AMQPMessage("sent while cut"), exchange: "", routingKey: queue)
         }
         try await Task.sleep(for: .seconds(1))
-        proxy.send(signal: SIGUSR2)  // the cable is back
+        try await Self.set(proxy, frozen: false, after: 2)  // the cable is back
         _ = try await Self.waitForEvent(events, within: .seconds(20)) { $0 == .recovered }
         try await publishing.value
 
@@ -81,7 +88,7 @@ struct HeartbeatTests {
 
     @Test("While the broker stays out of reach, a waiting publish fails with a timeout; nothing hangs")
     func nothingHangs() async throws {
-        let (proxy, url) = try Self.startProxy()
+        let (proxy, url) = try await Self.startProxy()
         defer { proxy.stop() }
         var configuration = try AMQPConfiguration(url: url)
         configuration.heartbeat = .seconds(1)
@@ -90,7 +97,7 @@ struct HeartbeatTests {
         configuration.requestTimeout = .seconds(3)
         configuration.recovery.giveUpAfter = .seconds(6)
         let connection = try await AMQPConnection.connect(configuration)
-        proxy.send(signal: SIGUSR1)
+        try await Self.set(proxy, frozen: true, after: 1)
 
         let started = ContinuousClock.now
         await expectAMQPError(.confirmTimeout) {

@@ -24,7 +24,7 @@ struct InteropTests {
         defer { Task { try? await connection.deleteQueue(queue) } }
         let body = "{\"dossierId\":\"HS-2026-000123\",\"note\":\"Hồ sơ đăng ký khai sinh\"}"
         _ = try await TestBroker.onOwnThread {
-            try TestBroker.runProcess(
+            try ChildProcess.run(
                 "/usr/bin/amqp-publish",
                 [
                     "--url", broker.amqpURL, "-r", queue, "-C", "application/json", "-p",
@@ -57,7 +57,7 @@ struct InteropTests {
         // amqp-consume runs its command once per message with the body on standard input; the
         // command frames each body so that the test can split them again.
         let output = try await TestBroker.onOwnThread {
-            try TestBroker.runProcess(
+            try ChildProcess.run(
                 "/usr/bin/amqp-consume",
                 ["--url", broker.amqpURL, "-q", queue, "-c", "\(bodies.count)", "--", "/bin/sh", "-c", "cat; printf '\\036'"])
         }
@@ -78,7 +78,7 @@ struct InteropTests {
                          "nested": {"commune": "00001", "list": [1, "two"]}}}
             """
         _ = try await TestBroker.onOwnThread {
-            try TestBroker.runProcess("/usr/bin/env", ["python3", Self.peerScript, "publish", broker.amqpURL, queue, message])
+            try ChildProcess.run("/usr/bin/env", ["python3", Self.peerScript, "publish", broker.amqpURL, queue, message])
         }
         let delivery = try await receiveOne(connection, from: queue)
         #expect(String(decoding: delivery.body, as: UTF8.self) == "{\"amount\": 150000}")
@@ -119,7 +119,7 @@ struct InteropTests {
                 properties: AMQPProperties(contentType: "application/json", headers: headers, messageID: "swift-1")),
             exchange: "", routingKey: queue)
         let output = try await TestBroker.onOwnThread {
-            try TestBroker.runProcess("/usr/bin/env", ["python3", Self.peerScript, "consume", broker.amqpURL, queue, "1"])
+            try ChildProcess.run("/usr/bin/env", ["python3", Self.peerScript, "consume", broker.amqpURL, queue, "1"])
         }
         let line = try #require(output.split(separator: "\n").first)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])

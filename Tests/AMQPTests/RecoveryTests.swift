@@ -64,7 +64,7 @@ struct RecoveryTests {
             while confirmedSoFar.value < total / 4 {
                 try await Task.sleep(for: .milliseconds(10))
             }
-            try await TestBroker.onOwnThread { try broker.restart() }
+            try await broker.restart()
         }
         // 64 lanes keep up to 64 publishes waiting for their confirm, as a busy adapter would.
         let lanes = 64

@@ -95,7 +95,7 @@ struct MessageSigningTests {
     }
 
     @Test("Python's reference implementation, written from Schemas/README.md, signs what Swift verifies")
-    func pythonInterop() throws {
+    func pythonInterop() async throws {
         let seed = Data((0..<32).map { _ in UInt8.random(in: 0...255) })
         let message = """
             {"properties": {"messageId": "\(UUID().uuidString.lowercased())", "correlationId": "G22.99-251121-0042",
@@ -104,7 +104,7 @@ struct MessageSigningTests {
              "body": "{\\"amount\\": 50000, \\"note\\": \\"Lệ phí\\"}"}
             """
         let script = Self.schemas.appendingPathComponent("reference/govbus_signing.py").path
-        let pythonSignature = try TestBroker.runProcess(
+        let pythonSignature = try await TestBroker.runProcess(
             "/usr/bin/env", ["python3", script, "sign", seed.base64EncodedString(), "payment-2026-01"],
             input: Data(message.utf8)
         ).trimmingCharacters(in: .whitespacesAndNewlines)
