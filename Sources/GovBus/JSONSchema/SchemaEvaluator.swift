@@ -119,34 +119,45 @@ struct SchemaEvaluator {
             report.fail(node, path, "maxProperties", "must have at most \(maximum) properties, not \(object.count)")
         }
         if report.shouldStop { return }
-        // Sorted only when listing failures, so that they come in a stable order.
-        let members = report.listsEveryFailure ? object.sorted { $0.key < $1.key } : Array(object)
-        for (name, value) in members {
-            let childPath = child(path, name, report)
-            var matched = false
-            if let schema = node.properties[name] {
-                matched = true
-                evaluate(value, schema, childPath, &report, depth + 1)
+        if report.listsEveryFailure {
+            // Sorted, so that failures come in a stable order.
+            for (name, value) in object.sorted(by: { $0.key < $1.key }) {
+                evaluateMember(name, value, node, JSONPointer.append(path, name), &report, depth)
             }
-            for (_, regex, schema) in node.patternProperties where regex.matches(name) {
-                matched = true
-                evaluate(value, schema, childPath, &report, depth + 1)
+        } else {
+            for (name, value) in object {
+                evaluateMember(name, value, node, "", &report, depth)
+                if report.shouldStop { return }
             }
-            if !matched, let additional = node.additionalProperties {
-                if additional.alwaysInvalid {
-                    report.fail(node, childPath, "additionalProperties", "is not an allowed property")
-                } else {
-                    evaluate(value, additional, childPath, &report, depth + 1)
-                }
-            }
-            if let names = node.propertyNames, !conforms(.string(name), to: names, depth: depth + 1) {
-                report.fail(node, childPath, "propertyNames", "has a property name '\(name)' that is not allowed")
-            }
-            if report.shouldStop { return }
         }
         for (name, schema) in node.dependentSchemas where object[name] != nil {
             evaluate(.object(object), schema, path, &report, depth + 1)
             if report.shouldStop { return }
+        }
+    }
+
+    private func evaluateMember(
+        _ name: String, _ value: JSONValue, _ node: SchemaNode, _ childPath: String, _ report: inout EvaluationReport,
+        _ depth: Int
+    ) {
+        var matched = false
+        if let schema = node.properties[name] {
+            matched = true
+            evaluate(value, schema, childPath, &report, depth + 1)
+        }
+        for (_, regex, schema) in node.patternProperties where regex.matches(name) {
+            matched = true
+            evaluate(value, schema, childPath, &report, depth + 1)
+        }
+        if !matched, let additional = node.additionalProperties {
+            if additional.alwaysInvalid {
+                report.fail(node, childPath, "additionalProperties", "is not an allowed property")
+            } else {
+                evaluate(value, additional, childPath, &report, depth + 1)
+            }
+        }
+        if let names = node.propertyNames, !conforms(.string(name), to: names, depth: depth + 1) {
+            report.fail(node, childPath, "propertyNames", "has a property name '\(name)' that is not allowed")
         }
     }
 
@@ -194,7 +205,8 @@ struct SchemaEvaluator {
     ) {
         // Lengths count Unicode code points, as JSON Schema does.
         if node.minLength != nil || node.maxLength != nil {
-            let length = text.unicodeScalars.count
+            let utf8 = text.utf8
+            let length = utf8.allSatisfy { $0 < 0x80 } ? utf8.count : text.unicodeScalars.count
             if let minimum = node.minLength, length < minimum {
                 report.fail(node, path, "minLength", "must be at least \(minimum) characters long")
             }

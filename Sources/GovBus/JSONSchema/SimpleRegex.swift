@@ -10,8 +10,27 @@ struct SimpleRegex: Sendable {
     struct ScalarSet: Sendable {
         var ranges: [ClosedRange<UInt32>] = []
         var negated = false
+        /// The ASCII members as bits, filled by `finished()`, so that most tests are one shift.
+        private var low: UInt64 = 0
+        private var high: UInt64 = 0
 
+        init(ranges: [ClosedRange<UInt32>] = [], negated: Bool = false) {
+            self.ranges = ranges
+            self.negated = negated
+        }
+
+        func finished() -> ScalarSet {
+            var set = self
+            for scalar in UInt32(0)..<128 where ranges.contains(where: { $0.contains(scalar) }) {
+                if scalar < 64 { set.low |= 1 << scalar } else { set.high |= 1 << (scalar - 64) }
+            }
+            return set
+        }
+
+        @inline(__always)
         func contains(_ scalar: UInt32) -> Bool {
+            if scalar < 64 { return (low >> scalar) & 1 == 1 ? !negated : negated }
+            if scalar < 128 { return (high >> (scalar - 64)) & 1 == 1 ? !negated : negated }
             var found = false
             for range in ranges where range.contains(scalar) {
                 found = true
@@ -19,6 +38,14 @@ struct SimpleRegex: Sendable {
             }
             return found != negated
         }
+    }
+
+    /// A pattern that is only anchors and (repeated) classes, such as `^[0-9]{12}$`: matched by a
+    /// plain loop, without closures.
+    private struct LinearItem: Sendable {
+        let set: ScalarSet
+        let minimum: Int
+        let maximum: Int
     }
 
     indirect enum Node: Sendable {
@@ -32,24 +59,72 @@ struct SimpleRegex: Sendable {
 
     private let root: Node
     private let anchoredAtStart: Bool
+    private let linear: (items: [LinearItem], anchoredAtEnd: Bool)?
 
     init(_ pattern: String) throws(Unsupported) {
         var parser = Parser(Array(pattern.unicodeScalars.map(\.value)))
         root = try parser.parseAlternation()
         guard parser.atEnd else { throw Unsupported() }
-        if case .sequence(let nodes) = root, case .start? = nodes.first {
-            anchoredAtStart = true
-        } else {
-            anchoredAtStart = false
+        var nodes: [Node]
+        if case .sequence(let sequence) = root { nodes = sequence } else { nodes = [root] }
+        anchoredAtStart = if case .start? = nodes.first { true } else { false }
+        linear = Self.linearForm(nodes)
+    }
+
+    private static func linearForm(_ nodes: [Node]) -> (items: [LinearItem], anchoredAtEnd: Bool)? {
+        var nodes = nodes[...]
+        guard case .start? = nodes.first else { return nil }
+        nodes = nodes.dropFirst()
+        var anchoredAtEnd = false
+        if case .end? = nodes.last {
+            anchoredAtEnd = true
+            nodes = nodes.dropLast()
         }
+        var items: [LinearItem] = []
+        for node in nodes {
+            switch node {
+            case .set(let set): items.append(LinearItem(set: set, minimum: 1, maximum: 1))
+            case .repetition(.set(let set), let minimum, let maximum):
+                items.append(LinearItem(set: set, minimum: minimum, maximum: maximum))
+            default: return nil
+            }
+        }
+        return (items, anchoredAtEnd)
     }
 
     /// Whether the expression matches somewhere in `text`.
     func matches(_ text: String) -> Bool {
+        if let linear {
+            var utf8 = text
+            let ascii: Bool? = utf8.withUTF8 { bytes in
+                guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+                return Self.matchLinear(linear.items[...], 0, bytes, linear.anchoredAtEnd)
+            }
+            if let ascii { return ascii }
+            return Self.matchLinear(linear.items[...], 0, text.unicodeScalars.map(\.value), linear.anchoredAtEnd)
+        }
         let scalars = text.unicodeScalars.map(\.value)
         if anchoredAtStart { return match(root, 0, scalars) { _ in true } }
         for start in 0...scalars.count where match(root, start, scalars, { _ in true }) {
             return true
+        }
+        return false
+    }
+
+    /// Each item takes as many characters as it may, then gives them back one at a time while the
+    /// rest does not match.
+    private static func matchLinear<Text: RandomAccessCollection>(
+        _ items: ArraySlice<LinearItem>, _ index: Int, _ text: Text, _ anchoredAtEnd: Bool
+    ) -> Bool where Text.Element: BinaryInteger, Text.Index == Int {
+        guard let item = items.first else { return !anchoredAtEnd || index == text.count }
+        var end = index
+        while end < text.count, end - index < item.maximum, item.set.contains(UInt32(text[end])) { end += 1 }
+        guard end - index >= item.minimum else { return false }
+        if items.count == 1, !anchoredAtEnd || end == text.count { return true }
+        var position = end
+        while position >= index + item.minimum {
+            if matchLinear(items.dropFirst(), position, text, anchoredAtEnd) { return true }
+            position -= 1
         }
         return false
     }
@@ -151,18 +226,18 @@ struct SimpleRegex: Sendable {
                     position += 1
                 case ".":
                     position += 1
-                    atom = .set(ScalarSet(ranges: [0x0A...0x0A, 0x0D...0x0D, 0x2028...0x2029], negated: true))
+                    atom = .set(ScalarSet(ranges: [0x0A...0x0A, 0x0D...0x0D, 0x2028...0x2029], negated: true).finished())
                 case "[":
                     position += 1
-                    atom = .set(try parseClass())
+                    atom = .set(try parseClass().finished())
                 case "\\":
                     position += 1
-                    atom = .set(try parseEscape(inClass: false))
+                    atom = .set(try parseEscape(inClass: false).finished())
                 case "*", "+", "?", "{", "}", "]":
                     throw Unsupported()
                 default:
                     position += 1
-                    atom = .set(ScalarSet(ranges: [pattern[position - 1]...pattern[position - 1]]))
+                    atom = .set(ScalarSet(ranges: [pattern[position - 1]...pattern[position - 1]]).finished())
                 }
                 atom = try parseQuantifier(atom)
                 nodes.append(atom)
