@@ -6,7 +6,10 @@ import Testing
 
 @Suite("Connection errors are clear and quick")
 struct ConnectionErrorTests {
-    static let connectTimeout = Duration.seconds(3)
+    static let connectTimeout = Duration.seconds(2)
+    /// Time for the machine to be slow: the other tests run at the same time on two cores. Still
+    /// well below the default connect timeout (10 s), so the configured one is what applies.
+    static let slack = Duration.seconds(5)
 
     func configuration(_ url: String) throws -> AMQPConfiguration {
         var configuration = try AMQPConfiguration(url: url)
@@ -25,8 +28,9 @@ struct ConnectionErrorTests {
             }
             await connection.close()
         }
-        // The timeout, and some slack for a machine busy with the other tests.
-        #expect(ContinuousClock.now - started < Self.connectTimeout + .seconds(2))
+        let elapsed = ContinuousClock.now - started
+        print("connect failure \(kind) after \(elapsed)")
+        #expect(elapsed < Self.connectTimeout + Self.slack)
         return error
     }
 
