@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "AMQPTesting", targets: ["AMQPTesting"]),
         .library(name: "GovBus", targets: ["GovBus"]),
         .library(name: "GovBusContracts", targets: ["GovBusContracts"]),
+        .library(name: "GovBusCore", targets: ["GovBusCore"]),
         .executable(name: "govbus", targets: ["govbus"]),
     ],
     dependencies: [
@@ -49,6 +50,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "GovBusCore",
+            dependencies: ["GovBus", "GovBusContracts"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "AMQPTesting",
             dependencies: ["AMQP"],
             swiftSettings: swiftSettings
@@ -79,6 +85,11 @@ let package = Package(
             name: "GovBusTests",
             dependencies: ["GovBus", "GovBusContracts", "AMQP", "AMQPTesting"],
             exclude: ["JSONSchemaTestSuite"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GovBusCoreTests",
+            dependencies: ["GovBusCore", "GovBusContracts"],
             swiftSettings: swiftSettings
         ),
     ],

@@ -1,0 +1,207 @@
+import Foundation
+import GovBus
+import GovBusContracts
+import Testing
+
+@testable import GovBusCore
+
+@Suite("Dossier process, without a broker")
+struct DossierProcessTests {
+    static let now = Date(timeIntervalSince1970: 1_763_700_000)
+
+    static let dossier = DossierSubmittedV1(
+        dossierId: "H01.04-251121-0007", procedure: Procedure(code: "2.000720", name: "Đăng ký thành lập hộ kinh doanh"),
+        receivingAgency: Agency(code: "000.00.04.H01", name: "Ủy ban nhân dân phường Ba Đình"), communeCode: "00004",
+        applicant: Applicant(
+            personalId: "001188012345", fullName: "Nguyễn Thị Mai", dateOfBirth: CivilDate(year: 1988, month: 3, day: 14),
+            phone: "0912345678", address: Address(line: "Số 12 phố Đội Cấn", communeCode: "00004", provinceCode: "01")),
+        submittedAt: now, channel: .online, attachedDocuments: [], feeItems: [])
+
+    static func procedure(fee: Int) -> ProcedureDefinition {
+        ProcedureDefinition(
+            code: "2.000720", name: "Đăng ký thành lập hộ kinh doanh",
+            feeItems: fee > 0 ? [FeeItem(code: "LP-DKHKD", name: "Lệ phí đăng ký hộ kinh doanh", amount: fee)] : [],
+            payeeAccount: BankAccount(bankCode: "VCB", accountNumber: "0011001234567", accountName: "UBND PHUONG BA DINH"),
+            document: .init(
+                type: .certificate, issuingOrganCode: "000.00.04.H01", subject: "Giấy chứng nhận đăng ký hộ kinh doanh",
+                signer: Signer(name: "Lê Văn Hùng", position: "Chủ tịch")),
+            legalDeadline: .seconds(3 * 24 * 3600), stepTimeouts: [.identity: .seconds(60), .fee: .seconds(3600), .document: .seconds(600)],
+            maximumAttempts: 3)
+    }
+
+    let verified = IdentityVerifiedV1(
+        dossierId: dossier.dossierId, personalId: "001188012345", eIdLevel: 2, verifiedAt: now)
+    let link = FeeLinkCreatedV1(
+        dossierId: dossier.dossierId, orderId: "H01.04-251121-0007-FEE", amount: 50000,
+        paymentUrl: URL(string: "https://pay.example.vn/o/1")!, expiresAt: now.addingTimeInterval(900))
+    let paid = FeePaidV1(
+        dossierId: dossier.dossierId, orderId: "H01.04-251121-0007-FEE", amount: 50000, bankCode: "NCB",
+        bankTransactionNumber: "14213456", paidAt: now.addingTimeInterval(120))
+    let issued = DocumentIssuedV1(
+        dossierId: dossier.dossierId, documentType: .certificate, codeNumber: "125", codeNotation: "GCN-UBND",
+        issuingOrganCode: "000.00.04.H01", signer: Signer(name: "Lê Văn Hùng", position: "Chủ tịch"),
+        promulgationDate: CivilDate(year: 2025, month: 11, day: 21), sha256: String(repeating: "a", count: 64),
+        retrievalUrl: URL(string: "https://docs.example.vn/d/125")!, signature: "c2ln", issuedAt: now)
+
+    func statuses(_ commands: [DossierProcess.Command]) -> [DossierStatusChangedV1.Status] {
+        commands.compactMap { if case .notifyPortal(let message) = $0 { message.status } else { nil } }
+    }
+
+    @Test("With a fee: submitted, identity, payment, document, completed; the portal hears each step")
+    func happyPathWithFee() {
+        var (process, commands) = DossierProcess.start(Self.dossier, procedure: Self.procedure(fee: 50000), at: Self.now)
+        #expect(statuses(commands) == [.submitted])
+        #expect(commands.contains { if case .requestIdentity(_, attempt: 1) = $0 { true } else { false } })
+        #expect(commands.contains(.scheduleTimeout(.identity, attempt: 1, at: Self.now.addingTimeInterval(60))))
+
+        var outcome = process.handle(.identityVerified(verified), at: Self.now)
+        #expect(outcome.to == .awaitingPayment)
+        #expect(statuses(outcome.commands) == [.identityVerified])
+        guard case .requestFee(let request, attempt: 1)? = outcome.commands.first(where: {
+            if case .requestFee = $0 { true } else { false }
+        }) else {
+            Issue.record("no fee request: \(outcome.commands)")
+            return
+        }
+        #expect(request.amount == 50000)
+        #expect(request.orderId == "H01.04-251121-0007-FEE")
+
+        outcome = process.handle(.feeLinkCreated(link), at: Self.now)
+        #expect(statuses(outcome.commands) == [.feeRequested])
+        outcome = process.handle(.feePaid(paid), at: Self.now)
+        #expect(outcome.to == .awaitingDocument)
+        #expect(statuses(outcome.commands) == [.feePaid])
+        outcome = process.handle(.documentIssued(issued), at: Self.now)
+        #expect(outcome.to == .completed)
+        #expect(statuses(outcome.commands) == [.documentIssued, .completed])
+        #expect(outcome.commands.contains(.cancelTimeout))
+    }
+
+    @Test("Without a fee the payment step is skipped")
+    func free() {
+        var (process, _) = DossierProcess.start(Self.dossier, procedure: Self.procedure(fee: 0), at: Self.now)
+        let outcome = process.handle(.identityVerified(verified), at: Self.now)
+        #expect(outcome.to == .awaitingDocument)
+        #expect(outcome.commands.contains { if case .requestDocument = $0 { true } else { false } })
+    }
+
+    @Test("A rejected identity ends the dossier as rejected, with the reason for the portal")
+    func identityRejected() {
+        var (process, _) = DossierProcess.start(Self.dossier, procedure: Self.procedure(fee: 50000), at: Self.now)
+        let reason = Reason(code: "mismatch", message: "date of birth differs")
+        let outcome = process.handle(
+            .identityRejected(
+                IdentityRejectedV1(
+                    dossierId: Self.dossier.dossierId, personalId: "001188012345", result: .mismatch,
+                    mismatchedFields: [.dateOfBirth], rejectedAt: Self.now, reason: reason)), at: Self.now)
+        #expect(outcome.to == .rejected(reason))
+        #expect(statuses(outcome.commands) == [.rejected])
+        #expect(!outcome.commands.contains { if case .requestRefund = $0 { true } else { false } })
+    }
+
+    @Test("A fee paid for a dossier that then fails is refunded")
+    func refund() {
+        var (process, _) = DossierProcess.start(Self.dossier, procedure: Self.procedure(fee: 50000), at: Self.now)
+        _ = process.handle(.identityVerified(verified), at: Self.now)
+        _ = process.handle(.feePaid(paid), at: Self.now)
+        let reason = Reason(code: "signer-absent", message: "the signer is absent")
+        let outcome = process.handle(
+            .documentIssueFailed(DocumentIssueFailedV1(dossierId: Self.dossier.dossierId, reason: reason, failedAt: Self.now)),
+            at: Self.now)
+        #expect(outcome.to == .rejected(reason))
+        #expect(statuses(outcome.commands) == [.rejected, .refunded])
+        let refund = outcome.commands.compactMap { if case .requestRefund(let r) = $0 { r } else { nil } }.first
+        #expect(refund?.amount == 50000)
+        #expect(refund?.bankTransactionNumber == "14213456")
+        #expect(refund?.paidAt == paid.paidAt)
+    }
+
+    @Test("A step not answered is asked again up to the maximum, then needs an operator; stale timers count for nothing")
+    func timeouts() {
+        var (process, _) = DossierProcess.start(Self.dossier, procedure: Self.procedure(fee: 50000), at: Self.now)
+        var outcome = process.handle(.stepTimedOut(.identity, attempt: 1), at: Self.now)
+        #expect(outcome.commands.contains { if case .requestIdentity(_, attempt: 2) = $0 { true } else { false } })
+        // The timer of attempt 1 again, or of another step: ignored.
+        #expect(process.handle(.stepTimedOut(.identity, attempt: 1), at: Self.now).ignoredBecause != nil)
+        #expect(process.handle(.stepTimedOut(.document, attempt: 2), at: Self.now).ignoredBecause != nil)
+        _ = process.handle(.stepTimedOut(.identity, attempt: 2), at: Self.now)
+        outcome = process.handle(.stepTimedOut(.identity, attempt: 3), at: Self.now)
+        guard case .needsAttention(.identity, let reason) = outcome.to else {
+            Issue.record("expected needs attention, got \(outcome.to)")
+            return
+        }
+        #expect(reason.message.contains("3 attempts"))
+        #expect(statuses(outcome.commands) == [.needsAttention])
+
+        // An operator asks again: the step starts over.
+        outcome = process.handle(.operatorRetried, at: Self.now)
+        #expect(outcome.to == .awaitingIdentity)
+        #expect(outcome.commands.contains { if case .requestIdentity(_, attempt: 1) = $0 { true } else { false } })
+        // Or ends it.
+        let rejected = process.handle(.operatorRejected(Reason(code: "withdrawn", message: "withdrawn")), at: Self.now)
+        #expect(rejected.to.isFinal)
+    }
+
+    @Test("Late and repeated replies are recorded as ignored and change nothing")
+    func lateReplies() {
+        var (process, _) = DossierProcess.start(Self.dossier, procedure: Self.procedure(fee: 50000), at: Self.now)
+        _ = process.handle(.identityVerified(verified), at: Self.now)
+        let repeated = process.handle(.identityVerified(verified), at: Self.now)
+        #expect(repeated.ignoredBecause?.contains("identity verification") == true)
+        #expect(repeated.commands.isEmpty)
+        _ = process.handle(.feeLinkCreated(link), at: Self.now)
+        #expect(process.handle(.feeLinkCreated(link), at: Self.now).ignoredBecause != nil)
+        let short = FeePaidV1(
+            dossierId: paid.dossierId, orderId: paid.orderId, amount: 100, bankCode: "NCB", bankTransactionNumber: "1",
+            paidAt: Self.now)
+        #expect(process.handle(.feePaid(short), at: Self.now).ignoredBecause?.contains("short") == true)
+        _ = process.handle(.feePaid(paid), at: Self.now)
+        _ = process.handle(.documentIssued(issued), at: Self.now)
+        let late = process.handle(.feePaid(paid), at: Self.now)
+        #expect(late.to == .completed)
+        #expect(late.commands.isEmpty)
+        #expect(process.handle(.operatorRejected(Reason(code: "X", message: "y")), at: Self.now).ignoredBecause != nil)
+    }
+
+    @Test("A dossier past its legal deadline is overdue until it ends")
+    func overdue() {
+        var (process, _) = DossierProcess.start(Self.dossier, procedure: Self.procedure(fee: 0), at: Self.now)
+        #expect(!process.isOverdue(at: Self.now.addingTimeInterval(3600)))
+        #expect(process.isOverdue(at: Self.now.addingTimeInterval(4 * 24 * 3600)))
+        _ = process.handle(.operatorRejected(Reason(code: "X", message: "y")), at: Self.now)
+        #expect(!process.isOverdue(at: Self.now.addingTimeInterval(4 * 24 * 3600)))
+    }
+
+    @Test("Every message the process sends is valid against its schema")
+    func outputsMatchSchemas() throws {
+        let schemas = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Schemas")
+        let catalog = try SchemaCatalog(folder: schemas)
+        var (process, commands) = DossierProcess.start(Self.dossier, procedure: Self.procedure(fee: 50000), at: Self.now)
+        for event: DossierProcess.Event in [
+            .identityVerified(verified), .feeLinkCreated(link), .feePaid(paid),
+            .documentIssueFailed(DocumentIssueFailedV1(
+                dossierId: Self.dossier.dossierId, reason: Reason(code: "signing-failed", message: "the signing service failed"), failedAt: Self.now)),
+        ] {
+            commands += process.handle(event, at: Self.now).commands
+        }
+        var checked = 0
+        for command in commands {
+            let message: (any GovBusMessage)? =
+                switch command {
+                case .requestIdentity(let m, _): m
+                case .requestFee(let m, _): m
+                case .requestDocument(let m, _): m
+                case .requestRefund(let m): m
+                case .notifyPortal(let m): m
+                default: nil
+                }
+            guard let message else { continue }
+            let schema = try #require(catalog.schema(for: type(of: message).messageType))
+            let errors = schema.validate(try JSONValue(parsing: message.jsonBody()))
+            #expect(errors.isEmpty, "\(type(of: message).messageType): \(errors)")
+            checked += 1
+        }
+        #expect(checked >= 9)
+    }
+}
