@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // rabbitmq-c, found through pkg-config, and the C shim for what Swift cannot call.
@@ -51,7 +52,7 @@ let package = Package(
         ),
         .target(
             name: "GovBusCore",
-            dependencies: ["GovBus", "GovBusContracts"],
+            dependencies: ["GovBus", "GovBusContracts", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -1,0 +1,99 @@
+import Foundation
+import GovBus
+import GovBusContracts
+import Testing
+
+@testable import GovBusCore
+
+@Suite("Routes and procedures files")
+struct ConfigurationFileTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let knownTypes = Set(MessageCatalogue.all.map { $0.messageType })
+
+    @Test("The sample files of config/ load")
+    func samples() throws {
+        let routes = try RoutesFile(contentsOf: Self.root.appendingPathComponent("config/routes.yaml"), knownTypes: Self.knownTypes)
+        #expect(Set(routes.adapters.keys) == ["portal", "registry", "payment", "document"])
+        #expect(routes.allows("portal", toPublish: "portal.dossier.submitted.v1"))
+        #expect(!routes.allows("portal", toPublish: "payment.fee.paid.v1"))
+        #expect(routes.receivers(of: "document.issue-requested.v1", attributes: [:]) == ["document"])
+        let procedures = try ProceduresFile(contentsOf: Self.root.appendingPathComponent("config/procedures.yaml"))
+        let business = try #require(procedures.procedures["2.000720"])
+        #expect(business.fee == 50000)
+        #expect(business.legalDeadline == .seconds(3 * 86400))
+        #expect(business.stepTimeouts[.fee] == .seconds(86400))
+        #expect(procedures.procedures["1.001193"]?.fee == 0)
+    }
+
+    static let key = Data(repeating: 7, count: 32).base64EncodedString()
+
+    @Test("Content-based rules pick the receiver by commune, agency or procedure")
+    func rules() throws {
+        let routes = try RoutesFile(
+            """
+            adapters:
+              document-hanoi:
+                keys: {k1: \(Self.key)}
+                receives: [document.issue-requested.v1]
+              document-danang:
+                keys: {k2: \(Self.key)}
+                receives: [document.issue-requested.v1]
+            rules:
+              - type: document.issue-requested.v1
+                when: {communeCode: ["00004", "00007"]}
+                to: document-hanoi
+              - type: document.issue-requested.v1
+                when: {receivingAgency: 000.22.99.H56, procedureCode: "1.001193"}
+                to: document-danang
+            """, file: "routes.yaml", knownTypes: Self.knownTypes)
+        #expect(routes.receivers(of: "document.issue-requested.v1", attributes: [.communeCode: "00007"]) == ["document-hanoi"])
+        #expect(
+            routes.receivers(
+                of: "document.issue-requested.v1",
+                attributes: [.receivingAgency: "000.22.99.H56", .procedureCode: "1.001193", .communeCode: "20290"])
+                == ["document-danang"])
+        #expect(routes.receivers(of: "document.issue-requested.v1", attributes: [.communeCode: "99999"]).isEmpty)
+    }
+
+    /// Each broken file, with the line and the words its error must have.
+    static let brokenRoutes: [(String, Int, String)] = [
+        ("adapters:\n  portal:\n    keys: {k: \(key)}\n    publishes: [portal.dossier.sent.v9]\n", 4, "portal.dossier.sent.v9"),
+        ("adapters:\n  portal:\n    keys: {k: not-a-key}\n", 3, "32-byte"),
+        ("adapters:\n  Portal!:\n    keys: {k: \(key)}\n", 3, "adapter name"),
+        ("adapters:\n  portal:\n    keys: {k: \(key)}\n    colour: blue\n", 4, "unknown key 'colour'"),
+        ("adapters:\n  portal:\n    keys: {k: \(key)}\nrules:\n  - type: document.issued.v1\n    to: nobody\n", 6, "unknown adapter 'nobody'"),
+        ("adapters:\n  portal:\n    keys: {k: \(key)}\n    receives: [portal.dossier.status-changed.v1]\nrules:\n  - type: document.issued.v1\n    to: portal\n", 7, "does not receive"),
+        ("adapters:\n  portal: [\n", 3, "not valid YAML"),
+    ]
+
+    @Test("A broken routes file is reported with its line", arguments: 0..<brokenRoutes.count)
+    func brokenRoutesFile(_ index: Int) {
+        let (text, line, words) = Self.brokenRoutes[index]
+        #expect {
+            try RoutesFile(text, file: "routes.yaml", knownTypes: Self.knownTypes)
+        } throws: { error in
+            guard let error = error as? ConfigurationError else { return false }
+            return error.file == "routes.yaml" && error.line == line && error.message.contains(words)
+                && error.description.hasPrefix("routes.yaml:\(line): ")
+        }
+    }
+
+    static let brokenProcedures: [(String, Int, String)] = [
+        ("procedures:\n  - code: X\n    name: Y\n    legalDeadline: soon\n    document: {type: certificate, issuingOrgan: A, subject: S, signer: {name: N, position: P}}\n", 4, "duration"),
+        ("procedures:\n  - code: X\n    name: Y\n    legalDeadline: 1d\n    fee:\n      - {code: F, name: G, amount: 100}\n    document: {type: certificate, issuingOrgan: A, subject: S, signer: {name: N, position: P}}\n", 2, "no payee"),
+        ("procedures:\n  - code: X\n    name: Y\n    legalDeadline: 1d\n    document: {type: diploma, issuingOrgan: A, subject: S, signer: {name: N, position: P}}\n", 5, "unknown document type"),
+        ("procedures:\n  - code: X\n    name: Y\n    legalDeadline: 1d\n    timeouts: {approval: 1h}\n    document: {type: certificate, issuingOrgan: A, subject: S, signer: {name: N, position: P}}\n", 5, "unknown key 'approval'"),
+    ]
+
+    @Test("A broken procedures file is reported with its line", arguments: 0..<brokenProcedures.count)
+    func brokenProceduresFile(_ index: Int) {
+        let (text, line, words) = Self.brokenProcedures[index]
+        #expect {
+            try ProceduresFile(text, file: "procedures.yaml")
+        } throws: { error in
+            guard let error = error as? ConfigurationError else { return false }
+            return error.line == line && error.message.contains(words)
+        }
+    }
+}
