@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         // rabbitmq-c, found through pkg-config, and the C shim for what Swift cannot call.
@@ -52,7 +53,12 @@ let package = Package(
         ),
         .target(
             name: "GovBusCore",
-            dependencies: ["GovBus", "GovBusContracts", .product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "GovBus", "GovBusContracts",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -70,6 +76,7 @@ let package = Package(
             dependencies: [
                 "GovBus",
                 "GovBusContracts",
+                "GovBusCore",
                 "GovBusBenchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -90,7 +97,9 @@ let package = Package(
         ),
         .testTarget(
             name: "GovBusCoreTests",
-            dependencies: ["GovBusCore", "GovBusContracts"],
+            dependencies: [
+                "GovBusCore", "GovBusContracts", "GovBus", "AMQPTesting", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
     ],

@@ -1,0 +1,170 @@
+public import Foundation
+import Crypto
+import GRDB
+
+/// The core's append-only, hash-chained audit log, in SQLite. Triggers refuse any change but the
+/// removal of a body past its retention; `verify` recomputes the chain and names the first record
+/// that does not hold.
+public final class AuditLog: Sendable {
+    private let database: DatabasePool
+    public let path: String
+
+    public struct VerificationResult: Sendable, Hashable {
+        public let records: Int
+        /// The first record that breaks the chain, and why; nil when the chain holds.
+        public let firstBroken: (sequence: Int64, reason: String)?
+
+        public static func == (left: Self, right: Self) -> Bool {
+            left.records == right.records && left.firstBroken?.sequence == right.firstBroken?.sequence
+                && left.firstBroken?.reason == right.firstBroken?.reason
+        }
+
+        public func hash(into hasher: inout Hasher) {
+            hasher.combine(records)
+            hasher.combine(firstBroken?.sequence)
+        }
+    }
+
+    public init(path: String) throws {
+        self.path = path
+        database = try DatabasePool(path: path)
+        try Self.migrator.migrate(database)
+    }
+
+    private static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("audit log v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE audit_record (
+                        sequence INTEGER PRIMARY KEY,
+                        recorded_at DOUBLE NOT NULL,
+                        kind TEXT NOT NULL,
+                        message_id TEXT NOT NULL,
+                        type TEXT NOT NULL,
+                        sender TEXT NOT NULL,
+                        receivers TEXT NOT NULL,
+                        correlation_id TEXT NOT NULL,
+                        body_sha256 TEXT NOT NULL,
+                        signature TEXT NOT NULL,
+                        body BLOB,
+                        previous_hash TEXT NOT NULL,
+                        hash TEXT NOT NULL UNIQUE
+                    );
+                    CREATE INDEX audit_record_correlation ON audit_record(correlation_id);
+                    CREATE INDEX audit_record_message ON audit_record(message_id);
+                    CREATE TRIGGER audit_record_no_delete BEFORE DELETE ON audit_record
+                    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                    CREATE TRIGGER audit_record_no_update BEFORE UPDATE ON audit_record
+                    WHEN NOT (NEW.body IS NULL AND NEW.sequence = OLD.sequence AND NEW.hash = OLD.hash
+                              AND NEW.recorded_at = OLD.recorded_at AND NEW.message_id = OLD.message_id
+                              AND NEW.type = OLD.type AND NEW.sender = OLD.sender AND NEW.receivers = OLD.receivers
+                              AND NEW.correlation_id = OLD.correlation_id AND NEW.body_sha256 = OLD.body_sha256
+                              AND NEW.signature = OLD.signature AND NEW.previous_hash = OLD.previous_hash
+                              AND NEW.kind = OLD.kind)
+                    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                    """)
+        }
+        return migrator
+    }
+
+    /// Appends a record after the last one, in one transaction, and returns it.
+    @discardableResult
+    public func append(
+        kind: AuditRecord.Kind = .message, messageID: String, type: String, sender: String, receivers: [String],
+        correlationID: String, body: Data, signature: String, at now: Date = Date()
+    ) throws -> AuditRecord {
+        let bodyDigest = SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
+        return try database.write { db in
+            let last = try Row.fetchOne(db, sql: "SELECT sequence, hash FROM audit_record ORDER BY sequence DESC LIMIT 1")
+            let sequence: Int64 = (last?["sequence"] ?? 0) + 1
+            let previous: String = last?["hash"] ?? AuditRecord.genesis
+            // Milliseconds: what the hash covers, so that a re-read record hashes the same.
+            let recordedAt = Date(timeIntervalSince1970: (now.timeIntervalSince1970 * 1000).rounded() / 1000)
+            let hash = AuditRecord.hash(
+                sequence: sequence, recordedAt: recordedAt, kind: kind, messageID: messageID, type: type,
+                sender: sender, receivers: receivers, correlationID: correlationID, bodySHA256: bodyDigest,
+                signature: signature, previousHash: previous)
+            try db.execute(
+                sql: """
+                    INSERT INTO audit_record (sequence, recorded_at, kind, message_id, type, sender, receivers,
+                        correlation_id, body_sha256, signature, body, previous_hash, hash)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    sequence, recordedAt.timeIntervalSince1970, kind.rawValue, messageID, type, sender,
+                    receivers.joined(separator: ","), correlationID, bodyDigest, signature, body, previous, hash,
+                ])
+            return AuditRecord(
+                sequence: sequence, recordedAt: recordedAt, kind: kind, messageID: messageID, type: type, sender: sender,
+                receivers: receivers, correlationID: correlationID, bodySHA256: bodyDigest, signature: signature,
+                body: body, previousHash: previous, hash: hash)
+        }
+    }
+
+    /// The records of one dossier, in order.
+    public func records(correlationID: String) throws -> [AuditRecord] {
+        try database.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM audit_record WHERE correlation_id = ? ORDER BY sequence", arguments: [correlationID]
+            ).map(Self.record)
+        }
+    }
+
+    /// Drops the bodies recorded before `date`; the chain still verifies (it covers their digests).
+    @discardableResult
+    public func removeBodies(recordedBefore date: Date) throws -> Int {
+        try database.write { db in
+            try db.execute(
+                sql: "UPDATE audit_record SET body = NULL WHERE recorded_at < ? AND body IS NOT NULL",
+                arguments: [date.timeIntervalSince1970])
+            return db.changesCount
+        }
+    }
+
+    /// Walks the chain from the first record and names the first one that does not hold.
+    public func verify() throws -> VerificationResult {
+        try database.read { db in
+            var previous = AuditRecord.genesis
+            var expectedSequence: Int64 = 1
+            var count = 0
+            let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM audit_record ORDER BY sequence")
+            while let row = try cursor.next() {
+                let record = Self.record(row)
+                count += 1
+                if record.sequence != expectedSequence {
+                    return VerificationResult(
+                        records: count,
+                        firstBroken: (expectedSequence, "record \(expectedSequence) is missing (next is \(record.sequence))"))
+                }
+                if record.previousHash != previous {
+                    return VerificationResult(
+                        records: count, firstBroken: (record.sequence, "it does not point to the hash of the record before"))
+                }
+                if record.recomputedHash != record.hash {
+                    return VerificationResult(
+                        records: count, firstBroken: (record.sequence, "its content does not match its hash (it was changed)"))
+                }
+                if let body = record.body,
+                    SHA256.hash(data: body).map({ String(format: "%02x", $0) }).joined() != record.bodySHA256
+                {
+                    return VerificationResult(
+                        records: count, firstBroken: (record.sequence, "its body does not match its digest (it was changed)"))
+                }
+                previous = record.hash
+                expectedSequence += 1
+            }
+            return VerificationResult(records: count, firstBroken: nil)
+        }
+    }
+
+    private static func record(_ row: Row) -> AuditRecord {
+        let receivers: String = row["receivers"]
+        return AuditRecord(
+            sequence: row["sequence"], recordedAt: Date(timeIntervalSince1970: row["recorded_at"]),
+            kind: AuditRecord.Kind(rawValue: row["kind"]) ?? .message, messageID: row["message_id"], type: row["type"],
+            sender: row["sender"], receivers: receivers.isEmpty ? [] : receivers.split(separator: ",").map(String.init),
+            correlationID: row["correlation_id"], bodySHA256: row["body_sha256"], signature: row["signature"],
+            body: row["body"], previousHash: row["previous_hash"], hash: row["hash"])
+    }
+}
