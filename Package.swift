@@ -54,7 +54,7 @@ let package = Package(
         .target(
             name: "GovBusCore",
             dependencies: [
-                "GovBus", "GovBusContracts",
+                "AMQP", "GovBus", "GovBusContracts",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
