@@ -98,7 +98,8 @@ let package = Package(
         .testTarget(
             name: "GovBusCoreTests",
             dependencies: [
-                "GovBusCore", "GovBusContracts", "GovBus", "AMQPTesting", .product(name: "GRDB", package: "GRDB.swift"),
+                "GovBusCore", "GovBusContracts", "GovBus", "AMQP", "AMQPTesting",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

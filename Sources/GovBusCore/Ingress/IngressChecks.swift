@@ -1,0 +1,125 @@
+public import AMQP
+public import Foundation
+public import GovBus
+
+/// The checks every message on `govbus.core.ingress` goes through, in order. The first that fails
+/// decides: the message goes to the dead letters with that check's name and reason.
+public struct IngressChecks: Sendable {
+    public enum Check: String, Sendable, Hashable, CaseIterable {
+        case envelope, sender, signature, permission, schema
+    }
+
+    /// A message that passed every check.
+    public struct Accepted: Sendable {
+        public let sender: String
+        public let keyID: String
+        public let type: String
+        public let messageID: String
+        public let correlationID: String
+        public let body: JSONValue
+        public let signature: String
+    }
+
+    public struct Rejection: Error, Sendable, Hashable, CustomStringConvertible {
+        public let check: Check
+        public let reason: String
+
+        public var description: String { "\(check.rawValue): \(reason)" }
+    }
+
+    public let routes: RoutesFile
+    public let catalog: SchemaCatalog
+    public let maximumBodyBytes: Int
+    private let verifier: SignatureVerifier
+    /// Key id → the adapter it belongs to.
+    private let keyOwners: [String: String]
+
+    public init(routes: RoutesFile, catalog: SchemaCatalog, maximumBodyBytes: Int = 256 * 1024) throws {
+        self.routes = routes
+        self.catalog = catalog
+        self.maximumBodyBytes = maximumBodyBytes
+        var keys: [String: String] = [:]
+        var owners: [String: String] = [:]
+        for adapter in routes.adapters.values {
+            for (keyID, key) in adapter.keys {
+                keys[keyID] = key
+                owners[keyID] = adapter.name
+            }
+        }
+        verifier = try SignatureVerifier(base64Keys: keys)
+        keyOwners = owners
+    }
+
+    /// Runs the checks; returns the accepted message or throws the first rejection.
+    public func check(_ message: AMQPMessage) throws(Rejection) -> Accepted {
+        let properties = message.properties
+        // Envelope.
+        guard let messageID = properties.messageID, UUID(uuidString: messageID) != nil else {
+            throw Rejection(check: .envelope, reason: "message_id is missing or not a UUID")
+        }
+        guard let type = properties.type, !type.isEmpty else {
+            throw Rejection(check: .envelope, reason: "the type property is missing")
+        }
+        guard let correlationID = properties.correlationID, !correlationID.isEmpty else {
+            throw Rejection(check: .envelope, reason: "correlation_id (the dossier) is missing")
+        }
+        guard properties.contentType == "application/json" else {
+            throw Rejection(
+                check: .envelope, reason: "content_type must be application/json, not \(properties.contentType ?? "absent")")
+        }
+        guard message.body.count <= maximumBodyBytes else {
+            throw Rejection(
+                check: .envelope, reason: "the body has \(message.body.count) bytes, more than the \(maximumBodyBytes) allowed")
+        }
+        // Sender: the broker checked user_id against the connection; it must be a known adapter,
+        // and the signature must be made with one of that adapter's keys.
+        guard let sender = properties.userID, routes.adapters[sender] != nil else {
+            throw Rejection(check: .sender, reason: "user_id '\(properties.userID ?? "")' is not a known adapter")
+        }
+        let keyID: String
+        do {
+            keyID = try verifier.verify(message)
+        } catch {
+            throw Rejection(check: .signature, reason: error.description)
+        }
+        guard keyOwners[keyID] == sender else {
+            throw Rejection(check: .signature, reason: "key '\(keyID)' is not a key of '\(sender)'")
+        }
+        // Permission.
+        guard routes.allows(sender, toPublish: type) else {
+            throw Rejection(check: .permission, reason: "'\(sender)' may not publish \(type)")
+        }
+        // Schema.
+        guard let schema = catalog.schema(for: type) else {
+            throw Rejection(check: .schema, reason: "\(type) is not a message type of the catalogue")
+        }
+        let body: JSONValue
+        do {
+            body = try JSONValue(parsing: Data(message.body))
+        } catch {
+            throw Rejection(check: .schema, reason: "the body is not JSON")
+        }
+        let errors = schema.validate(body)
+        guard errors.isEmpty else {
+            throw Rejection(check: .schema, reason: errors.prefix(5).map(\.description).joined(separator: "; "))
+        }
+        return Accepted(
+            sender: sender, keyID: keyID, type: type, messageID: messageID, correlationID: correlationID, body: body,
+            signature: properties.headers?["govbus-signature"]?.stringValue ?? "")
+    }
+}
+
+extension AMQPMessage {
+    /// The message as a dead letter: its properties and body as they came, plus headers saying
+    /// which check failed, why, where and when.
+    public func deadLettered(check: String, reason: String, where place: String, at now: Date) -> AMQPMessage {
+        var copy = self
+        var headers = copy.properties.headers ?? [:]
+        headers["govbus-error-check"] = .string(check)
+        headers["govbus-error-reason"] = .string(String(reason.prefix(1000)))
+        headers["govbus-error-where"] = .string(place)
+        headers["govbus-error-at"] = .string(ISO8601DateFormatter().string(from: now))
+        copy.properties.headers = headers
+        return copy
+    }
+}

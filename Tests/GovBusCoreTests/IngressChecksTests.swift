@@ -1,0 +1,126 @@
+import AMQP
+import Crypto
+import Foundation
+import GovBus
+import GovBusContracts
+import Testing
+
+@testable import GovBusCore
+
+@Suite("Ingress checks, without a broker")
+struct IngressChecksTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    static func sandboxSigner(_ adapter: String) throws -> MessageSigner {
+        let seed = Data(SHA256.hash(data: Data("govbus-sandbox-\(adapter)".utf8)))
+        return try MessageSigner(keyID: "\(adapter)-sandbox", base64Seed: seed.base64EncodedString())
+    }
+
+    static func checks() throws -> IngressChecks {
+        let catalog = try SchemaCatalog(folder: root.appendingPathComponent("Schemas"))
+        let routes = try RoutesFile(
+            contentsOf: root.appendingPathComponent("config/routes.yaml"), knownTypes: Set(catalog.messageTypes))
+        return try IngressChecks(routes: routes, catalog: catalog, maximumBodyBytes: 64 * 1024)
+    }
+
+    static func message(
+        type: String = "portal.dossier.submitted.v1", example: String = "valid-1.json", sender: String = "portal",
+        signWith signer: String? = "portal", edit: (inout AMQPMessage) -> Void = { _ in }
+    ) throws -> AMQPMessage {
+        let body = try Data(contentsOf: root.appendingPathComponent("Schemas/examples/\(type)/\(example)"))
+        var message = AMQPMessage(
+            body: Array(body),
+            properties: AMQPProperties(
+                contentType: "application/json", deliveryMode: .persistent, correlationID: "H01.04-251121-0007",
+                messageID: UUID().uuidString.lowercased(), timestamp: Date(timeIntervalSince1970: 1_763_700_000),
+                type: type, userID: sender, appID: "\(sender)-adapter"))
+        edit(&message)
+        if let signer { message = try sandboxSigner(signer).sign(message) }
+        return message
+    }
+
+    func rejection(_ message: AMQPMessage) throws -> IngressChecks.Rejection? {
+        do {
+            _ = try Self.checks().check(message)
+            return nil
+        } catch let rejection as IngressChecks.Rejection {
+            return rejection
+        }
+    }
+
+    @Test("A well-formed, signed, permitted, valid message passes")
+    func accepted() throws {
+        let accepted = try Self.checks().check(try Self.message())
+        #expect(accepted.sender == "portal")
+        #expect(accepted.keyID == "portal-sandbox")
+        #expect(accepted.type == "portal.dossier.submitted.v1")
+    }
+
+    @Test("Envelope: message id, type, correlation id, content type, size")
+    func envelope() throws {
+        let cases: [(String, (inout AMQPMessage) -> Void)] = [
+            ("message_id", { $0.properties.messageID = nil }),
+            ("message_id", { $0.properties.messageID = "not-a-uuid" }),
+            ("type", { $0.properties.type = nil }),
+            ("correlation_id", { $0.properties.correlationID = nil }),
+            ("content_type", { $0.properties.contentType = "text/plain" }),
+            ("bytes", { $0.body = Array(repeating: 0x20, count: 70_000) }),
+        ]
+        for (words, edit) in cases {
+            let rejection = try #require(try rejection(try Self.message(edit: edit)))
+            #expect(rejection.check == .envelope)
+            #expect(rejection.reason.contains(words), "\(rejection)")
+        }
+    }
+
+    @Test("Sender and signature: unknown user, forged, missing, or another adapter's key")
+    func senderAndSignature() throws {
+        #expect(try rejection(try Self.message(sender: "mallory"))?.check == .sender)
+        // Signed, then changed: the signature no longer matches.
+        var forged = try Self.message()
+        forged.body[forged.body.count - 3] ^= 1
+        let mismatch = try #require(try rejection(forged))
+        #expect(mismatch.check == .signature)
+        #expect(mismatch.reason.contains("does not match"))
+        #expect(try rejection(try Self.message(signWith: nil))?.check == .signature)
+        // The registry's key on a message the portal sent.
+        let stolenKey = try #require(try rejection(try Self.message(signWith: "registry")))
+        #expect(stolenKey.check == .signature)
+        #expect(stolenKey.reason.contains("not a key of 'portal'"))
+        // A key nobody configured.
+        var unknown = try Self.message(signWith: nil)
+        let stranger = MessageSigner(keyID: "stranger", privateKey: Curve25519.Signing.PrivateKey())
+        unknown = try stranger.sign(unknown)
+        #expect(try rejection(unknown)?.reason.contains("unknown signing key") == true)
+    }
+
+    @Test("Permission: an adapter publishing a type the routes file does not give it")
+    func permission() throws {
+        let rejection = try #require(try rejection(try Self.message(type: "payment.fee.paid.v1")))
+        #expect(rejection.check == .permission)
+        #expect(rejection.reason.contains("'portal' may not publish payment.fee.paid.v1"))
+    }
+
+    @Test("Schema: an invalid body names the field and the rule")
+    func schema() throws {
+        let rejection = try #require(try rejection(try Self.message(example: "invalid-personal-id-too-short.json")))
+        #expect(rejection.check == .schema)
+        #expect(rejection.reason.contains("/applicant/personalId"))
+        #expect(rejection.reason.contains("pattern"))
+    }
+
+    @Test("A dead letter keeps the message and says which check failed, why, where and when")
+    func deadLetter() throws {
+        let original = try Self.message()
+        let dead = original.deadLettered(
+            check: "schema", reason: "bad", where: "core", at: Date(timeIntervalSince1970: 1_763_700_000))
+        #expect(dead.body == original.body)
+        #expect(dead.properties.messageID == original.properties.messageID)
+        #expect(dead.properties.headers?["govbus-error-check"] == "schema")
+        #expect(dead.properties.headers?["govbus-error-reason"] == "bad")
+        #expect(dead.properties.headers?["govbus-error-where"] == "core")
+        #expect(dead.properties.headers?["govbus-error-at"] == "2025-11-21T04:40:00Z")
+        #expect(dead.properties.headers?["govbus-signature"] == original.properties.headers?["govbus-signature"])
+    }
+}
