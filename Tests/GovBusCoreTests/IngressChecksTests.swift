@@ -123,4 +123,21 @@ struct IngressChecksTests {
         #expect(dead.properties.headers?["govbus-error-at"] == "2025-11-21T04:40:00Z")
         #expect(dead.properties.headers?["govbus-signature"] == original.properties.headers?["govbus-signature"])
     }
+
+    @Test("A copy the core forwarded (a retry) names its first sender, and its signature still holds")
+    func forwardedCopy() throws {
+        let original = try Self.message()
+        let forwarded = original.forwarded(byCore: "core")
+        #expect(forwarded.properties.userID == "core")
+        #expect(forwarded.properties.headers?["govbus-sender"] == "portal")
+        let catalog = try SchemaCatalog(folder: Self.root.appendingPathComponent("Schemas"))
+        let routes = try RoutesFile(
+            contentsOf: Self.root.appendingPathComponent("config/routes.yaml"), knownTypes: Set(catalog.messageTypes))
+        let checks = try IngressChecks(routes: routes, catalog: catalog, coreUser: "core")
+        #expect(try checks.check(forwarded).sender == "portal")
+        // An adapter cannot pass itself off as another through the header: only the core's copies count.
+        var spoof = try Self.message()
+        spoof.properties.headers?["govbus-sender"] = "registry"
+        #expect(try checks.check(spoof).sender == "portal")
+    }
 }

@@ -111,6 +111,15 @@ public final class AuditLog: Sendable {
         }
     }
 
+    /// The records of one message id (more than one only for an operator's replay).
+    public func records(messageID: String) throws -> [AuditRecord] {
+        try database.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM audit_record WHERE message_id = ? ORDER BY sequence", arguments: [messageID]
+            ).map(Self.record)
+        }
+    }
+
     /// Drops the bodies recorded before `date`; the chain still verifies (it covers their digests).
     @discardableResult
     public func removeBodies(recordedBefore date: Date) throws -> Int {

@@ -30,14 +30,20 @@ public struct IngressChecks: Sendable {
     public let routes: RoutesFile
     public let catalog: SchemaCatalog
     public let maximumBodyBytes: Int
+    /// The core's own broker user: a message it published itself (a retry) names its first sender
+    /// in `govbus-sender`, since the broker lets a connection publish only its own user id.
+    public let coreUser: String?
     private let verifier: SignatureVerifier
     /// Key id → the adapter it belongs to.
     private let keyOwners: [String: String]
 
-    public init(routes: RoutesFile, catalog: SchemaCatalog, maximumBodyBytes: Int = 256 * 1024) throws {
+    public init(
+        routes: RoutesFile, catalog: SchemaCatalog, maximumBodyBytes: Int = 256 * 1024, coreUser: String? = nil
+    ) throws {
         self.routes = routes
         self.catalog = catalog
         self.maximumBodyBytes = maximumBodyBytes
+        self.coreUser = coreUser
         var keys: [String: String] = [:]
         var owners: [String: String] = [:]
         for adapter in routes.adapters.values {
@@ -51,7 +57,8 @@ public struct IngressChecks: Sendable {
     }
 
     /// Runs the checks; returns the accepted message or throws the first rejection.
-    public func check(_ message: AMQPMessage) throws(Rejection) -> Accepted {
+    public func check(_ received: AMQPMessage) throws(Rejection) -> Accepted {
+        let message = received.asFirstSent(coreUser: coreUser)
         let properties = message.properties
         // Envelope.
         guard let messageID = properties.messageID, UUID(uuidString: messageID) != nil else {
@@ -110,6 +117,28 @@ public struct IngressChecks: Sendable {
 }
 
 extension AMQPMessage {
+    /// The copy the core publishes (to an inbox, a retry queue or the dead letters): the broker
+    /// accepts only the core's own user id, so the sender's moves to the `govbus-sender` header.
+    public func forwarded(byCore coreUser: String) -> AMQPMessage {
+        guard let sender = properties.userID, sender != coreUser else { return self }
+        var copy = self
+        copy.properties.headers = (copy.properties.headers ?? [:]).merging(["govbus-sender": .string(sender)]) { $1 }
+        copy.properties.userID = coreUser
+        return copy
+    }
+
+    /// The message as its sender published it, from a copy the core forwarded (the signature
+    /// covers the sender's user id).
+    public func asFirstSent(coreUser: String?) -> AMQPMessage {
+        guard let coreUser, properties.userID == coreUser,
+            let sender = properties.headers?["govbus-sender"]?.stringValue
+        else { return self }
+        var original = self
+        original.properties.userID = sender
+        original.properties.headers?["govbus-sender"] = nil
+        return original
+    }
+
     /// The message as a dead letter: its properties and body as they came, plus headers saying
     /// which check failed, why, where and when.
     public func deadLettered(check: String, reason: String, where place: String, at now: Date) -> AMQPMessage {
