@@ -11,7 +11,7 @@ public import GovBusContracts
 /// fails is refunded. A step not answered in time is asked again, up to the procedure's maximum,
 /// then the dossier waits for an operator in "needs attention".
 public struct DossierProcess: Sendable, Hashable {
-    public enum State: Sendable, Hashable {
+    public enum State: Sendable, Hashable, Codable {
         case awaitingIdentity
         case awaitingPayment
         case awaitingDocument
@@ -108,6 +108,28 @@ public struct DossierProcess: Sendable, Hashable {
         self.procedure = procedure
         self.state = state
         self.attempt = attempt
+    }
+
+    /// What a store keeps of a process: all but the procedure, which comes from the procedures file.
+    public struct Snapshot: Codable, Sendable, Hashable {
+        public var dossier: DossierSubmittedV1
+        public var procedureCode: String
+        public var state: State
+        public var attempt: Int
+        public var payment: FeePaidV1?
+        public var paymentLink: URL?
+    }
+
+    public var snapshot: Snapshot {
+        Snapshot(
+            dossier: dossier, procedureCode: procedure.code, state: state, attempt: attempt, payment: payment,
+            paymentLink: paymentLink)
+    }
+
+    public init(snapshot: Snapshot, procedure: ProcedureDefinition) {
+        self.init(dossier: snapshot.dossier, procedure: procedure, state: snapshot.state, attempt: snapshot.attempt)
+        payment = snapshot.payment
+        paymentLink = snapshot.paymentLink
     }
 
     /// When the law says the dossier must be done.

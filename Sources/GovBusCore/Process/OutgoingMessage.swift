@@ -1,0 +1,24 @@
+public import Foundation
+import Crypto
+
+/// A message the process manager sends: to which adapter role, of which type, with which id.
+/// Ids are derived from the transition that sends them, so that the same transition replayed after
+/// a crash sends the same ids (receivers drop them), and a new transition new ones.
+public struct OutgoingMessage: Codable, Sendable, Hashable {
+    public let type: String
+    public let messageID: String
+    public let correlationID: String
+    /// The message that caused it (`govbus-causation-id`).
+    public let causationID: String
+    public let body: Data
+
+    /// A UUID (version 8, RFC 9562) from a SHA-256 of the parts.
+    static func derivedID(_ parts: String...) -> String {
+        var bytes = Array(SHA256.hash(data: Data(parts.joined(separator: "|").utf8)).prefix(16))
+        bytes[6] = (bytes[6] & 0x0F) | 0x80
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        let hex = bytes.map { String(format: "%02x", $0) }.joined()
+        let parts = [hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4), hex.dropFirst(20)]
+        return parts.joined(separator: "-")
+    }
+}

@@ -1,0 +1,155 @@
+public import Foundation
+import GovBusContracts
+
+/// Drives every dossier through its procedure: starts a process for each submitted dossier, feeds
+/// it the other systems' answers and the step timers, keeps its state and transitions in SQLite,
+/// and returns the messages to publish. A message handled again (after a crash, or a duplicate
+/// that got this far) returns exactly the messages its transition sent the first time, with the
+/// same ids; a late or repeated answer is recorded as a transition that changes nothing.
+public final class ProcessManager: Sendable {
+    private let store: DossierStore
+    private let procedures: [String: ProcedureDefinition]
+
+    public struct Handled: Sendable, Hashable {
+        public let outputs: [OutgoingMessage]
+        public let state: String
+        public let ignoredBecause: String?
+    }
+
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// The types the process manager consumes.
+    public static let handledTypes: Set<String> = [
+        DossierSubmittedV1.messageType, IdentityVerifiedV1.messageType, IdentityRejectedV1.messageType,
+        FeeLinkCreatedV1.messageType, FeePaidV1.messageType, FeeFailedV1.messageType, DocumentIssuedV1.messageType,
+        DocumentIssueFailedV1.messageType,
+    ]
+
+    public init(storePath: String, procedures: ProceduresFile) throws {
+        store = try DossierStore(path: storePath)
+        self.procedures = procedures.procedures
+    }
+
+    /// Handles one accepted message of a handled type.
+    public func handle(type: String, body: Data, messageID: String, at now: Date = Date()) throws -> Handled {
+        if let done = try store.transition(causedBy: messageID) {
+            return Handled(outputs: done.outputs, state: done.to, ignoredBecause: done.ignoredBecause)
+        }
+        if type == DossierSubmittedV1.messageType {
+            let dossier = try DossierSubmittedV1(jsonBody: body)
+            if try store.snapshot(of: dossier.dossierId) != nil {
+                return try record(
+                    try load(dossier.dossierId), from: nil, messageID: messageID, at: now,
+                    ignoredBecause: "dossier \(dossier.dossierId) was submitted before", commands: [])
+            }
+            guard let procedure = procedures[dossier.procedure.code] else {
+                throw Failure(description: "no procedure '\(dossier.procedure.code)' in the procedures file")
+            }
+            let (process, commands) = DossierProcess.start(dossier, procedure: procedure, at: now)
+            return try record(process, from: "new", messageID: messageID, at: now, ignoredBecause: nil, commands: commands)
+        }
+        let (dossierID, event) = try Self.event(type: type, body: body)
+        var process = try load(dossierID)
+        let outcome = process.handle(event, at: now)
+        return try record(
+            process, from: outcome.from.name, messageID: messageID, at: now, ignoredBecause: outcome.ignoredBecause,
+            commands: outcome.commands)
+    }
+
+    /// Fires the step timers due by `now`; returns what they sent.
+    public func fireDueTimers(at now: Date = Date()) throws -> [OutgoingMessage] {
+        var outputs: [OutgoingMessage] = []
+        for timer in try store.dueTimers(at: now) {
+            var process = try load(timer.dossierID)
+            let outcome = process.handle(.stepTimedOut(timer.step, attempt: timer.attempt), at: now)
+            // The timer's own id: firing it twice (a crash between) repeats the same transition.
+            let cause = OutgoingMessage.derivedID(timer.dossierID, "timer", timer.step.rawValue, String(timer.attempt))
+            if try store.transition(causedBy: cause) != nil { continue }
+            outputs += try record(
+                process, from: outcome.from.name, messageID: cause, at: now, ignoredBecause: outcome.ignoredBecause,
+                commands: outcome.commands + (outcome.ignoredBecause != nil ? [.cancelTimeout] : [])
+            ).outputs
+        }
+        return outputs
+    }
+
+    public func snapshot(of dossierID: String) throws -> DossierProcess.Snapshot? {
+        try store.snapshot(of: dossierID)
+    }
+
+    public func countsByState() throws -> [String: Int] {
+        try store.countsByState()
+    }
+
+    private func load(_ dossierID: String) throws -> DossierProcess {
+        guard let snapshot = try store.snapshot(of: dossierID) else {
+            throw Failure(description: "no dossier '\(dossierID)'")
+        }
+        guard let procedure = procedures[snapshot.procedureCode] else {
+            throw Failure(description: "dossier '\(dossierID)' has procedure '\(snapshot.procedureCode)', no longer configured")
+        }
+        return DossierProcess(snapshot: snapshot, procedure: procedure)
+    }
+
+    private func record(
+        _ process: DossierProcess, from: String?, messageID: String, at now: Date, ignoredBecause: String?,
+        commands: [DossierProcess.Command]
+    ) throws -> Handled {
+        let dossierID = process.dossier.dossierId
+        let transition = try store.save(
+            process, from: from ?? process.state.name, causedBy: messageID, at: now, ignoredBecause: ignoredBecause,
+            timers: commands
+        ) { sequence in
+            var outputs: [OutgoingMessage] = []
+            for (index, command) in commands.enumerated() {
+                let body: Data?
+                let type: String
+                switch command {
+                case .requestIdentity(let message, _): (type, body) = (IdentityVerificationRequestedV1.messageType, try? message.jsonBody())
+                case .requestFee(let message, _): (type, body) = (FeeRequestedV1.messageType, try? message.jsonBody())
+                case .requestDocument(let message, _): (type, body) = (DocumentIssueRequestedV1.messageType, try? message.jsonBody())
+                case .requestRefund(let message): (type, body) = (FeeRefundRequestedV1.messageType, try? message.jsonBody())
+                case .notifyPortal(let message): (type, body) = (DossierStatusChangedV1.messageType, try? message.jsonBody())
+                case .scheduleTimeout, .cancelTimeout: continue
+                }
+                guard let body else { continue }
+                outputs.append(
+                    OutgoingMessage(
+                        type: type, messageID: OutgoingMessage.derivedID(dossierID, String(sequence), String(index)),
+                        correlationID: dossierID, causationID: messageID, body: body))
+            }
+            return outputs
+        }
+        return Handled(outputs: transition.outputs, state: transition.to, ignoredBecause: ignoredBecause)
+    }
+
+    private static func event(type: String, body: Data) throws -> (String, DossierProcess.Event) {
+        switch type {
+        case IdentityVerifiedV1.messageType:
+            let message = try IdentityVerifiedV1(jsonBody: body)
+            return (message.dossierId, .identityVerified(message))
+        case IdentityRejectedV1.messageType:
+            let message = try IdentityRejectedV1(jsonBody: body)
+            return (message.dossierId, .identityRejected(message))
+        case FeeLinkCreatedV1.messageType:
+            let message = try FeeLinkCreatedV1(jsonBody: body)
+            return (message.dossierId, .feeLinkCreated(message))
+        case FeePaidV1.messageType:
+            let message = try FeePaidV1(jsonBody: body)
+            return (message.dossierId, .feePaid(message))
+        case FeeFailedV1.messageType:
+            let message = try FeeFailedV1(jsonBody: body)
+            return (message.dossierId, .feeFailed(message))
+        case DocumentIssuedV1.messageType:
+            let message = try DocumentIssuedV1(jsonBody: body)
+            return (message.dossierId, .documentIssued(message))
+        case DocumentIssueFailedV1.messageType:
+            let message = try DocumentIssueFailedV1(jsonBody: body)
+            return (message.dossierId, .documentIssueFailed(message))
+        default:
+            throw Failure(description: "the process manager does not handle \(type)")
+        }
+    }
+}
