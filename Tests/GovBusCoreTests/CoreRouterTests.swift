@@ -35,7 +35,7 @@ struct CoreRouterTests {
                 "set_permissions", "-p", vhost, adapter, "^$", "^govbus\\.ingress$",
                 "^\(CoreTopology.inbox(of: adapter).replacingOccurrences(of: ".", with: "\\."))$")
         }
-        let catalog = try SchemaCatalog(folder: IngressChecksTests.root.appendingPathComponent("Schemas"))
+        let catalog = try IngressChecksTests.catalog.get()
         let portalKey = try IngressChecksTests.sandboxSigner("portal").publicKey.rawRepresentation.base64EncodedString()
         let registryKey = try IngressChecksTests.sandboxSigner("registry").publicKey.rawRepresentation.base64EncodedString()
         let routes = try RoutesFile(

@@ -174,9 +174,7 @@ struct DossierProcessTests {
 
     @Test("Every message the process sends is valid against its schema")
     func outputsMatchSchemas() throws {
-        let schemas = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Schemas")
-        let catalog = try SchemaCatalog(folder: schemas)
+        let catalog = try IngressChecksTests.catalog.get()
         var (process, commands) = DossierProcess.start(Self.dossier, procedure: Self.procedure(fee: 50000), at: Self.now)
         for event: DossierProcess.Event in [
             .identityVerified(verified), .feeLinkCreated(link), .feePaid(paid),

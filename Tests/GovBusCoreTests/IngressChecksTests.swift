@@ -17,11 +17,18 @@ struct IngressChecksTests {
         return try MessageSigner(keyID: "\(adapter)-sandbox", base64Seed: seed.base64EncodedString())
     }
 
-    static func checks() throws -> IngressChecks {
-        let catalog = try SchemaCatalog(folder: root.appendingPathComponent("Schemas"))
+    /// Compiled once for all the tests: compiling the catalogue costs CPU the other tests need.
+    static let catalog = Result { try SchemaCatalog(folder: root.appendingPathComponent("Schemas")) }
+
+    static let sharedChecks = Result {
+        let compiled = try IngressChecksTests.catalog.get()
         let routes = try RoutesFile(
-            contentsOf: root.appendingPathComponent("config/routes.yaml"), knownTypes: Set(catalog.messageTypes))
-        return try IngressChecks(routes: routes, catalog: catalog, maximumBodyBytes: 64 * 1024)
+            contentsOf: root.appendingPathComponent("config/routes.yaml"), knownTypes: Set(compiled.messageTypes))
+        return try IngressChecks(routes: routes, catalog: compiled, maximumBodyBytes: 64 * 1024)
+    }
+
+    static func checks() throws -> IngressChecks {
+        try sharedChecks.get()
     }
 
     static func message(
@@ -130,7 +137,7 @@ struct IngressChecksTests {
         let forwarded = original.forwarded(byCore: "core")
         #expect(forwarded.properties.userID == "core")
         #expect(forwarded.properties.headers?["govbus-sender"] == "portal")
-        let catalog = try SchemaCatalog(folder: Self.root.appendingPathComponent("Schemas"))
+        let catalog = try Self.catalog.get()
         let routes = try RoutesFile(
             contentsOf: Self.root.appendingPathComponent("config/routes.yaml"), knownTypes: Set(catalog.messageTypes))
         let checks = try IngressChecks(routes: routes, catalog: catalog, coreUser: "core")
