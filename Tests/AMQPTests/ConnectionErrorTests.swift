@@ -9,7 +9,7 @@ struct ConnectionErrorTests {
     static let connectTimeout = Duration.seconds(2)
     /// Time for the machine to be slow: the other tests run at the same time on two cores. Still
     /// well below the default connect timeout (10 s), so the configured one is what applies.
-    static let slack = Duration.seconds(5)
+    static let slack = Duration.seconds(7)
 
     func configuration(_ url: String) throws -> AMQPConfiguration {
         var configuration = try AMQPConfiguration(url: url)

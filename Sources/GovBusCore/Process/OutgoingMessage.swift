@@ -11,6 +11,9 @@ public struct OutgoingMessage: Codable, Sendable, Hashable {
     /// The message that caused it (`govbus-causation-id`).
     public let causationID: String
     public let body: Data
+    /// What content-based routing rules look at, from the dossier: procedureCode, receivingAgency,
+    /// communeCode.
+    public let routingAttributes: [String: String]
 
     /// A UUID (version 8, RFC 9562) from a SHA-256 of the parts.
     static func derivedID(_ parts: String...) -> String {

@@ -118,7 +118,12 @@ public final class ProcessManager: Sendable {
                 outputs.append(
                     OutgoingMessage(
                         type: type, messageID: OutgoingMessage.derivedID(dossierID, String(sequence), String(index)),
-                        correlationID: dossierID, causationID: messageID, body: body))
+                        correlationID: dossierID, causationID: messageID, body: body,
+                        routingAttributes: [
+                            "procedureCode": process.dossier.procedure.code,
+                            "receivingAgency": process.dossier.receivingAgency.code,
+                            "communeCode": process.dossier.communeCode,
+                        ]))
             }
             return outputs
         }

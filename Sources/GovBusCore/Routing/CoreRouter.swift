@@ -18,15 +18,20 @@ public final class CoreRouter: Sendable {
     private let coreUser: String
     private let audit: AuditLog
     private let ledger: MessageLedger
+    private let processManager: ProcessManager?
     private let connection: AMQPConnection
     private let logger: Logger
     private let counters = LockedCounters()
 
-    public init(checks: IngressChecks, audit: AuditLog, ledgerPath: String, connection: AMQPConnection, logger: Logger) throws {
+    public init(
+        checks: IngressChecks, audit: AuditLog, ledgerPath: String, processManager: ProcessManager? = nil,
+        connection: AMQPConnection, logger: Logger
+    ) throws {
         self.checks = checks
         self.coreUser = connection.configuration.user
         self.audit = audit
         self.ledger = try MessageLedger(path: ledgerPath)
+        self.processManager = processManager
         self.connection = connection
         self.logger = logger
     }
@@ -109,9 +114,56 @@ public final class CoreRouter: Sendable {
                 forwarded, exchange: CoreTopology.deliverExchange, routingKey: "\(receiver).\(accepted.type)",
                 mandatory: true)
         }
+        if let processManager, ProcessManager.handledTypes.contains(accepted.type) {
+            let handled = try processManager.handle(
+                type: accepted.type, body: Data(delivery.body), messageID: accepted.messageID)
+            if let ignored = handled.ignoredBecause {
+                logger.info("reply recorded, nothing changed", metadata: ["dossier": "\(accepted.correlationID)", "why": "\(ignored)"])
+            }
+            try await publish(handled.outputs)
+        }
         try ledger.markHandled(accepted.messageID)
         counters.route()
         delivery.ack()
+    }
+
+    /// Publishes the process manager's messages to the adapters that receive them, confirmed.
+    func publish(_ outputs: [OutgoingMessage]) async throws {
+        for output in outputs {
+            var attributes: [RoutesFile.Rule.Field: String] = [:]
+            for (name, value) in output.routingAttributes {
+                if let field = RoutesFile.Rule.Field(rawValue: name) { attributes[field] = value }
+            }
+            let receivers = checks.routes.receivers(of: output.type, attributes: attributes)
+            guard !receivers.isEmpty else {
+                logger.error("no adapter receives \(output.type)", metadata: ["dossier": "\(output.correlationID)"])
+                continue
+            }
+            let message = AMQPMessage(
+                body: Array(output.body),
+                properties: AMQPProperties(
+                    contentType: "application/json", headers: ["govbus-causation-id": .string(output.causationID)],
+                    deliveryMode: .persistent, correlationID: output.correlationID, messageID: output.messageID,
+                    timestamp: Date(), type: output.type, userID: coreUser, appID: "govbus-core"))
+            for receiver in receivers {
+                try await connection.publish(
+                    message, exchange: CoreTopology.deliverExchange, routingKey: "\(receiver).\(output.type)",
+                    mandatory: true)
+            }
+        }
+    }
+
+    /// Fires the step timers as they fall due, until cancelled.
+    public func runTimers(every interval: Duration = .seconds(1)) async {
+        guard let processManager else { return }
+        while !Task.isCancelled {
+            do {
+                try await publish(try processManager.fireDueTimers())
+            } catch {
+                logger.error("step timers failed; trying again", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: interval)
+        }
     }
 
     /// What content-based rules look at: the procedure, the receiving agency and the commune.

@@ -1,0 +1,185 @@
+import AMQP
+import AMQPTesting
+import Foundation
+import GovBus
+import GovBusContracts
+import Logging
+import Synchronization
+import Testing
+
+@testable import GovBusCore
+
+/// Dossiers driven through a real core by test adapters: each adapter is a broker user that reads
+/// its inbox and answers, signed with its sandbox key, as the real connectors will.
+@Suite("Dossiers through the core, end to end")
+struct DossierEndToEndTests {
+    static let roles = ["portal", "registry", "payment", "document"]
+
+    final class Statuses: Sendable {
+        private let state = Mutex<[String: [DossierStatusChangedV1.Status]]>([:])
+        func add(_ dossier: String, _ status: DossierStatusChangedV1.Status) {
+            state.withLock { $0[dossier, default: []].append(status) }
+        }
+        var all: [String: [DossierStatusChangedV1.Status]] { state.withLock { $0 } }
+    }
+
+    /// The adapters' broker users and connections, and how they send.
+    struct TestAdapters: Sendable {
+        let names: [String: String]
+        let connections: [String: AMQPConnection]
+
+        func send<Message: GovBusMessage>(_ message: Message, as role: String, dossier: String) async throws {
+            let signed = try IngressChecksTests.sandboxSigner(role).sign(
+                AMQPMessage(
+                    body: Array(try message.jsonBody()),
+                    properties: AMQPProperties(
+                        contentType: "application/json", deliveryMode: .persistent, correlationID: dossier,
+                        messageID: UUID().uuidString.lowercased(), timestamp: Date(), type: Message.messageType,
+                        userID: names[role]!, appID: "\(role)-test")))
+            try await connections[role]!.publish(
+                signed, exchange: CoreTopology.ingressExchange, routingKey: Message.messageType, mandatory: true)
+        }
+    }
+
+    @Test("Ten dossiers, with a fee, reach completion; the portal hears every step; the audit chain holds")
+    func tenDossiers() async throws {
+        let broker = try TestBroker.fromEnvironment()
+        let vhost = try await CoreTopologyTests.freshVhost(broker)
+        let suffix = String(UUID().uuidString.prefix(6)).lowercased()
+        var names: [String: String] = [:]
+        for role in Self.roles {
+            let user = "\(role)-\(suffix)"
+            names[role] = user
+            try await broker.rabbitmqctl("add_user", user, "secret")
+            try await broker.rabbitmqctl(
+                "set_permissions", "-p", vhost, user, "^$", "^govbus\\.ingress$",
+                "^govbus\\.adapter\\.\(user.replacingOccurrences(of: "-", with: "\\-"))$")
+        }
+        let catalog = try IngressChecksTests.catalog.get()
+        var routesText = "adapters:\n"
+        let template = try String(
+            contentsOf: IngressChecksTests.root.appendingPathComponent("config/routes.yaml"), encoding: .utf8)
+        let sample = try RoutesFile(template, file: "routes.yaml", knownTypes: Set(catalog.messageTypes))
+        for role in Self.roles {
+            let adapter = try #require(sample.adapters[role])
+            let key = try IngressChecksTests.sandboxSigner(role).publicKey.rawRepresentation.base64EncodedString()
+            routesText += """
+                  \(names[role]!):
+                    keys: {\(role)-sandbox: \(key)}
+                    publishes: [\(adapter.publishes.sorted().joined(separator: ", "))]
+                    receives: [\(adapter.receives.sorted().joined(separator: ", "))]
+
+                """
+        }
+        let routes = try RoutesFile(routesText, file: "routes.yaml", knownTypes: Set(catalog.messageTypes))
+
+        let core = try await AMQPConnection.connect(url: broker.url(user: "guest", password: "guest", vhost: vhost))
+        try await CoreTopology(adapters: Array(names.values), messageTypes: catalog.messageTypes).declare(on: core)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-\(suffix)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let audit = try AuditLog(path: folder.appendingPathComponent("audit.sqlite").path)
+        var logger = Logger(label: "core-e2e")
+        logger.logLevel = .warning
+        let router = try CoreRouter(
+            checks: try IngressChecks(routes: routes, catalog: catalog, coreUser: "guest"), audit: audit,
+            ledgerPath: folder.appendingPathComponent("ledger.sqlite").path,
+            processManager: try ProcessManager(
+                storePath: folder.appendingPathComponent("dossiers.sqlite").path, procedures: ProcessManagerTests.procedures()),
+            connection: core, logger: logger)
+        let routing = Task { try await router.run() }
+
+        var connecting: [String: AMQPConnection] = [:]
+        for role in Self.roles {
+            connecting[role] = try await AMQPConnection.connect(
+                url: broker.url(user: names[role]!, password: "secret", vhost: vhost))
+        }
+        let test = TestAdapters(names: names, connections: connecting)
+        let connections = test.connections
+        let users = test.names
+        func send<Message: GovBusMessage>(_ message: Message, as role: String, dossier: String) async throws {
+            try await test.send(message, as: role, dossier: dossier)
+        }
+
+        // The test adapters.
+        let statuses = Statuses()
+        let adapters = Task {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for try await delivery in try await connections["portal"]!.consume(queue: CoreTopology.inbox(of: users["portal"]!)) {
+                        let status = try DossierStatusChangedV1(jsonBody: Data(delivery.body))
+                        statuses.add(status.dossierId, status.status)
+                        delivery.ack()
+                    }
+                }
+                group.addTask {
+                    for try await delivery in try await connections["registry"]!.consume(queue: CoreTopology.inbox(of: users["registry"]!)) {
+                        let request = try IdentityVerificationRequestedV1(jsonBody: Data(delivery.body))
+                        try await test.send(
+                            IdentityVerifiedV1(dossierId: request.dossierId, personalId: request.personalId, eIdLevel: 2, verifiedAt: Date()),
+                            as: "registry", dossier: request.dossierId)
+                        delivery.ack()
+                    }
+                }
+                group.addTask {
+                    for try await delivery in try await connections["payment"]!.consume(queue: CoreTopology.inbox(of: users["payment"]!)) {
+                        let request = try FeeRequestedV1(jsonBody: Data(delivery.body))
+                        try await test.send(
+                            FeeLinkCreatedV1(
+                                dossierId: request.dossierId, orderId: request.orderId, amount: request.amount,
+                                paymentUrl: URL(string: "https://pay.example.vn/\(request.orderId)")!,
+                                expiresAt: Date().addingTimeInterval(900)),
+                            as: "payment", dossier: request.dossierId)
+                        try await test.send(
+                            FeePaidV1(
+                                dossierId: request.dossierId, orderId: request.orderId, amount: request.amount, bankCode: "NCB",
+                                bankTransactionNumber: String(UInt32.random(in: 1_000_000...9_999_999)), paidAt: Date()),
+                            as: "payment", dossier: request.dossierId)
+                        delivery.ack()
+                    }
+                }
+                group.addTask {
+                    for try await delivery in try await connections["document"]!.consume(queue: CoreTopology.inbox(of: users["document"]!)) {
+                        let request = try DocumentIssueRequestedV1(jsonBody: Data(delivery.body))
+                        try await test.send(
+                            DocumentIssuedV1(
+                                dossierId: request.dossierId, documentType: request.documentType, codeNumber: "125",
+                                codeNotation: "GCN-UBND", issuingOrganCode: request.issuingOrganCode, signer: request.signer,
+                                promulgationDate: CivilDate(year: 2025, month: 11, day: 21),
+                                sha256: String(repeating: "b", count: 64),
+                                retrievalUrl: URL(string: "https://docs.example.vn/\(request.dossierId)")!, signature: "c2ln",
+                                issuedAt: Date()),
+                            as: "document", dossier: request.dossierId)
+                        delivery.ack()
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+
+        let dossiers = (1...10).map { String(format: "H01.04-251121-%04d", $0) }
+        for id in dossiers {
+            var dossier = DossierProcessTests.dossier
+            dossier.dossierId = id
+            try await send(dossier, as: "portal", dossier: id)
+        }
+        let deadline = ContinuousClock.now + .seconds(60)
+        while statuses.all.values.filter({ $0.last == .completed }).count < dossiers.count, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        let seen = statuses.all
+        for id in dossiers {
+            #expect(
+                seen[id] == [.submitted, .identityVerified, .feeRequested, .feePaid, .documentIssued, .completed],
+                "\(id): \(seen[id] ?? [])")
+        }
+        #expect(try audit.verify().firstBroken == nil)
+        #expect(try audit.records(correlationID: dossiers[0]).count == 5)
+
+        adapters.cancel()
+        routing.cancel()
+        for connection in connections.values { await connection.close() }
+        await core.close()
+        try await broker.rabbitmqctl("delete_vhost", vhost)
+        for user in names.values { try await broker.rabbitmqctl("delete_user", user) }
+    }
+}
