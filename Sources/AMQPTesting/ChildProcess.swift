@@ -57,11 +57,13 @@ public enum ChildProcess {
     }
 
     /// Starts a program in the background; its standard output goes to a file `firstLine` reads.
-    public static func start(_ executable: String, _ arguments: [String]) throws -> Running {
+    public static func start(
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil
+    ) throws -> Running {
         let outputPath = FileManager.default.temporaryDirectory
             .appendingPathComponent("govbus-child-\(UUID().uuidString).out").path
         let pid = try spawn(
-            executable, arguments, environment: nil, input: "/dev/null", output: outputPath, errors: "/dev/null")
+            executable, arguments, environment: environment, input: "/dev/null", output: outputPath, errors: "/dev/null")
         return Running(pid: pid, outputPath: outputPath)
     }
 
@@ -125,6 +127,26 @@ public enum ChildProcess {
 
         public func send(signal number: Int32) {
             kill(pid, number)
+        }
+
+        /// The exit status once the program ends (128 + the signal when a signal ended it), or nil
+        /// if it is still running after `timeout`.
+        public func exitStatus(within timeout: Duration) async throws -> Int32? {
+            let deadline = ContinuousClock.now + timeout
+            var status: Int32 = 0
+            while ContinuousClock.now < deadline {
+                if waitpid(pid, &status, WNOHANG) == pid {
+                    let signal = status & 0x7f
+                    return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+                }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            return nil
+        }
+
+        /// Everything the program printed so far.
+        public var output: String {
+            (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
         }
 
         /// Ends the program (SIGTERM, then SIGKILL) and reaps it.

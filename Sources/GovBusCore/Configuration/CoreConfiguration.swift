@@ -1,0 +1,63 @@
+public import Foundation
+
+/// config/core.yaml: where the core finds the broker, its other files and its data. Paths are
+/// relative to the file's folder. The environment overrides: GOVBUS_AMQP_URL, GOVBUS_DATA_DIR.
+///
+/// ```yaml
+/// amqpUrl: amqp://govbus-core:secret@127.0.0.1:5672/govbus
+/// routes: routes.yaml
+/// procedures: procedures.yaml
+/// schemas: ../Schemas
+/// data: ../var/core
+/// auditBodyRetention: 90d
+/// drainTimeout: 10s
+/// ```
+public struct CoreConfiguration: Sendable {
+    public var amqpURL: String
+    public var routes: URL
+    public var procedures: URL
+    public var schemas: URL
+    public var dataDirectory: URL
+    public var auditBodyRetention: Duration
+    public var drainTimeout: Duration
+
+    public init(contentsOf url: URL, environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws(ConfigurationError)
+    {
+        let text: String
+        do {
+            text = try String(contentsOf: url, encoding: .utf8)
+        } catch {
+            throw ConfigurationError(file: url.path, line: 1, message: "cannot read the file: \(error.localizedDescription)")
+        }
+        try self.init(text, file: url.path, folder: url.deletingLastPathComponent(), environment: environment)
+    }
+
+    public init(_ text: String, file: String, folder: URL, environment: [String: String]) throws(ConfigurationError) {
+        let root = try YAMLValue.parse(text, file: file)
+        let members = try root.mapping(
+            allowed: ["amqpUrl", "routes", "procedures", "schemas", "data", "auditBodyRetention", "drainTimeout"],
+            what: "the core's configuration")
+        func path(_ key: String, default value: String) throws(ConfigurationError) -> URL {
+            let text = try members.value(key)?.string(what: key) ?? value
+            return text.hasPrefix("/") ? URL(fileURLWithPath: text) : folder.appendingPathComponent(text)
+        }
+        if let url = environment["GOVBUS_AMQP_URL"] {
+            amqpURL = url
+        } else if let value = members.value("amqpUrl") {
+            amqpURL = try value.string(what: "amqpUrl")
+        } else {
+            throw root.error("no broker: set amqpUrl here or GOVBUS_AMQP_URL in the environment")
+        }
+        routes = try path("routes", default: "routes.yaml")
+        procedures = try path("procedures", default: "procedures.yaml")
+        schemas = try path("schemas", default: "../Schemas")
+        if let data = environment["GOVBUS_DATA_DIR"] {
+            dataDirectory = URL(fileURLWithPath: data)
+        } else {
+            dataDirectory = try path("data", default: "../var/core")
+        }
+        auditBodyRetention = try members.value("auditBodyRetention")?.duration(what: "auditBodyRetention") ?? .seconds(90 * 86400)
+        drainTimeout = try members.value("drainTimeout")?.duration(what: "drainTimeout") ?? .seconds(10)
+    }
+}

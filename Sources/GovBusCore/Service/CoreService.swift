@@ -1,0 +1,74 @@
+import AMQP
+import Foundation
+import GovBus
+public import Logging
+public import ServiceLifecycle
+
+/// `govbus core` as a service: declares the topology, then routes and drives dossiers until it is
+/// told to stop (SIGTERM, SIGINT), and then stops taking messages, lets the one in hand finish and
+/// closes the connection within the drain timeout.
+public struct CoreService: Service {
+    public let configuration: CoreConfiguration
+    private let logger: Logger
+
+    public init(configuration: CoreConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Loads every file, so that a bad one stops the core before it connects.
+    public func prepare() throws -> (IngressChecks, ProcessManager, CoreTopology) {
+        let catalog = try SchemaCatalog(folder: configuration.schemas)
+        let routes = try RoutesFile(contentsOf: configuration.routes, knownTypes: Set(catalog.messageTypes))
+        let procedures = try ProceduresFile(contentsOf: configuration.procedures)
+        try FileManager.default.createDirectory(at: configuration.dataDirectory, withIntermediateDirectories: true)
+        let amqp = try AMQPConfiguration(url: configuration.amqpURL)
+        let checks = try IngressChecks(routes: routes, catalog: catalog, coreUser: amqp.user)
+        let manager = try ProcessManager(
+            storePath: configuration.dataDirectory.appendingPathComponent("dossiers.sqlite").path, procedures: procedures)
+        return (checks, manager, CoreTopology(adapters: Array(routes.adapters.keys), messageTypes: catalog.messageTypes))
+    }
+
+    public func run() async throws {
+        let (checks, manager, topology) = try prepare()
+        var amqp = try AMQPConfiguration(url: configuration.amqpURL)
+        amqp.connectionName = "govbus core"
+        let connection = try await AMQPConnection.connect(amqp, logger: logger)
+        try await topology.declare(on: connection)
+        let audit = try AuditLog(path: configuration.dataDirectory.appendingPathComponent("audit.sqlite").path)
+        try audit.removeBodies(recordedBefore: Date().addingTimeInterval(-configuration.auditBodyRetention.seconds))
+        let router = try CoreRouter(
+            checks: checks, audit: audit, ledgerPath: configuration.dataDirectory.appendingPathComponent("ledger.sqlite").path,
+            processManager: manager, connection: connection, logger: logger)
+        logger.info("core running", metadata: ["adapters": "\(topology.adapters.joined(separator: ","))"])
+
+        // On SIGTERM the tasks are cancelled: the consumer stops, and a message in hand finishes
+        // (publishing does not stop halfway for a cancellation).
+        do {
+            try await cancelWhenGracefulShutdown {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await router.run() }
+                    group.addTask { await router.runTimers() }
+                    try await group.next()
+                    group.cancelAll()
+                }
+            }
+        } catch is CancellationError {
+            logger.info("stopping")
+        }
+        // Draining: whatever the router still holds unacked goes back to the queue when the
+        // connection closes; the one in hand has finished above.
+        let drain = configuration.drainTimeout
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await connection.close() }
+            group.addTask { try? await Task.sleep(for: drain) }
+            await group.next()
+            group.cancelAll()
+        }
+        logger.info("core stopped")
+    }
+}
+
+extension Duration {
+    var seconds: TimeInterval { timeInterval }
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+import GovBusCore
+import Logging
+import ServiceLifecycle
+
+struct CoreCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "core",
+        abstract: "Run the routing core: check, record and route every message, and drive every dossier.",
+        discussion: """
+            Reads the core's configuration (which names the routes, procedures and schemas) and stops \
+            with exit status 2, naming the file and line, when one of them is wrong. SIGTERM or \
+            SIGINT stops it gracefully: no new messages, the one in hand finished, exit 0.
+            """)
+
+    @Option(help: "The core's configuration file.") var config = "config/core.yaml"
+
+    func run() async throws {
+        let logger = Logger(label: "govbus.core")
+        let service: CoreService
+        do {
+            service = CoreService(
+                configuration: try CoreConfiguration(contentsOf: URL(fileURLWithPath: config)), logger: logger)
+            _ = try service.prepare()
+        } catch {
+            printError("\(error)")
+            throw ExitCode(2)
+        }
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}

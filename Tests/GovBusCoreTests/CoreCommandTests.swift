@@ -1,0 +1,76 @@
+import AMQP
+import AMQPTesting
+import Foundation
+import Glibc
+import Testing
+
+@testable import GovBusCore
+
+/// `govbus core` as an operator runs it.
+@Suite("govbus core")
+struct CoreCommandTests {
+    static let root = IngressChecksTests.root
+    static let binary = root.appendingPathComponent(".build/debug/govbus").path
+
+    /// A folder with a core.yaml and copies of the sample routes and procedures.
+    func configFolder(amqpURL: String, coreYAML: String? = nil, routes: String? = nil) throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("core-config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let yaml = coreYAML ?? """
+            amqpUrl: \(amqpURL)
+            routes: routes.yaml
+            procedures: procedures.yaml
+            schemas: \(Self.root.appendingPathComponent("Schemas").path)
+            data: data
+            drainTimeout: 5s
+            """
+        try yaml.write(to: folder.appendingPathComponent("core.yaml"), atomically: true, encoding: .utf8)
+        let sampleRoutes = try String(contentsOf: Self.root.appendingPathComponent("config/routes.yaml"), encoding: .utf8)
+        try (routes ?? sampleRoutes).write(to: folder.appendingPathComponent("routes.yaml"), atomically: true, encoding: .utf8)
+        try FileManager.default.copyItem(
+            at: Self.root.appendingPathComponent("config/procedures.yaml"), to: folder.appendingPathComponent("procedures.yaml"))
+        return folder
+    }
+
+    @Test("A bad configuration stops the core with exit 2, naming the file and the line")
+    func badConfiguration() async throws {
+        let unknownKey = try configFolder(amqpURL: "amqp://localhost", coreYAML: "amqpUrl: amqp://localhost\nroutes: routes.yaml\nfrobnicate: yes\n")
+        var outcome = try await TestBroker.execute(
+            Self.binary, ["core", "--config", unknownKey.appendingPathComponent("core.yaml").path], environment: ["GOVBUS_AMQP_URL": ""])
+        #expect(outcome.status == 2)
+        #expect(outcome.errors.contains("core.yaml:3: unknown key 'frobnicate'"), "\(outcome.errors)")
+
+        let badRoutes = try configFolder(
+            amqpURL: "amqp://localhost", routes: "adapters:\n  portal:\n    keys: {k: nope}\n")
+        outcome = try await TestBroker.execute(Self.binary, ["core", "--config", badRoutes.appendingPathComponent("core.yaml").path])
+        #expect(outcome.status == 2)
+        #expect(outcome.errors.contains("routes.yaml:3:"), "\(outcome.errors)")
+    }
+
+    @Test("SIGTERM stops a running core with exit 0")
+    func gracefulStop() async throws {
+        let broker = try TestBroker.fromEnvironment()
+        let vhost = try await CoreTopologyTests.freshVhost(broker)
+        let url = broker.url(user: "guest", password: "guest", vhost: vhost)
+        let folder = try configFolder(amqpURL: url)
+        // The environment's broker would win over the file's: point it at this test's vhost.
+        let core = try ChildProcess.start(
+            Self.binary, ["core", "--config", folder.appendingPathComponent("core.yaml").path],
+            environment: ["GOVBUS_AMQP_URL": url])
+        // Running once it has declared its queue.
+        let connection = try await AMQPConnection.connect(url: url)
+        let deadline = ContinuousClock.now + .seconds(30)
+        var running = false
+        while !running, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+            running = (try? await connection.inspectQueue(CoreTopology.coreQueue).consumerCount) == 1
+        }
+        #expect(running, "the core did not start consuming: \(core.output)")
+        core.send(signal: SIGTERM)
+        let status = try await core.exitStatus(within: .seconds(15))
+        #expect(status == 0, "\(core.output)")
+        if status == nil { core.stop() }
+        await connection.close()
+        try await broker.rabbitmqctl("delete_vhost", vhost)
+    }
+}
