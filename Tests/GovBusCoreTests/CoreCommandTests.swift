@@ -14,6 +14,7 @@ struct CoreCommandTests {
 
     /// A folder with a core.yaml and copies of the sample routes and procedures.
     func configFolder(amqpURL: String, coreYAML: String? = nil, routes: String? = nil) throws -> URL {
+        // (Used by the crash test too.)
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("core-config-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let yaml = coreYAML ?? """

@@ -16,11 +16,22 @@ struct DossierEndToEndTests {
     static let roles = ["portal", "registry", "payment", "document"]
 
     final class Statuses: Sendable {
-        private let state = Mutex<[String: [DossierStatusChangedV1.Status]]>([:])
-        func add(_ dossier: String, _ status: DossierStatusChangedV1.Status) {
-            state.withLock { $0[dossier, default: []].append(status) }
+        private let state = Mutex<(byDossier: [String: [DossierStatusChangedV1.Status]], seen: Set<String>, duplicates: Int)>(
+            ([:], [], 0))
+
+        /// Records a status once per message id (a message sent again after a crash keeps its id).
+        func add(_ dossier: String, _ status: DossierStatusChangedV1.Status, messageID: String) {
+            state.withLock { state in
+                guard state.seen.insert(messageID).inserted else {
+                    state.duplicates += 1
+                    return
+                }
+                state.byDossier[dossier, default: []].append(status)
+            }
         }
-        var all: [String: [DossierStatusChangedV1.Status]] { state.withLock { $0 } }
+
+        var duplicates: Int { state.withLock { $0.duplicates } }
+        var all: [String: [DossierStatusChangedV1.Status]] { state.withLock { $0.byDossier } }
     }
 
     /// The adapters' broker users and connections, and how they send.
@@ -41,37 +52,70 @@ struct DossierEndToEndTests {
         }
     }
 
+    /// Reads each test adapter's inbox and answers as the real system would: the registry verifies,
+    /// the payment gateway makes a link and is paid, the document system issues. The portal's
+    /// statuses are collected, once per message id.
+    static func runTestAdapters(_ test: TestAdapters, statuses: Statuses) async throws {
+        let connections = test.connections
+        let users = test.names
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for try await delivery in try await connections["portal"]!.consume(queue: CoreTopology.inbox(of: users["portal"]!)) {
+                    let status = try DossierStatusChangedV1(jsonBody: Data(delivery.body))
+                    statuses.add(status.dossierId, status.status, messageID: delivery.properties.messageID ?? "")
+                    delivery.ack()
+                }
+            }
+            group.addTask {
+                for try await delivery in try await connections["registry"]!.consume(queue: CoreTopology.inbox(of: users["registry"]!)) {
+                    let request = try IdentityVerificationRequestedV1(jsonBody: Data(delivery.body))
+                    try await test.send(
+                        IdentityVerifiedV1(dossierId: request.dossierId, personalId: request.personalId, eIdLevel: 2, verifiedAt: Date()),
+                        as: "registry", dossier: request.dossierId)
+                    delivery.ack()
+                }
+            }
+            group.addTask {
+                for try await delivery in try await connections["payment"]!.consume(queue: CoreTopology.inbox(of: users["payment"]!)) {
+                    let request = try FeeRequestedV1(jsonBody: Data(delivery.body))
+                    try await test.send(
+                        FeeLinkCreatedV1(
+                            dossierId: request.dossierId, orderId: request.orderId, amount: request.amount,
+                            paymentUrl: URL(string: "https://pay.example.vn/\(request.orderId)")!,
+                            expiresAt: Date().addingTimeInterval(900)),
+                        as: "payment", dossier: request.dossierId)
+                    try await test.send(
+                        FeePaidV1(
+                            dossierId: request.dossierId, orderId: request.orderId, amount: request.amount, bankCode: "NCB",
+                            bankTransactionNumber: String(UInt32.random(in: 1_000_000...9_999_999)), paidAt: Date()),
+                        as: "payment", dossier: request.dossierId)
+                    delivery.ack()
+                }
+            }
+            group.addTask {
+                for try await delivery in try await connections["document"]!.consume(queue: CoreTopology.inbox(of: users["document"]!)) {
+                    let request = try DocumentIssueRequestedV1(jsonBody: Data(delivery.body))
+                    try await test.send(
+                        DocumentIssuedV1(
+                            dossierId: request.dossierId, documentType: request.documentType, codeNumber: "125",
+                            codeNotation: "GCN-UBND", issuingOrganCode: request.issuingOrganCode, signer: request.signer,
+                            promulgationDate: CivilDate(year: 2025, month: 11, day: 21),
+                            sha256: String(repeating: "b", count: 64),
+                            retrievalUrl: URL(string: "https://docs.example.vn/\(request.dossierId)")!, signature: "c2ln",
+                            issuedAt: Date()),
+                        as: "document", dossier: request.dossierId)
+                    delivery.ack()
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
     @Test("Ten dossiers, with a fee, reach completion; the portal hears every step; the audit chain holds")
     func tenDossiers() async throws {
-        let broker = try TestBroker.fromEnvironment()
-        let vhost = try await CoreTopologyTests.freshVhost(broker)
-        let suffix = String(UUID().uuidString.prefix(6)).lowercased()
-        var names: [String: String] = [:]
-        for role in Self.roles {
-            let user = "\(role)-\(suffix)"
-            names[role] = user
-            try await broker.rabbitmqctl("add_user", user, "secret")
-            try await broker.rabbitmqctl(
-                "set_permissions", "-p", vhost, user, "^$", "^govbus\\.ingress$",
-                "^govbus\\.adapter\\.\(user.replacingOccurrences(of: "-", with: "\\-"))$")
-        }
-        let catalog = try IngressChecksTests.catalog.get()
-        var routesText = "adapters:\n"
-        let template = try String(
-            contentsOf: IngressChecksTests.root.appendingPathComponent("config/routes.yaml"), encoding: .utf8)
-        let sample = try RoutesFile(template, file: "routes.yaml", knownTypes: Set(catalog.messageTypes))
-        for role in Self.roles {
-            let adapter = try #require(sample.adapters[role])
-            let key = try IngressChecksTests.sandboxSigner(role).publicKey.rawRepresentation.base64EncodedString()
-            routesText += """
-                  \(names[role]!):
-                    keys: {\(role)-sandbox: \(key)}
-                    publishes: [\(adapter.publishes.sorted().joined(separator: ", "))]
-                    receives: [\(adapter.receives.sorted().joined(separator: ", "))]
-
-                """
-        }
-        let routes = try RoutesFile(routesText, file: "routes.yaml", knownTypes: Set(catalog.messageTypes))
+        let bus = try await TestBus.make()
+        let (broker, vhost, suffix, names, catalog) = (bus.broker, bus.vhost, bus.suffix, bus.test.names, bus.catalog)
+        let routes = try RoutesFile(bus.routesText, file: "routes.yaml", knownTypes: Set(catalog.messageTypes))
 
         let core = try await AMQPConnection.connect(url: broker.url(user: "guest", password: "guest", vhost: vhost))
         try await CoreTopology(adapters: Array(names.values), messageTypes: catalog.messageTypes).declare(on: core)
@@ -88,73 +132,14 @@ struct DossierEndToEndTests {
             connection: core, logger: logger)
         let routing = Task { try await router.run() }
 
-        var connecting: [String: AMQPConnection] = [:]
-        for role in Self.roles {
-            connecting[role] = try await AMQPConnection.connect(
-                url: broker.url(user: names[role]!, password: "secret", vhost: vhost))
-        }
-        let test = TestAdapters(names: names, connections: connecting)
-        let connections = test.connections
-        let users = test.names
+        let test = bus.test
         func send<Message: GovBusMessage>(_ message: Message, as role: String, dossier: String) async throws {
             try await test.send(message, as: role, dossier: dossier)
         }
 
         // The test adapters.
         let statuses = Statuses()
-        let adapters = Task {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    for try await delivery in try await connections["portal"]!.consume(queue: CoreTopology.inbox(of: users["portal"]!)) {
-                        let status = try DossierStatusChangedV1(jsonBody: Data(delivery.body))
-                        statuses.add(status.dossierId, status.status)
-                        delivery.ack()
-                    }
-                }
-                group.addTask {
-                    for try await delivery in try await connections["registry"]!.consume(queue: CoreTopology.inbox(of: users["registry"]!)) {
-                        let request = try IdentityVerificationRequestedV1(jsonBody: Data(delivery.body))
-                        try await test.send(
-                            IdentityVerifiedV1(dossierId: request.dossierId, personalId: request.personalId, eIdLevel: 2, verifiedAt: Date()),
-                            as: "registry", dossier: request.dossierId)
-                        delivery.ack()
-                    }
-                }
-                group.addTask {
-                    for try await delivery in try await connections["payment"]!.consume(queue: CoreTopology.inbox(of: users["payment"]!)) {
-                        let request = try FeeRequestedV1(jsonBody: Data(delivery.body))
-                        try await test.send(
-                            FeeLinkCreatedV1(
-                                dossierId: request.dossierId, orderId: request.orderId, amount: request.amount,
-                                paymentUrl: URL(string: "https://pay.example.vn/\(request.orderId)")!,
-                                expiresAt: Date().addingTimeInterval(900)),
-                            as: "payment", dossier: request.dossierId)
-                        try await test.send(
-                            FeePaidV1(
-                                dossierId: request.dossierId, orderId: request.orderId, amount: request.amount, bankCode: "NCB",
-                                bankTransactionNumber: String(UInt32.random(in: 1_000_000...9_999_999)), paidAt: Date()),
-                            as: "payment", dossier: request.dossierId)
-                        delivery.ack()
-                    }
-                }
-                group.addTask {
-                    for try await delivery in try await connections["document"]!.consume(queue: CoreTopology.inbox(of: users["document"]!)) {
-                        let request = try DocumentIssueRequestedV1(jsonBody: Data(delivery.body))
-                        try await test.send(
-                            DocumentIssuedV1(
-                                dossierId: request.dossierId, documentType: request.documentType, codeNumber: "125",
-                                codeNotation: "GCN-UBND", issuingOrganCode: request.issuingOrganCode, signer: request.signer,
-                                promulgationDate: CivilDate(year: 2025, month: 11, day: 21),
-                                sha256: String(repeating: "b", count: 64),
-                                retrievalUrl: URL(string: "https://docs.example.vn/\(request.dossierId)")!, signature: "c2ln",
-                                issuedAt: Date()),
-                            as: "document", dossier: request.dossierId)
-                        delivery.ack()
-                    }
-                }
-                try await group.waitForAll()
-            }
-        }
+        let adapters = Task { try await Self.runTestAdapters(test, statuses: statuses) }
 
         let dossiers = (1...10).map { String(format: "H01.04-251121-%04d", $0) }
         for id in dossiers {
@@ -177,9 +162,64 @@ struct DossierEndToEndTests {
 
         adapters.cancel()
         routing.cancel()
-        for connection in connections.values { await connection.close() }
         await core.close()
+        try await bus.tearDown()
+    }
+}
+
+/// A vhost of the test's own with the four test adapters as broker users (write the ingress, read
+/// their inbox), their connections, and a routes file naming them with their sandbox keys.
+struct TestBus: Sendable {
+    let broker: TestBroker
+    let vhost: String
+    let suffix: String
+    let test: DossierEndToEndTests.TestAdapters
+    let routesText: String
+    let catalog: SchemaCatalog
+
+    static func make() async throws -> TestBus {
+        let broker = try TestBroker.fromEnvironment()
+        let vhost = try await CoreTopologyTests.freshVhost(broker)
+        let suffix = String(UUID().uuidString.prefix(6)).lowercased()
+        var names: [String: String] = [:]
+        for role in DossierEndToEndTests.roles {
+            let user = "\(role)-\(suffix)"
+            names[role] = user
+            try await broker.rabbitmqctl("add_user", user, "secret")
+            try await broker.rabbitmqctl(
+                "set_permissions", "-p", vhost, user, "^$", "^govbus\\.ingress$",
+                "^govbus\\.adapter\\.\(user.replacingOccurrences(of: "-", with: "\\-"))$")
+        }
+        let catalog = try IngressChecksTests.catalog.get()
+        var routesText = "adapters:\n"
+        let template = try String(
+            contentsOf: IngressChecksTests.root.appendingPathComponent("config/routes.yaml"), encoding: .utf8)
+        let sample = try RoutesFile(template, file: "routes.yaml", knownTypes: Set(catalog.messageTypes))
+        for role in DossierEndToEndTests.roles {
+            let adapter = try #require(sample.adapters[role])
+            let key = try IngressChecksTests.sandboxSigner(role).publicKey.rawRepresentation.base64EncodedString()
+            routesText += """
+                  \(names[role]!):
+                    keys: {\(role)-sandbox: \(key)}
+                    publishes: [\(adapter.publishes.sorted().joined(separator: ", "))]
+                    receives: [\(adapter.receives.sorted().joined(separator: ", "))]
+
+                """
+        }
+        var connecting: [String: AMQPConnection] = [:]
+        for role in DossierEndToEndTests.roles {
+            connecting[role] = try await AMQPConnection.connect(
+                url: broker.url(user: names[role]!, password: "secret", vhost: vhost))
+        }
+        return TestBus(
+            broker: broker, vhost: vhost, suffix: suffix,
+            test: DossierEndToEndTests.TestAdapters(names: names, connections: connecting), routesText: routesText,
+            catalog: catalog)
+    }
+
+    func tearDown() async throws {
+        for connection in test.connections.values { await connection.close() }
         try await broker.rabbitmqctl("delete_vhost", vhost)
-        for user in names.values { try await broker.rabbitmqctl("delete_user", user) }
+        for user in test.names.values { try await broker.rabbitmqctl("delete_user", user) }
     }
 }

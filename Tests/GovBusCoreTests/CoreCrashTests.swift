@@ -1,0 +1,87 @@
+import AMQP
+import AMQPTesting
+import Foundation
+import GovBusContracts
+import Glibc
+import Testing
+
+@testable import GovBusCore
+
+/// The delivery rules under a crash: `govbus core` killed with SIGKILL in the middle of many
+/// dossiers, then started again on the same data.
+@Suite("The core survives SIGKILL")
+struct CoreCrashTests {
+    static let dossierCount = Int(ProcessInfo.processInfo.environment["GOVBUS_CRASH_TEST_DOSSIERS"] ?? "") ?? 1000
+
+    @Test("Dossiers driven by test adapters all reach their end, nothing is lost, the audit chain verifies")
+    func killAndRestart() async throws {
+        let bus = try await TestBus.make()
+        let url = bus.broker.url(user: "guest", password: "guest", vhost: bus.vhost)
+        let folder = try CoreCommandTests().configFolder(amqpURL: url, routes: bus.routesText)
+        let config = folder.appendingPathComponent("core.yaml").path
+        func startCore() throws -> ChildProcess.Running {
+            try ChildProcess.start(CoreCommandTests.binary, ["core", "--config", config], environment: ["GOVBUS_AMQP_URL": url])
+        }
+        var core = try startCore()
+        // The core declares the topology; wait for its consumer before submitting.
+        let watcher = try await AMQPConnection.connect(url: url)
+        try await waitUntil("the core consumes") {
+            (try? await watcher.inspectQueue(CoreTopology.coreQueue).consumerCount) == 1
+        }
+
+        let statuses = DossierEndToEndTests.Statuses()
+        let adapters = Task { try await DossierEndToEndTests.runTestAdapters(bus.test, statuses: statuses) }
+        let dossiers = (1...Self.dossierCount).map { String(format: "H01.04-251121-%04d", $0) }
+        let started = ContinuousClock.now
+        for id in dossiers {
+            var dossier = DossierProcessTests.dossier
+            dossier.dossierId = id
+            try await bus.test.send(dossier, as: "portal", dossier: id)
+        }
+        func completed() -> Int { statuses.all.values.filter { $0.last == .completed }.count }
+
+        // Kill it once a third of the dossiers are done, and start it again on the same data.
+        try await waitUntil("a third of the dossiers completed") { completed() >= dossiers.count / 3 }
+        core.send(signal: SIGKILL)
+        #expect(try await core.exitStatus(within: .seconds(10)) == 128 + SIGKILL)
+        let completedAtKill = completed()
+        core = try startCore()
+        try await waitUntil("every dossier completed (\(completed()) of \(dossiers.count))", within: .seconds(600)) {
+            completed() == dossiers.count
+        }
+        let elapsed = ContinuousClock.now - started
+        print(
+            "crash test: \(dossiers.count) dossiers, killed at \(completedAtKill) completed, all completed after \(elapsed); \(statuses.duplicates) duplicate statuses dropped by message id")
+
+        let seen = statuses.all
+        for id in dossiers {
+            #expect(
+                seen[id] == [.submitted, .identityVerified, .feeRequested, .feePaid, .documentIssued, .completed],
+                "\(id): \(seen[id] ?? [])")
+        }
+        core.send(signal: SIGTERM)
+        #expect(try await core.exitStatus(within: .seconds(20)) == 0)
+        let verify = try await TestBroker.execute(
+            CoreCommandTests.binary,
+            ["audit", "verify", "--database", folder.appendingPathComponent("data/audit.sqlite").path])
+        #expect(verify.status == 0, "\(verify.output)")
+        #expect(try await watcher.inspectQueue(CoreTopology.deadLetterQueue).messageCount == 0)
+
+        adapters.cancel()
+        await watcher.close()
+        try await bus.tearDown()
+    }
+
+    func waitUntil(
+        _ what: @autoclosure () -> String, within limit: Duration = .seconds(120), _ condition: () async throws -> Bool
+    ) async throws {
+        let deadline = ContinuousClock.now + limit
+        while try await !condition() {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("waited \(limit) for \(what())")
+                throw CancellationError()
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+    }
+}
