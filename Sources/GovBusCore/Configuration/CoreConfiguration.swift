@@ -24,17 +24,14 @@ public struct CoreConfiguration: Sendable {
     public init(contentsOf url: URL, environment: [String: String] = ProcessInfo.processInfo.environment)
         throws(ConfigurationError)
     {
-        let text: String
-        do {
-            text = try String(contentsOf: url, encoding: .utf8)
-        } catch {
-            throw ConfigurationError(file: url.path, line: 1, message: "cannot read the file: \(error.localizedDescription)")
-        }
-        try self.init(text, file: url.path, folder: url.deletingLastPathComponent(), environment: environment)
+        try self.init(root: try YAMLValue.load(url), folder: url.deletingLastPathComponent(), environment: environment)
     }
 
     public init(_ text: String, file: String, folder: URL, environment: [String: String]) throws(ConfigurationError) {
-        let root = try YAMLValue.parse(text, file: file)
+        try self.init(root: try YAMLValue.parse(text, file: file), folder: folder, environment: environment)
+    }
+
+    private init(root: YAMLValue, folder: URL, environment: [String: String]) throws(ConfigurationError) {
         let members = try root.mapping(
             allowed: ["amqpUrl", "routes", "procedures", "schemas", "data", "auditBodyRetention", "drainTimeout"],
             what: "the core's configuration")

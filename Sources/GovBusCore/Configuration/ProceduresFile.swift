@@ -24,17 +24,14 @@ public struct ProceduresFile: Sendable {
     public let procedures: [String: ProcedureDefinition]
 
     public init(contentsOf url: URL) throws(ConfigurationError) {
-        let text: String
-        do {
-            text = try String(contentsOf: url, encoding: .utf8)
-        } catch {
-            throw ConfigurationError(file: url.path, line: 1, message: "cannot read the file: \(error.localizedDescription)")
-        }
-        try self.init(text, file: url.path)
+        try self.init(root: try YAMLValue.load(url))
     }
 
     public init(_ text: String, file: String) throws(ConfigurationError) {
-        let root = try YAMLValue.parse(text, file: file)
+        try self.init(root: try YAMLValue.parse(text, file: file))
+    }
+
+    private init(root: YAMLValue) throws(ConfigurationError) {
         let top = try root.mapping(allowed: ["procedures"], what: "the procedures file")
         var procedures: [String: ProcedureDefinition] = [:]
         for value in try top.required("procedures", in: "the procedures file", at: root).sequence(what: "procedures") {

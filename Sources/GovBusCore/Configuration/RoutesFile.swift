@@ -44,17 +44,14 @@ public struct RoutesFile: Sendable, Hashable {
 
     /// Reads and checks a routes file against the known message types.
     public init(contentsOf url: URL, knownTypes: Set<String>) throws(ConfigurationError) {
-        let text: String
-        do {
-            text = try String(contentsOf: url, encoding: .utf8)
-        } catch {
-            throw ConfigurationError(file: url.path, line: 1, message: "cannot read the file: \(error.localizedDescription)")
-        }
-        try self.init(text, file: url.path, knownTypes: knownTypes)
+        try self.init(root: try YAMLValue.load(url), knownTypes: knownTypes)
     }
 
     public init(_ text: String, file: String, knownTypes: Set<String>) throws(ConfigurationError) {
-        let root = try YAMLValue.parse(text, file: file)
+        try self.init(root: try YAMLValue.parse(text, file: file), knownTypes: knownTypes)
+    }
+
+    private init(root: YAMLValue, knownTypes: Set<String>) throws(ConfigurationError) {
         let top = try root.mapping(allowed: ["adapters", "rules"], what: "the routes file")
         var adapters: [String: Adapter] = [:]
         for (name, value) in try top.required("adapters", in: "the routes file", at: root).mapping(what: "adapters") {

@@ -1,3 +1,4 @@
+import Foundation
 import Yams
 
 /// A node of a YAML configuration file that knows its line, so that every error names it.
@@ -9,6 +10,17 @@ struct YAMLValue {
 
     func error(_ message: String) -> ConfigurationError {
         ConfigurationError(file: file, line: line, message: message)
+    }
+
+    /// Reads and parses a configuration file.
+    static func load(_ url: URL) throws(ConfigurationError) -> YAMLValue {
+        let text: String
+        do {
+            text = try String(contentsOf: url, encoding: .utf8)
+        } catch {
+            throw ConfigurationError(file: url.path, line: 1, message: "cannot read the file: \(error.localizedDescription)")
+        }
+        return try parse(text, file: url.path)
     }
 
     /// Parses a whole file; a syntax error names its line too.
