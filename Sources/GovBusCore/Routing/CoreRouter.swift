@@ -4,9 +4,11 @@ import GovBus
 public import Logging
 
 /// The hub: takes each message of `govbus.core.ingress` through the ingress checks, drops
-/// duplicates, records it in the audit log, and publishes it to the adapters the routes file names.
-/// The input is acked only after its audit record and the confirmed publish of its outputs; a
-/// message that fails a check goes to the dead letters (confirmed) with the check's name and reason.
+/// duplicates, records it in the audit log, publishes it to the adapters the routes file names,
+/// and hands dossier messages to the process manager, whose messages it publishes in turn. The
+/// input is acked only after its audit record, its state change and the confirmed publish of its
+/// outputs; a message that fails a check goes to the dead letters (confirmed) with the check's name
+/// and reason; a failure that may pass later goes through the delayed retry queues.
 public final class CoreRouter: Sendable {
     public struct Counters: Sendable, Hashable {
         public var routed = 0
