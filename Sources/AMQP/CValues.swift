@@ -34,13 +34,6 @@ final class CArena {
         array.withUnsafeBytes { bytes($0) }
     }
 
-    func cString(_ text: String) -> UnsafePointer<CChar> {
-        let utf8 = Array(text.utf8CString)
-        let block = allocate(utf8.count).bindMemory(to: CChar.self, capacity: utf8.count)
-        block.initialize(from: utf8, count: utf8.count)
-        return UnsafePointer(block)
-    }
-
     func table(_ table: AMQPTable) -> amqp_table_t {
         guard !table.isEmpty else { return amqp_table_t(num_entries: 0, entries: nil) }
         let entries = allocate(MemoryLayout<amqp_table_entry_t>.stride * table.count)

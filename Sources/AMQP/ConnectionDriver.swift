@@ -490,8 +490,10 @@ final class ConnectionDriver: @unchecked Sendable {
     }
 
     private func expireDeadlines(_ now: ContinuousClock.Instant) {
-        let timeout = AMQPError(
-            .confirmTimeout, "the broker did not confirm the message within \(configuration.publishTimeout)")
+        // Built only when something expires: this runs on every turn of the loop.
+        var timeout: AMQPError {
+            AMQPError(.confirmTimeout, "the broker did not confirm the message within \(configuration.publishTimeout)")
+        }
         while let first = waitingPublishes.first, first.isSettled || first.deadline <= now {
             waitingPublishes.removeFirst()
             first.settle(.failure(timeout))

@@ -164,26 +164,8 @@ public enum TransportBenchmark {
         try await Task.sleep(for: .milliseconds(200))
 
         let firstPublish = monotonicNanoseconds()
-        let size = max(options.messageSize, 8)
-        let properties = AMQPProperties(contentType: "application/octet-stream", deliveryMode: .persistent)
-        // As many lanes as the window: each keeps one message waiting for its confirm.
         try await withTaskExecutorPreference(options.onConnectionThreads ? publisher.executor : nil) {
-          try await withThrowingTaskGroup(of: Void.self) { group in
-            for lane in 0..<options.window {
-                group.addTask {
-                    var body = [UInt8](repeating: UInt8(ascii: "x"), count: size)
-                    for _ in stride(from: lane, to: total, by: options.window) {
-                        var stamp = monotonicNanoseconds()
-                        withUnsafeBytes(of: &stamp) { stampBytes in
-                            body.withUnsafeMutableBytes { $0.copyMemory(from: stampBytes) }
-                        }
-                        try await publisher.publish(
-                            AMQPMessage(body: body, properties: properties), exchange: "", routingKey: queue)
-                    }
-                }
-            }
-            try await group.waitForAll()
-          }
+            try await publishAll(options, through: publisher, to: queue)
         }
         let (latencies, lastConsume) = try await consuming.value
         await consumer.cancel()
@@ -203,6 +185,30 @@ public enum TransportBenchmark {
         var logger = Logger(label: "govbus.bench")
         logger.logLevel = .warning
         return logger
+    }
+
+    /// As many lanes as the window: each keeps one message waiting for its confirm. Each body
+    /// starts with the time of its publish.
+    static func publishAll(_ options: Options, through publisher: AMQPConnection, to queue: String) async throws {
+        let size = max(options.messageSize, 8)
+        let total = options.messages
+        let properties = AMQPProperties(contentType: "application/octet-stream", deliveryMode: .persistent)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for lane in 0..<options.window {
+                group.addTask {
+                    var body = [UInt8](repeating: UInt8(ascii: "x"), count: size)
+                    for _ in stride(from: lane, to: total, by: options.window) {
+                        var stamp = monotonicNanoseconds()
+                        withUnsafeBytes(of: &stamp) { stampBytes in
+                            body.withUnsafeMutableBytes { $0.copyMemory(from: stampBytes) }
+                        }
+                        try await publisher.publish(
+                            AMQPMessage(body: body, properties: properties), exchange: "", routingKey: queue)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
     }
 
     static func monotonicNanoseconds() -> UInt64 {

@@ -20,9 +20,8 @@ struct CoreCommand: AsyncParsableCommand {
         let logger = Logger(label: "govbus.core")
         let service: CoreService
         do {
-            service = CoreService(
+            service = try CoreService(
                 configuration: try CoreConfiguration(contentsOf: URL(fileURLWithPath: config)), logger: logger)
-            _ = try service.prepare()
         } catch {
             printError("\(error)")
             throw ExitCode(2)

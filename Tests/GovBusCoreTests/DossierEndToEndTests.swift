@@ -133,9 +133,6 @@ struct DossierEndToEndTests {
         let routing = Task { try await router.run() }
 
         let test = bus.test
-        func send<Message: GovBusMessage>(_ message: Message, as role: String, dossier: String) async throws {
-            try await test.send(message, as: role, dossier: dossier)
-        }
 
         // The test adapters.
         let statuses = Statuses()
@@ -145,7 +142,7 @@ struct DossierEndToEndTests {
         for id in dossiers {
             var dossier = DossierProcessTests.dossier
             dossier.dossierId = id
-            try await send(dossier, as: "portal", dossier: id)
+            try await test.send(dossier, as: "portal", dossier: id)
         }
         let deadline = ContinuousClock.now + .seconds(60)
         while statuses.all.values.filter({ $0.last == .completed }).count < dossiers.count, ContinuousClock.now < deadline {

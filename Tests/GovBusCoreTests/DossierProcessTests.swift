@@ -185,16 +185,7 @@ struct DossierProcessTests {
         }
         var checked = 0
         for command in commands {
-            let message: (any GovBusMessage)? =
-                switch command {
-                case .requestIdentity(let m, _): m
-                case .requestFee(let m, _): m
-                case .requestDocument(let m, _): m
-                case .requestRefund(let m): m
-                case .notifyPortal(let m): m
-                default: nil
-                }
-            guard let message else { continue }
+            guard let message = command.message else { continue }
             let schema = try #require(catalog.schema(for: type(of: message).messageType))
             let errors = schema.validate(try JSONValue(parsing: message.jsonBody()))
             #expect(errors.isEmpty, "\(type(of: message).messageType): \(errors)")

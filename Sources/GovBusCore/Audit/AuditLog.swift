@@ -1,5 +1,4 @@
 public import Foundation
-import Crypto
 import GRDB
 
 /// The core's append-only, hash-chained audit log, in SQLite. Triggers refuse any change but the
@@ -74,7 +73,7 @@ public final class AuditLog: Sendable {
         kind: AuditRecord.Kind = .message, messageID: String, type: String, sender: String, receivers: [String],
         correlationID: String, body: Data, signature: String, at now: Date = Date()
     ) throws -> AuditRecord {
-        let bodyDigest = SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
+        let bodyDigest = AuditRecord.hexDigest(body)
         return try database.write { db in
             let last = try Row.fetchOne(db, sql: "SELECT sequence, hash FROM audit_record ORDER BY sequence DESC LIMIT 1")
             let sequence: Int64 = (last?["sequence"] ?? 0) + 1
@@ -111,12 +110,11 @@ public final class AuditLog: Sendable {
         }
     }
 
-    /// The records of one message id (more than one only for an operator's replay).
-    public func records(messageID: String) throws -> [AuditRecord] {
+    /// Whether a message id is recorded already (a message delivered again after a crash).
+    public func contains(messageID: String) throws -> Bool {
         try database.read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT * FROM audit_record WHERE message_id = ? ORDER BY sequence", arguments: [messageID]
-            ).map(Self.record)
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM audit_record WHERE message_id = ? LIMIT 1", arguments: [messageID])
+                ?? false
         }
     }
 
@@ -155,7 +153,7 @@ public final class AuditLog: Sendable {
                         records: count, firstBroken: (record.sequence, "its content does not match its hash (it was changed)"))
                 }
                 if let body = record.body,
-                    SHA256.hash(data: body).map({ String(format: "%02x", $0) }).joined() != record.bodySHA256
+                    AuditRecord.hexDigest(body) != record.bodySHA256
                 {
                     return VerificationResult(
                         records: count, firstBroken: (record.sequence, "its body does not match its digest (it was changed)"))

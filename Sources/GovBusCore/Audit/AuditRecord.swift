@@ -35,8 +35,12 @@ public struct AuditRecord: Sendable, Hashable, Codable {
             kind.rawValue, messageID, type, sender, receivers.joined(separator: ","), correlationID, bodySHA256,
             signature,
         ]
-        let digest = SHA256.hash(data: Data(fields.joined(separator: "\n").utf8))
-        return digest.map { String(format: "%02x", $0) }.joined()
+        return hexDigest(Data(fields.joined(separator: "\n").utf8))
+    }
+
+    /// SHA-256 in lower-case hex.
+    static func hexDigest(_ data: Data) -> String {
+        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
     }
 
     var recomputedHash: String {

@@ -26,6 +26,15 @@ public struct DossierProcess: Sendable, Hashable {
             }
         }
 
+        /// The state of waiting for `step`'s answer.
+        public static func awaiting(_ step: DossierStep) -> State {
+            switch step {
+            case .identity: .awaitingIdentity
+            case .fee: .awaitingPayment
+            case .document: .awaitingDocument
+            }
+        }
+
         /// The step whose answer the dossier waits for.
         public var awaitedStep: DossierStep? {
             switch self {
@@ -74,6 +83,18 @@ public struct DossierProcess: Sendable, Hashable {
         case notifyPortal(DossierStatusChangedV1)
         case scheduleTimeout(DossierStep, attempt: Int, at: Date)
         case cancelTimeout
+
+        /// The message the command sends; nil for the timers.
+        public var message: (any GovBusMessage)? {
+            switch self {
+            case .requestIdentity(let message, _): message
+            case .requestFee(let message, _): message
+            case .requestDocument(let message, _): message
+            case .requestRefund(let message): message
+            case .notifyPortal(let message): message
+            case .scheduleTimeout, .cancelTimeout: nil
+            }
+        }
     }
 
     /// What handling one event did.
@@ -97,9 +118,8 @@ public struct DossierProcess: Sendable, Hashable {
     public static func start(
         _ dossier: DossierSubmittedV1, procedure: ProcedureDefinition, at now: Date
     ) -> (DossierProcess, [Command]) {
-        var process = DossierProcess(dossier: dossier, procedure: procedure, state: .awaitingIdentity, attempt: 1)
+        let process = DossierProcess(dossier: dossier, procedure: procedure, state: .awaiting(.identity), attempt: 1)
         let commands = [process.status(.submitted, at: now)] + process.ask(.identity, at: now)
-        process.state = .awaitingIdentity
         return (process, commands)
     }
 
@@ -197,7 +217,7 @@ public struct DossierProcess: Sendable, Hashable {
             }
         case (.needsAttention(let step, _), .operatorRetried):
             attempt = 1
-            state = step == .identity ? .awaitingIdentity : step == .fee ? .awaitingPayment : .awaitingDocument
+            state = .awaiting(step)
             commands = ask(step, at: now)
         case (let current, .operatorRejected(let reason)) where !current.isFinal:
             commands = reject(reason, at: now)

@@ -102,7 +102,7 @@ final class DossierStore: Sendable {
 
     func save(
         _ process: DossierProcess, from: String, causedBy messageID: String, at now: Date, ignoredBecause: String?,
-        timers: [DossierProcess.Command], outputs: (Int64) -> [OutgoingMessage]
+        timers: [DossierProcess.Command], outputs: (Int64) throws -> [OutgoingMessage]
     ) throws -> Transition {
         try database.write { db in
             for command in timers {
@@ -138,7 +138,7 @@ final class DossierStore: Sendable {
                     ignoredBecause, Data(),
                 ])
             let sequence = db.lastInsertedRowID
-            let messages = outputs(sequence)
+            let messages = try outputs(sequence)
             try db.execute(
                 sql: "UPDATE transition SET outputs = ? WHERE sequence = ?",
                 arguments: [try JSONEncoder().encode(messages), sequence])

@@ -62,11 +62,11 @@ public final class ProcessManager: Sendable {
     public func fireDueTimers(at now: Date = Date()) throws -> [OutgoingMessage] {
         var outputs: [OutgoingMessage] = []
         for timer in try store.dueTimers(at: now) {
-            var process = try load(timer.dossierID)
-            let outcome = process.handle(.stepTimedOut(timer.step, attempt: timer.attempt), at: now)
             // The timer's own id: firing it twice (a crash between) repeats the same transition.
             let cause = OutgoingMessage.derivedID(timer.dossierID, "timer", timer.step.rawValue, String(timer.attempt))
             if try store.transition(causedBy: cause) != nil { continue }
+            var process = try load(timer.dossierID)
+            let outcome = process.handle(.stepTimedOut(timer.step, attempt: timer.attempt), at: now)
             outputs += try record(
                 process, from: outcome.from.name, messageID: cause, at: now, ignoredBecause: outcome.ignoredBecause,
                 commands: outcome.commands + (outcome.ignoredBecause != nil ? [.cancelTimeout] : [])
@@ -104,21 +104,12 @@ public final class ProcessManager: Sendable {
         ) { sequence in
             var outputs: [OutgoingMessage] = []
             for (index, command) in commands.enumerated() {
-                let body: Data?
-                let type: String
-                switch command {
-                case .requestIdentity(let message, _): (type, body) = (IdentityVerificationRequestedV1.messageType, try? message.jsonBody())
-                case .requestFee(let message, _): (type, body) = (FeeRequestedV1.messageType, try? message.jsonBody())
-                case .requestDocument(let message, _): (type, body) = (DocumentIssueRequestedV1.messageType, try? message.jsonBody())
-                case .requestRefund(let message): (type, body) = (FeeRefundRequestedV1.messageType, try? message.jsonBody())
-                case .notifyPortal(let message): (type, body) = (DossierStatusChangedV1.messageType, try? message.jsonBody())
-                case .scheduleTimeout, .cancelTimeout: continue
-                }
-                guard let body else { continue }
+                guard let message = command.message else { continue }
                 outputs.append(
                     OutgoingMessage(
-                        type: type, messageID: OutgoingMessage.derivedID(dossierID, String(sequence), String(index)),
-                        correlationID: dossierID, causationID: messageID, body: body,
+                        type: type(of: message).messageType,
+                        messageID: OutgoingMessage.derivedID(dossierID, String(sequence), String(index)),
+                        correlationID: dossierID, causationID: messageID, body: try message.jsonBody(),
                         routingAttributes: [
                             "procedureCode": process.dossier.procedure.code,
                             "receivingAgency": process.dossier.receivingAgency.code,

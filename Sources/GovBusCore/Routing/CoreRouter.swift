@@ -1,6 +1,7 @@
 public import AMQP
 import Foundation
 import GovBus
+import Synchronization
 public import Logging
 
 /// The hub: takes each message of `govbus.core.ingress` through the ingress checks, drops
@@ -23,7 +24,7 @@ public final class CoreRouter: Sendable {
     private let processManager: ProcessManager?
     private let connection: AMQPConnection
     private let logger: Logger
-    private let counters = LockedCounters()
+    private let counters = Mutex(Counters())
 
     public init(
         checks: IngressChecks, audit: AuditLog, ledgerPath: String, processManager: ProcessManager? = nil,
@@ -38,7 +39,7 @@ public final class CoreRouter: Sendable {
         self.logger = logger
     }
 
-    public var counts: Counters { counters.value }
+    public var counts: Counters { counters.withLock { $0 } }
 
     /// Consumes `govbus.core.ingress` until the consumer ends.
     public func run(prefetch: UInt16 = 64) async throws {
@@ -91,7 +92,7 @@ public final class CoreRouter: Sendable {
                 message.forwarded(byCore: coreUser).deadLettered(
                     check: error.check.rawValue, reason: error.reason, where: "core", at: Date()),
                 exchange: CoreTopology.deadExchange, routingKey: delivery.routingKey)
-            counters.reject(error.check)
+            counters.withLock { $0.rejected[error.check, default: 0] += 1 }
             logger.info(
                 "message rejected",
                 metadata: ["check": "\(error.check.rawValue)", "reason": "\(error.reason)", "type": "\(message.properties.type ?? "")"])
@@ -99,13 +100,13 @@ public final class CoreRouter: Sendable {
             return
         }
         if try ledger.isHandled(accepted.messageID) {
-            counters.duplicate()
+            counters.withLock { $0.duplicates += 1 }
             delivery.ack()
             return
         }
         let receivers = checks.routes.receivers(of: accepted.type, attributes: Self.attributes(of: accepted.body))
         // A message delivered again after a crash is recorded once.
-        if try audit.records(messageID: accepted.messageID).isEmpty {
+        if try !audit.contains(messageID: accepted.messageID) {
             try audit.append(
                 messageID: accepted.messageID, type: accepted.type, sender: accepted.sender, receivers: receivers,
                 correlationID: accepted.correlationID, body: Data(delivery.body), signature: accepted.signature)
@@ -125,7 +126,7 @@ public final class CoreRouter: Sendable {
             try await publish(handled.outputs)
         }
         try ledger.markHandled(accepted.messageID)
-        counters.route()
+        counters.withLock { $0.routed += 1 }
         delivery.ack()
     }
 
@@ -181,16 +182,4 @@ public final class CoreRouter: Sendable {
         }
         return attributes
     }
-}
-
-/// The router's counters, behind a lock: handlers may run on several tasks.
-private final class LockedCounters: @unchecked Sendable {
-    // @unchecked: every access goes through `lock`.
-    private let lock = NSLock()
-    private var counters = CoreRouter.Counters()
-
-    var value: CoreRouter.Counters { lock.withLock { counters } }
-    func route() { lock.withLock { counters.routed += 1 } }
-    func duplicate() { lock.withLock { counters.duplicates += 1 } }
-    func reject(_ check: IngressChecks.Check) { lock.withLock { counters.rejected[check, default: 0] += 1 } }
 }

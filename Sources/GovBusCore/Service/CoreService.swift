@@ -10,36 +10,35 @@ public import ServiceLifecycle
 public struct CoreService: Service {
     public let configuration: CoreConfiguration
     private let logger: Logger
-
-    public init(configuration: CoreConfiguration, logger: Logger) {
-        self.configuration = configuration
-        self.logger = logger
-    }
+    private let checks: IngressChecks
+    private let processManager: ProcessManager
+    private let topology: CoreTopology
 
     /// Loads every file, so that a bad one stops the core before it connects.
-    public func prepare() throws -> (IngressChecks, ProcessManager, CoreTopology) {
+    public init(configuration: CoreConfiguration, logger: Logger) throws {
+        self.configuration = configuration
+        self.logger = logger
         let catalog = try SchemaCatalog(folder: configuration.schemas)
         let routes = try RoutesFile(contentsOf: configuration.routes, knownTypes: Set(catalog.messageTypes))
         let procedures = try ProceduresFile(contentsOf: configuration.procedures)
         try FileManager.default.createDirectory(at: configuration.dataDirectory, withIntermediateDirectories: true)
         let amqp = try AMQPConfiguration(url: configuration.amqpURL)
-        let checks = try IngressChecks(routes: routes, catalog: catalog, coreUser: amqp.user)
-        let manager = try ProcessManager(
+        checks = try IngressChecks(routes: routes, catalog: catalog, coreUser: amqp.user)
+        processManager = try ProcessManager(
             storePath: configuration.dataDirectory.appendingPathComponent("dossiers.sqlite").path, procedures: procedures)
-        return (checks, manager, CoreTopology(adapters: Array(routes.adapters.keys), messageTypes: catalog.messageTypes))
+        topology = CoreTopology(adapters: Array(routes.adapters.keys), messageTypes: catalog.messageTypes)
     }
 
     public func run() async throws {
-        let (checks, manager, topology) = try prepare()
         var amqp = try AMQPConfiguration(url: configuration.amqpURL)
         amqp.connectionName = "govbus core"
         let connection = try await AMQPConnection.connect(amqp, logger: logger)
         try await topology.declare(on: connection)
         let audit = try AuditLog(path: configuration.dataDirectory.appendingPathComponent("audit.sqlite").path)
-        try audit.removeBodies(recordedBefore: Date().addingTimeInterval(-configuration.auditBodyRetention.seconds))
+        try audit.removeBodies(recordedBefore: Date().addingTimeInterval(-configuration.auditBodyRetention.timeInterval))
         let router = try CoreRouter(
             checks: checks, audit: audit, ledgerPath: configuration.dataDirectory.appendingPathComponent("ledger.sqlite").path,
-            processManager: manager, connection: connection, logger: logger)
+            processManager: processManager, connection: connection, logger: logger)
         logger.info("core running", metadata: ["adapters": "\(topology.adapters.joined(separator: ","))"])
 
         // On SIGTERM the tasks are cancelled: the consumer stops, and a message in hand finishes
@@ -67,8 +66,4 @@ public struct CoreService: Service {
         }
         logger.info("core stopped")
     }
-}
-
-extension Duration {
-    var seconds: TimeInterval { timeInterval }
 }
