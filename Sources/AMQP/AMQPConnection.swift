@@ -131,9 +131,24 @@ public final class AMQPConnection: Sendable {
         try await withUnsafeThrowingContinuation { continuation in
             let pending = PendingPublish(
                 message: message, exchange: exchange, routingKey: routingKey, mandatory: mandatory,
-                deadline: .now + configuration.publishTimeout, continuation: continuation)
+                deadline: .now + configuration.publishTimeout, waiter: .continuation(continuation))
             if !driver.submit(.publish(pending)) { pending.settle(.failure(driver.endedError)) }
         }
+    }
+
+    /// Hands the messages to the connection at once, to be sent in this order, and returns what
+    /// to await their confirms with. A caller that must not wait for one message's confirm
+    /// before it takes the next (a pipeline) uses this; `publish` is this for one message.
+    public func startPublishing(_ messages: [AMQPOutgoingMessage]) -> AMQPPublishing {
+        let publishing = AMQPPublishing(count: messages.count)
+        let deadline = ContinuousClock.now + configuration.publishTimeout
+        for (index, outgoing) in messages.enumerated() {
+            let pending = PendingPublish(
+                message: outgoing.message, exchange: outgoing.exchange, routingKey: outgoing.routingKey,
+                mandatory: outgoing.mandatory, deadline: deadline, waiter: .batch(publishing, index: index))
+            if !driver.submit(.publish(pending)) { pending.settle(.failure(driver.endedError)) }
+        }
+        return publishing
     }
 
     // MARK: Consuming

@@ -41,26 +41,35 @@ final class PendingPublish: @unchecked Sendable {
     let deadline: ContinuousClock.Instant
     /// Set when the broker returned this mandatory message; its confirm then reports this error.
     var returnedError: AMQPError?
-    // Unsafe rather than checked: this is the hottest path, and `settle` resumes it once only.
-    private var continuation: UnsafeContinuation<Void, any Error>?
+    /// Who hears of the confirm: a waiting caller, or a batch (see `AMQPPublishing`).
+    enum Waiter {
+        // Unsafe rather than checked: this is the hottest path, and `settle` resumes it once only.
+        case continuation(UnsafeContinuation<Void, any Error>)
+        case batch(AMQPPublishing, index: Int)
+    }
+    private var waiter: Waiter?
 
     init(
         message: AMQPMessage, exchange: String, routingKey: String, mandatory: Bool,
-        deadline: ContinuousClock.Instant, continuation: UnsafeContinuation<Void, any Error>
+        deadline: ContinuousClock.Instant, waiter: Waiter
     ) {
         self.message = message
         self.exchange = exchange
         self.routingKey = routingKey
         self.mandatory = mandatory
         self.deadline = deadline
-        self.continuation = continuation
+        self.waiter = waiter
     }
 
-    var isSettled: Bool { continuation == nil }
+    var isSettled: Bool { waiter == nil }
 
     func settle(_ result: Result<Void, AMQPError>) {
-        continuation?.resume(with: result)
-        continuation = nil
+        switch waiter {
+        case .continuation(let continuation): continuation.resume(with: result)
+        case .batch(let publishing, let index): publishing.settle(index, result)
+        case nil: break
+        }
+        waiter = nil
     }
 }
 

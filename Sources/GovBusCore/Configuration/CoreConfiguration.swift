@@ -1,7 +1,8 @@
 public import Foundation
 
 /// config/core.yaml: where the core finds the broker, its other files and its data. Paths are
-/// relative to the file's folder. The environment overrides: GOVBUS_AMQP_URL, GOVBUS_DATA_DIR.
+/// relative to the file's folder. The environment overrides: GOVBUS_AMQP_URL, GOVBUS_DATA_DIR,
+/// GOVBUS_TELEMETRY (where `/metrics` and `/health` listen: `host:port`, or `off`).
 ///
 /// ```yaml
 /// amqpUrl: amqp://govbus-core:secret@127.0.0.1:5672/govbus
@@ -11,6 +12,7 @@ public import Foundation
 /// data: ../var/core
 /// auditBodyRetention: 90d
 /// drainTimeout: 10s
+/// telemetry: 127.0.0.1:9464
 /// ```
 public struct CoreConfiguration: Sendable {
     public var amqpURL: String
@@ -20,6 +22,8 @@ public struct CoreConfiguration: Sendable {
     public var dataDirectory: URL
     public var auditBodyRetention: Duration
     public var drainTimeout: Duration
+    /// Where `/metrics` and `/health` are served; nil: nowhere.
+    public var telemetry: ListenAddress?
 
     public init(contentsOf url: URL, environment: [String: String] = ProcessInfo.processInfo.environment)
         throws(ConfigurationError)
@@ -33,7 +37,7 @@ public struct CoreConfiguration: Sendable {
 
     private init(root: YAMLValue, folder: URL, environment: [String: String]) throws(ConfigurationError) {
         let members = try root.mapping(
-            allowed: ["amqpUrl", "routes", "procedures", "schemas", "data", "auditBodyRetention", "drainTimeout"],
+            allowed: ["amqpUrl", "routes", "procedures", "schemas", "data", "auditBodyRetention", "drainTimeout", "telemetry"],
             what: "the core's configuration")
         func path(_ key: String, default value: String) throws(ConfigurationError) -> URL {
             let text = try members.value(key)?.string(what: key) ?? value
@@ -56,5 +60,12 @@ public struct CoreConfiguration: Sendable {
         }
         auditBodyRetention = try members.value("auditBodyRetention")?.duration(what: "auditBodyRetention") ?? .seconds(90 * 86400)
         drainTimeout = try members.value("drainTimeout")?.duration(what: "drainTimeout") ?? .seconds(10)
+        if let text = environment["GOVBUS_TELEMETRY"] {
+            telemetry = try ListenAddress.parseOrOff(text, what: "GOVBUS_TELEMETRY", at: root)
+        } else if let value = members.value("telemetry") {
+            telemetry = try ListenAddress.parseOrOff(try value.string(what: "telemetry"), what: "telemetry", at: value)
+        } else {
+            telemetry = ListenAddress(host: "127.0.0.1", port: 9464)
+        }
     }
 }

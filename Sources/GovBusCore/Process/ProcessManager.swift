@@ -1,5 +1,6 @@
 public import Foundation
 import GovBusContracts
+import Logging
 
 /// Drives every dossier through its procedure: starts a process for each submitted dossier, feeds
 /// it the other systems' answers and the step timers, keeps its state and transitions in SQLite,
@@ -146,6 +147,21 @@ public final class ProcessManager: Sendable {
             return (message.dossierId, .documentIssueFailed(message))
         default:
             throw Failure(description: "the process manager does not handle \(type)")
+        }
+    }
+}
+
+extension ProcessManager {
+    /// Sets the dossiers-per-state gauges now and then, until cancelled.
+    func reportStates(to metrics: CoreMetrics, every interval: Duration = .seconds(5), logger: Logger) async {
+        let states = ["awaiting-identity", "awaiting-payment", "awaiting-document", "completed", "rejected", "needs-attention"]
+        while !Task.isCancelled {
+            do {
+                metrics.dossiers(byState: try countsByState(), states: states)
+            } catch {
+                logger.warning("cannot count dossiers per state", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: interval)
         }
     }
 }

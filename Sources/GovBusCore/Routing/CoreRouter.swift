@@ -10,11 +10,32 @@ public import Logging
 /// input is acked only after its audit record, its state change and the confirmed publish of its
 /// outputs; a message that fails a check goes to the dead letters (confirmed) with the check's name
 /// and reason; a failure that may pass later goes through the delayed retry queues.
+///
+/// Messages are taken in a pipeline of two stages. The first, one message at a time and in
+/// order, checks, records, changes the dossier's state and hands the outputs to the connection;
+/// the second awaits their confirms, in the same order, then marks the message handled and acks
+/// it. So the core does not sit idle for a confirm: up to `prefetch` messages are in the pipe.
 public final class CoreRouter: Sendable {
     public struct Counters: Sendable, Hashable {
         public var routed = 0
         public var duplicates = 0
         public var rejected: [IngressChecks.Check: Int] = [:]
+    }
+
+    /// A message past the first stage, its outputs handed to the connection.
+    private struct InFlight: Sendable {
+        enum Outcome: Sendable {
+            case routed(messageID: String, type: String)
+            case rejected(IngressChecks.Check)
+            case duplicate
+            /// The first stage failed in a way that may pass later (the store busy).
+            case failed(reason: String)
+        }
+
+        let delivery: AMQPDelivery
+        let outcome: Outcome
+        let publishing: AMQPPublishing?
+        let received: ContinuousClock.Instant
     }
 
     private let checks: IngressChecks
@@ -23,12 +44,16 @@ public final class CoreRouter: Sendable {
     private let ledger: MessageLedger
     private let processManager: ProcessManager?
     private let connection: AMQPConnection
+    private let metrics: CoreMetrics
     private let logger: Logger
     private let counters = Mutex(Counters())
+    /// Message ids past the first stage and not yet settled: a copy of one of them that arrives
+    /// meanwhile is a duplicate too (if the first fails, its retry still carries the message).
+    private let inFlightIDs = Mutex(Set<String>())
 
     public init(
         checks: IngressChecks, audit: AuditLog, ledgerPath: String, processManager: ProcessManager? = nil,
-        connection: AMQPConnection, logger: Logger
+        connection: AMQPConnection, metrics: CoreMetrics = CoreMetrics(), logger: Logger
     ) throws {
         self.checks = checks
         self.coreUser = connection.configuration.user
@@ -36,26 +61,130 @@ public final class CoreRouter: Sendable {
         self.ledger = try MessageLedger(path: ledgerPath)
         self.processManager = processManager
         self.connection = connection
+        self.metrics = metrics
         self.logger = logger
     }
 
     public var counts: Counters { counters.withLock { $0 } }
 
-    /// Consumes `govbus.core.ingress` until the consumer ends.
-    public func run(prefetch: UInt16 = 64) async throws {
+    /// Consumes `govbus.core.ingress` until the consumer ends; then settles what is in the pipe.
+    public func run(prefetch: UInt16 = 256) async throws {
         let consumer = try await connection.consume(queue: CoreTopology.coreQueue, prefetch: prefetch)
-        for try await delivery in consumer {
-            do {
-                try await handle(delivery)
-            } catch {
-                await retryLater(delivery, because: error)
+        // Unbounded in type only: the broker sends at most `prefetch` messages not yet acked.
+        let (pipe, pipeInput) = AsyncStream.makeStream(of: InFlight.self)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await inFlight in pipe { await self.settle(inFlight) }
             }
+            defer { pipeInput.finish() }
+            for try await delivery in consumer {
+                let received = ContinuousClock.now
+                do {
+                    pipeInput.yield(try take(delivery, received: received))
+                } catch {
+                    pipeInput.yield(
+                        InFlight(delivery: delivery, outcome: .failed(reason: "\(error)"), publishing: nil, received: received))
+                }
+            }
+            pipeInput.finish()
+            try await group.waitForAll()
+        }
+    }
+
+    /// The first stage: checks, dedup, audit, the dossier's state; the outputs handed out.
+    private func take(_ delivery: AMQPDelivery, received: ContinuousClock.Instant) throws -> InFlight {
+        do {
+            return try takeChecked(delivery, received: received)
+        } catch {
+            if let messageID = delivery.properties.messageID { inFlightIDs.withLock { _ = $0.remove(messageID) } }
+            throw error
+        }
+    }
+
+    private func takeChecked(_ delivery: AMQPDelivery, received: ContinuousClock.Instant) throws -> InFlight {
+        let message = AMQPMessage(body: delivery.body, properties: delivery.properties)
+        let accepted: IngressChecks.Accepted
+        do {
+            accepted = try checks.check(message)
+        } catch {
+            let deadLetter = message.forwarded(byCore: coreUser).deadLettered(
+                check: error.check.rawValue, reason: error.reason, where: "core", at: Date())
+            logger.info(
+                "message rejected",
+                metadata: ["check": "\(error.check.rawValue)", "reason": "\(error.reason)", "type": "\(message.properties.type ?? "")"])
+            return InFlight(
+                delivery: delivery, outcome: .rejected(error.check),
+                publishing: connection.startPublishing([
+                    AMQPOutgoingMessage(deadLetter, exchange: CoreTopology.deadExchange, routingKey: delivery.routingKey)
+                ]),
+                received: received)
+        }
+        metrics.received(type: accepted.type)
+        let isCopy = inFlightIDs.withLock { !$0.insert(accepted.messageID).inserted }
+        if try isCopy || ledger.isHandled(accepted.messageID) {
+            if !isCopy { inFlightIDs.withLock { _ = $0.remove(accepted.messageID) } }
+            return InFlight(delivery: delivery, outcome: .duplicate, publishing: nil, received: received)
+        }
+        let receivers = checks.routes.receivers(of: accepted.type, attributes: Self.attributes(of: accepted.body))
+        // A message delivered again after a crash is recorded once.
+        if try !audit.contains(messageID: accepted.messageID) {
+            try audit.append(
+                messageID: accepted.messageID, type: accepted.type, sender: accepted.sender, receivers: receivers,
+                correlationID: accepted.correlationID, body: Data(delivery.body), signature: accepted.signature)
+        }
+        let forwarded = message.forwarded(byCore: coreUser)
+        var outgoing = receivers.map { receiver in
+            AMQPOutgoingMessage(
+                forwarded, exchange: CoreTopology.deliverExchange, routingKey: "\(receiver).\(accepted.type)", mandatory: true)
+        }
+        if let processManager, ProcessManager.handledTypes.contains(accepted.type) {
+            let handled = try processManager.handle(
+                type: accepted.type, body: Data(delivery.body), messageID: accepted.messageID)
+            if let ignored = handled.ignoredBecause {
+                logger.info("reply recorded, nothing changed", metadata: ["dossier": "\(accepted.correlationID)", "why": "\(ignored)"])
+            }
+            outgoing += messages(for: handled.outputs)
+        }
+        for message in outgoing {
+            metrics.sent(type: message.message.properties.type ?? "", to: String(message.routingKey.prefix { $0 != "." }))
+        }
+        return InFlight(
+            delivery: delivery, outcome: .routed(messageID: accepted.messageID, type: accepted.type),
+            publishing: connection.startPublishing(outgoing), received: received)
+    }
+
+    /// The second stage: once the outputs are confirmed, the message is handled and acked.
+    private func settle(_ inFlight: InFlight) async {
+        let delivery = inFlight.delivery
+        defer {
+            if case .routed(let messageID, _) = inFlight.outcome { inFlightIDs.withLock { _ = $0.remove(messageID) } }
+        }
+        do {
+            try await inFlight.publishing?.confirmed()
+            switch inFlight.outcome {
+            case .routed(let messageID, let type):
+                try ledger.markHandled(messageID)
+                counters.withLock { $0.routed += 1 }
+                metrics.routed(type: type, in: ContinuousClock.now - inFlight.received)
+            case .rejected(let check):
+                counters.withLock { $0.rejected[check, default: 0] += 1 }
+                metrics.rejected(check: check.rawValue)
+            case .duplicate:
+                counters.withLock { $0.duplicates += 1 }
+                metrics.duplicate()
+            case .failed(let reason):
+                await retryLater(delivery, because: reason)
+                return
+            }
+            delivery.ack()
+        } catch {
+            await retryLater(delivery, because: "\(error)")
         }
     }
 
     /// A failure that may pass later (the store busy, a publish not confirmed): the message waits
     /// in the next retry queue, then comes back; after the last one it goes to the dead letters.
-    private func retryLater(_ delivery: AMQPDelivery, because error: any Error) async {
+    private func retryLater(_ delivery: AMQPDelivery, because error: String) async {
         let message = AMQPMessage(body: delivery.body, properties: delivery.properties)
         let attempt = Int(message.properties.headers?["govbus-attempt"]?.integerValue ?? 1)
         do {
@@ -65,12 +194,14 @@ public final class CoreRouter: Sendable {
                 let delay = CoreTopology.retryDelays[attempt - 1].label
                 try await connection.publish(
                     retry, exchange: CoreTopology.retryExchange(delay), routingKey: CoreTopology.coreQueue)
+                metrics.retried(finally: false)
                 logger.warning("routing failed; retry in \(delay)", metadata: ["attempt": "\(attempt)", "error": "\(error)"])
             } else {
                 try await connection.publish(
                     message.forwarded(byCore: coreUser).deadLettered(
                         check: "delivery", reason: "\(error)", where: "core", at: Date()),
                     exchange: CoreTopology.deadExchange, routingKey: delivery.routingKey)
+                metrics.retried(finally: true)
                 logger.error("routing failed after \(attempt) attempts; dead-lettered", metadata: ["error": "\(error)"])
             }
             delivery.ack()
@@ -82,56 +213,9 @@ public final class CoreRouter: Sendable {
         }
     }
 
-    func handle(_ delivery: AMQPDelivery) async throws {
-        let message = AMQPMessage(body: delivery.body, properties: delivery.properties)
-        let accepted: IngressChecks.Accepted
-        do {
-            accepted = try checks.check(message)
-        } catch {
-            try await connection.publish(
-                message.forwarded(byCore: coreUser).deadLettered(
-                    check: error.check.rawValue, reason: error.reason, where: "core", at: Date()),
-                exchange: CoreTopology.deadExchange, routingKey: delivery.routingKey)
-            counters.withLock { $0.rejected[error.check, default: 0] += 1 }
-            logger.info(
-                "message rejected",
-                metadata: ["check": "\(error.check.rawValue)", "reason": "\(error.reason)", "type": "\(message.properties.type ?? "")"])
-            delivery.ack()
-            return
-        }
-        if try ledger.isHandled(accepted.messageID) {
-            counters.withLock { $0.duplicates += 1 }
-            delivery.ack()
-            return
-        }
-        let receivers = checks.routes.receivers(of: accepted.type, attributes: Self.attributes(of: accepted.body))
-        // A message delivered again after a crash is recorded once.
-        if try !audit.contains(messageID: accepted.messageID) {
-            try audit.append(
-                messageID: accepted.messageID, type: accepted.type, sender: accepted.sender, receivers: receivers,
-                correlationID: accepted.correlationID, body: Data(delivery.body), signature: accepted.signature)
-        }
-        let forwarded = message.forwarded(byCore: coreUser)
-        for receiver in receivers {
-            try await connection.publish(
-                forwarded, exchange: CoreTopology.deliverExchange, routingKey: "\(receiver).\(accepted.type)",
-                mandatory: true)
-        }
-        if let processManager, ProcessManager.handledTypes.contains(accepted.type) {
-            let handled = try processManager.handle(
-                type: accepted.type, body: Data(delivery.body), messageID: accepted.messageID)
-            if let ignored = handled.ignoredBecause {
-                logger.info("reply recorded, nothing changed", metadata: ["dossier": "\(accepted.correlationID)", "why": "\(ignored)"])
-            }
-            try await publish(handled.outputs)
-        }
-        try ledger.markHandled(accepted.messageID)
-        counters.withLock { $0.routed += 1 }
-        delivery.ack()
-    }
-
-    /// Publishes the process manager's messages to the adapters that receive them, confirmed.
-    func publish(_ outputs: [OutgoingMessage]) async throws {
+    /// The process manager's messages, addressed to the adapters that receive them.
+    func messages(for outputs: [OutgoingMessage]) -> [AMQPOutgoingMessage] {
+        var messages: [AMQPOutgoingMessage] = []
         for output in outputs {
             var attributes: [RoutesFile.Rule.Field: String] = [:]
             for (name, value) in output.routingAttributes {
@@ -149,11 +233,22 @@ public final class CoreRouter: Sendable {
                     deliveryMode: .persistent, correlationID: output.correlationID, messageID: output.messageID,
                     timestamp: Date(), type: output.type, userID: coreUser, appID: "govbus-core"))
             for receiver in receivers {
-                try await connection.publish(
-                    message, exchange: CoreTopology.deliverExchange, routingKey: "\(receiver).\(output.type)",
-                    mandatory: true)
+                messages.append(
+                    AMQPOutgoingMessage(
+                        message, exchange: CoreTopology.deliverExchange, routingKey: "\(receiver).\(output.type)",
+                        mandatory: true))
             }
         }
+        return messages
+    }
+
+    /// Publishes the process manager's messages, confirmed.
+    func publish(_ outputs: [OutgoingMessage]) async throws {
+        let messages = messages(for: outputs)
+        for message in messages {
+            metrics.sent(type: message.message.properties.type ?? "", to: String(message.routingKey.prefix { $0 != "." }))
+        }
+        try await connection.startPublishing(messages).confirmed()
     }
 
     /// Fires the step timers as they fall due, until cancelled.

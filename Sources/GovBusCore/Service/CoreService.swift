@@ -1,18 +1,22 @@
 import AMQP
 import Foundation
 import GovBus
+import GovBusTelemetry
 public import Logging
+import Prometheus
 public import ServiceLifecycle
+import Synchronization
 
 /// `govbus core` as a service: declares the topology, then routes and drives dossiers until it is
 /// told to stop (SIGTERM, SIGINT), and then stops taking messages, lets the one in hand finish and
-/// closes the connection within the drain timeout.
+/// closes the connection within the drain timeout. Serves `/metrics` and `/health` meanwhile.
 public struct CoreService: Service {
     public let configuration: CoreConfiguration
     private let logger: Logger
     private let checks: IngressChecks
     private let processManager: ProcessManager
     private let topology: CoreTopology
+    private let registry = PrometheusCollectorRegistry()
 
     /// Loads every file, so that a bad one stops the core before it connects.
     public init(configuration: CoreConfiguration, logger: Logger) throws {
@@ -36,10 +40,14 @@ public struct CoreService: Service {
         try await topology.declare(on: connection)
         let audit = try AuditLog(path: configuration.dataDirectory.appendingPathComponent("audit.sqlite").path)
         try audit.removeBodies(recordedBefore: Date().addingTimeInterval(-configuration.auditBodyRetention.timeInterval))
+        var prometheus = PrometheusMetricsFactory(registry: registry)
+        prometheus.defaultDurationHistogramBuckets = Self.latencyBuckets
+        let metrics = CoreMetrics(factory: prometheus)
         let router = try CoreRouter(
             checks: checks, audit: audit, ledgerPath: configuration.dataDirectory.appendingPathComponent("ledger.sqlite").path,
-            processManager: processManager, connection: connection, logger: logger)
+            processManager: processManager, connection: connection, metrics: metrics, logger: logger)
         logger.info("core running", metadata: ["adapters": "\(topology.adapters.joined(separator: ","))"])
+        let health = ConnectionHealth()
 
         // On SIGTERM the tasks are cancelled: the consumer stops, and a message in hand finishes
         // (publishing does not stop halfway for a cancellation).
@@ -48,6 +56,15 @@ public struct CoreService: Service {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await router.run() }
                     group.addTask { await router.runTimers() }
+                    group.addTask { await health.follow(connection.events) }
+                    group.addTask { await processManager.reportStates(to: metrics, logger: logger) }
+                    if let address = configuration.telemetry {
+                        let registry = registry
+                        let app = TelemetryServer.application(
+                            service: "core", host: address.host, port: address.port, registry: registry,
+                            health: { health.report }, logger: logger)
+                        group.addTask { try await app.run() }
+                    }
                     try await group.next()
                     group.cancelAll()
                 }
@@ -65,5 +82,35 @@ public struct CoreService: Service {
             group.cancelAll()
         }
         logger.info("core stopped")
+    }
+
+    /// Routing takes milliseconds; a bucket past a few seconds means something waits.
+    static let latencyBuckets: [Duration] = [
+        .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+        .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
+    ]
+}
+
+/// Whether the core's broker connection is up, for `/health`.
+final class ConnectionHealth: Sendable {
+    private let state = Mutex<String?>(nil)
+
+    func follow(_ events: AsyncStream<AMQPConnectionEvent>) async {
+        state.withLock { $0 = nil }
+        for await event in events {
+            state.withLock { state in
+                switch event {
+                case .connected, .recovered, .unblocked: state = nil
+                case .disconnected(let error): state = "broker connection lost: \(error)"
+                case .blocked(let reason): state = "the broker blocks publishing: \(reason)"
+                case .closed: state = "broker connection closed"
+                }
+            }
+        }
+    }
+
+    var report: HealthReport {
+        let problem = state.withLock { $0 }
+        return HealthReport(healthy: problem == nil, details: problem.map { ["problem": $0] } ?? ["broker": "connected"])
     }
 }

@@ -1,0 +1,51 @@
+public import CoreMetrics
+import Foundation
+
+/// The core's figures, through swift-metrics (the process picks the backend; `govbus core` exports
+/// them for Prometheus): messages in per type, out per type and receiver, rejections per failed
+/// check, duplicates, retries, routing latency (delivery to ack), and dossiers per state.
+public struct CoreMetrics: Sendable {
+    private let factory: any MetricsFactory
+
+    public init(factory: any MetricsFactory = MetricsSystem.factory) {
+        self.factory = factory
+    }
+
+    func received(type: String) {
+        Counter(label: "govbus_core_messages_in_total", dimensions: [("type", type)], factory: factory).increment()
+    }
+
+    func sent(type: String, to receiver: String) {
+        Counter(
+            label: "govbus_core_messages_out_total", dimensions: [("type", type), ("receiver", receiver)], factory: factory
+        ).increment()
+    }
+
+    func rejected(check: String) {
+        Counter(label: "govbus_core_rejections_total", dimensions: [("check", check)], factory: factory).increment()
+    }
+
+    func duplicate() {
+        Counter(label: "govbus_core_duplicates_total", factory: factory).increment()
+    }
+
+    func retried(finally deadLettered: Bool) {
+        Counter(
+            label: "govbus_core_retries_total", dimensions: [("outcome", deadLettered ? "dead-lettered" : "delayed")],
+            factory: factory
+        ).increment()
+    }
+
+    /// From the delivery to its ack: checks, audit, state change and the confirmed outputs.
+    func routed(type: String, in duration: Duration) {
+        Timer(label: "govbus_core_routing_seconds", dimensions: [("type", type)], factory: factory)
+            .recordNanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+    }
+
+    /// Every state, even one no dossier is in now, so that a graph falls to zero.
+    func dossiers(byState counts: [String: Int], states: [String]) {
+        for state in Set(states).union(counts.keys) {
+            Gauge(label: "govbus_core_dossiers", dimensions: [("state", state)], factory: factory).record(counts[state] ?? 0)
+        }
+    }
+}
