@@ -95,7 +95,10 @@ let package = Package(
         ),
         .target(
             name: "GovBusBenchmarks",
-            dependencies: ["AMQP", "AMQPTesting", "GovBus", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "AMQP", "AMQPTesting", "GovBus", "GovBusCore",
+                .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -133,7 +136,9 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

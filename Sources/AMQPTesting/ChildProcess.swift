@@ -58,12 +58,12 @@ public enum ChildProcess {
 
     /// Starts a program in the background; its standard output goes to a file `firstLine` reads.
     public static func start(
-        _ executable: String, _ arguments: [String], environment: [String: String]? = nil
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil, errors: String = "/dev/null"
     ) throws -> Running {
         let outputPath = FileManager.default.temporaryDirectory
             .appendingPathComponent("govbus-child-\(UUID().uuidString).out").path
         let pid = try spawn(
-            executable, arguments, environment: environment, input: "/dev/null", output: outputPath, errors: "/dev/null")
+            executable, arguments, environment: environment, input: "/dev/null", output: outputPath, errors: errors)
         return Running(pid: pid, outputPath: outputPath)
     }
 

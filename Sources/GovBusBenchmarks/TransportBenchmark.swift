@@ -233,20 +233,23 @@ public enum TransportBenchmark {
 
     /// Compiles the baseline's C source with the system's C compiler and rabbitmq-c's pkg-config flags.
     static func buildBaseline(_ source: String?) throws -> String {
-        guard let source = source ?? locateBaselineSource() else {
-            throw Failure(
-                description:
-                    "cannot find Benchmarks/transport-baseline.c: run from the repository or pass --baseline-source")
+        try buildProgram("Benchmarks/transport-baseline.c", named: "govbus-transport-baseline", source: source)
+    }
+
+    /// Compiles a C program of the repository against rabbitmq-c; returns the executable's path.
+    static func buildProgram(_ relativePath: String, named name: String, source: String? = nil) throws -> String {
+        guard let source = source ?? locateRepositoryFile(relativePath) else {
+            throw Failure(description: "cannot find \(relativePath): run from the repository or pass its source")
         }
         let flags = try ChildProcess.run("/usr/bin/pkg-config", ["--cflags", "--libs", "librabbitmq"])
             .split(whereSeparator: \.isWhitespace).map(String.init)
-        let program = FileManager.default.temporaryDirectory.appendingPathComponent("govbus-transport-baseline").path
+        let program = FileManager.default.temporaryDirectory.appendingPathComponent(name).path
         try ChildProcess.run("/usr/bin/cc", ["-O2", "-o", program, source] + flags + ["-lpthread"])
         return program
     }
 
-    static func locateBaselineSource() -> String? {
-        let relative = "Benchmarks/transport-baseline.c"
+    /// A file of the repository, looked for above the working folder and above the executable.
+    static func locateRepositoryFile(_ relativePath: String) -> String? {
         var candidates: [URL] = []
         var folder = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         for _ in 0..<6 {
@@ -258,7 +261,7 @@ public enum TransportBenchmark {
             executableFolder.deleteLastPathComponent()
             candidates.append(executableFolder)
         }
-        return candidates.map { $0.appendingPathComponent(relative).path }
+        return candidates.map { $0.appendingPathComponent(relativePath).path }
             .first { FileManager.default.fileExists(atPath: $0) }
     }
 }

@@ -6,7 +6,7 @@ import GovBusBenchmarks
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure the bus against raw rabbitmq-c on the same broker.",
-        subcommands: [TransportBenchCommand.self, ValidatorBenchCommand.self])
+        subcommands: [TransportBenchCommand.self, CoreBenchCommand.self, ValidatorBenchCommand.self])
 }
 
 struct TransportBenchCommand: AsyncParsableCommand {
@@ -88,6 +88,56 @@ struct ValidatorBenchCommand: ParsableCommand {
                 \(result.type), \(result.documentBytes) bytes: \(String(format: "%.1f", result.microsecondsPerValidation)) µs \
                 per validation (\(Int(result.validationsPerSecond))/s); catalogue compiled in \
                 \(String(format: "%.1f", result.compileMilliseconds)) ms
+                """)
+        }
+    }
+}
+
+struct CoreBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "core",
+        abstract: "Messages through one govbus core with every check on, against a raw rabbitmq-c hop.",
+        discussion: """
+            Provisions a vhost of its own with a sender and a receiver adapter (through the management \
+            API), starts `govbus core` on it, and sends 1 KB signed document requests through it and \
+            through Benchmarks/core-hop-baseline.c (consume, publish with confirms, ack), alternately; \
+            medians are reported. Then the core again at half its measured rate: p50_ms and p99_ms \
+            are that run's, from the sender's publish to the receiver's delivery. Removes it all after.
+            """)
+
+    @OptionGroup var broker: BrokerOptions
+    @Option(name: .customLong("management-url"), help: "http://user:password@host:15672 (default: $GOVBUS_MANAGEMENT_URL).")
+    var managementURL: String?
+    @Option(help: "Messages per run.") var messages = 20_000
+    @Option(help: "Runs of each hop, alternated; medians are reported.") var rounds = 3
+    @Option(help: "The sender's unconfirmed messages at most.") var window = 256
+    @Option(help: "Prefetch of the hop and of the receiver.") var prefetch = 256
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() async throws {
+        guard let management = managementURL ?? ProcessInfo.processInfo.environment["GOVBUS_MANAGEMENT_URL"] else {
+            throw ValidationError("no management API: pass --management-url or set GOVBUS_MANAGEMENT_URL")
+        }
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
+        let result = try await CoreBenchmark.run(
+            .init(
+                amqpURL: try broker.resolvedURL(), managementURL: management, messages: messages, prefetch: prefetch,
+                window: window, rounds: rounds, govbusExecutable: executable)
+        ) { line in
+            FileHandle.standardError.write(Data("bench: \(line)\n".utf8))
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+        } else {
+            print(
+                """
+                core (median of \(result.rounds) runs of \(result.messages), \(result.messageSize)-byte bodies): \
+                \(Int(result.throughputMessagesPerSecond)) msg/s, raw rabbitmq-c hop \(Int(result.baselineMessagesPerSecond)) \
+                msg/s, ratio \(String(format: "%.2f", result.ratio)); at \(Int(result.halfRateMessagesPerSecond)) msg/s: \
+                p50 \(String(format: "%.1f", result.p50Milliseconds)) ms, p99 \(String(format: "%.1f", result.p99Milliseconds)) ms; \
+                core peak RSS \(String(format: "%.0f", result.rssMegabytes)) MB
                 """)
         }
     }

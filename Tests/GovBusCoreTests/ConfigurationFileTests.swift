@@ -28,6 +28,25 @@ struct ConfigurationFileTests {
 
     static let key = Data(repeating: 7, count: 32).base64EncodedString()
 
+    @Test("A key id given to two adapters is refused, naming both and the line")
+    func keyIDsAreUnique() throws {
+        let error = #expect(throws: ConfigurationError.self) {
+            try RoutesFile(
+                """
+                adapters:
+                  portal:
+                    keys: {shared: \(Self.key)}
+                    publishes: [portal.dossier.submitted.v1]
+                  registry:
+                    keys: {shared: \(Self.key)}
+                    publishes: [registry.identity.verified.v1]
+                """, file: "routes.yaml", knownTypes: Self.knownTypes)
+        }
+        #expect(error?.description.contains("routes.yaml:6") == true, "\(String(describing: error))")
+        #expect(error?.description.contains("'shared'") == true)
+        #expect(error?.description.contains("'portal'") == true)
+    }
+
     @Test("Content-based rules pick the receiver by commune, agency or procedure")
     func rules() throws {
         let routes = try RoutesFile(

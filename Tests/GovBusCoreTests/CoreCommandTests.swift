@@ -13,7 +13,7 @@ struct CoreCommandTests {
     static let binary = root.appendingPathComponent(".build/debug/govbus").path
 
     /// A folder with a core.yaml and copies of the sample routes and procedures.
-    func configFolder(amqpURL: String, coreYAML: String? = nil, routes: String? = nil) throws -> URL {
+    func configFolder(amqpURL: String, coreYAML: String? = nil, routes: String? = nil, telemetry: String = "off") throws -> URL {
         // (Used by the crash test too.)
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("core-config-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -24,6 +24,7 @@ struct CoreCommandTests {
             schemas: \(Self.root.appendingPathComponent("Schemas").path)
             data: data
             drainTimeout: 5s
+            telemetry: \(telemetry)
             """
         try yaml.write(to: folder.appendingPathComponent("core.yaml"), atomically: true, encoding: .utf8)
         let sampleRoutes = try String(contentsOf: Self.root.appendingPathComponent("config/routes.yaml"), encoding: .utf8)
@@ -48,12 +49,32 @@ struct CoreCommandTests {
         #expect(outcome.errors.contains("routes.yaml:3:"), "\(outcome.errors)")
     }
 
-    @Test("SIGTERM stops a running core with exit 0")
+    struct NoFreePort: Error {}
+
+    /// A TCP port nobody listens on now.
+    static func freePort() throws -> Int {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0
+            }
+        }
+        guard bound else { throw NoFreePort() }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    @Test("A running core serves /health and /metrics; SIGTERM stops it with exit 0")
     func gracefulStop() async throws {
         let broker = try TestBroker.fromEnvironment()
         let vhost = try await CoreTopologyTests.freshVhost(broker)
         let url = broker.url(user: "guest", password: "guest", vhost: vhost)
-        let folder = try configFolder(amqpURL: url)
+        let port = try Self.freePort()
+        let folder = try configFolder(amqpURL: url, telemetry: "127.0.0.1:\(port)")
         // The environment's broker would win over the file's: point it at this test's vhost.
         let core = try ChildProcess.start(
             Self.binary, ["core", "--config", folder.appendingPathComponent("core.yaml").path],
@@ -67,6 +88,11 @@ struct CoreCommandTests {
             running = (try? await connection.inspectQueue(CoreTopology.coreQueue).consumerCount) == 1
         }
         #expect(running, "the core did not start consuming: \(core.output)")
+        let health = try await TestBroker.execute("/usr/bin/curl", ["-s", "-w", "\\n%{http_code}", "http://127.0.0.1:\(port)/health"])
+        #expect(health.output.hasSuffix("\n200"), "\(health.output) \(health.errors)")
+        #expect(health.output.contains(#""status":"up""#))
+        let metrics = try await TestBroker.execute("/usr/bin/curl", ["-s", "http://127.0.0.1:\(port)/metrics"])
+        #expect(metrics.output.contains(#"govbus_core_dossiers{state="completed"} 0"#), "\(metrics.output)")
         core.send(signal: SIGTERM)
         let status = try await core.exitStatus(within: .seconds(15))
         #expect(status == 0, "\(core.output)")

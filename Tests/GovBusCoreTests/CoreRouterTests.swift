@@ -3,6 +3,7 @@ import AMQPTesting
 import Foundation
 import GovBus
 import Logging
+import Prometheus
 import Testing
 
 @testable import GovBusCore
@@ -21,6 +22,7 @@ struct CoreRouterTests {
         let router: CoreRouter
         let routerTask: Task<Void, any Error>
         let audit: AuditLog
+        let metrics: PrometheusCollectorRegistry
     }
 
     static func fixture() async throws -> Fixture {
@@ -57,16 +59,18 @@ struct CoreRouterTests {
         let audit = try AuditLog(path: folder.appendingPathComponent("audit.sqlite").path)
         var logger = Logger(label: "core-test")
         logger.logLevel = .warning
+        let metrics = PrometheusCollectorRegistry()
         let router = try CoreRouter(
             checks: try IngressChecks(routes: routes, catalog: catalog, coreUser: "guest"), audit: audit,
-            ledgerPath: folder.appendingPathComponent("ledger.sqlite").path, connection: core, logger: logger)
+            ledgerPath: folder.appendingPathComponent("ledger.sqlite").path, connection: core,
+            metrics: CoreMetrics(factory: PrometheusMetricsFactory(registry: metrics)), logger: logger)
         let routerTask = Task { try await router.run() }
         var portalConfiguration = try AMQPConfiguration(url: broker.url(user: portal, password: "secret", vhost: vhost))
         portalConfiguration.recovery.enabled = false
         let portalConnection = try await AMQPConnection.connect(portalConfiguration)
         return Fixture(
             broker: broker, vhost: vhost, portal: portal, registry: registry, core: core, portalConnection: portalConnection,
-            router: router, routerTask: routerTask, audit: audit)
+            router: router, routerTask: routerTask, audit: audit, metrics: metrics)
     }
 
     static func tearDown(_ fixture: Fixture) async throws {
@@ -153,6 +157,19 @@ struct CoreRouterTests {
         #expect(records.count == 1)
         #expect(records.first?.receivers == [fixture.registry])
         #expect(try fixture.audit.verify().firstBroken == nil)
+
+        // The same, in the figures Prometheus scrapes.
+        let exported = fixture.metrics.emitToString()
+        for line in [
+            #"govbus_core_messages_in_total{type="portal.dossier.submitted.v1"} 2"#,
+            #"govbus_core_messages_out_total{type="portal.dossier.submitted.v1",receiver=""#,
+            #"govbus_core_duplicates_total 1"#,
+            #"govbus_core_rejections_total{check="signature"} 1"#,
+            #"govbus_core_rejections_total{check="envelope"} 1"#,
+            #"govbus_core_routing_seconds_count{type="portal.dossier.submitted.v1"} 1"#,
+        ] {
+            #expect(exported.contains(line), "no '\(line)' in:\n\(exported)")
+        }
         try await Self.tearDown(fixture)
     }
 

@@ -67,37 +67,85 @@ public final class AuditLog: Sendable {
         return migrator
     }
 
+    /// What a record says before the log numbers and chains it.
+    public struct Entry: Sendable {
+        public var kind: AuditRecord.Kind = .message
+        public var messageID: String
+        public var type: String
+        public var sender: String
+        public var receivers: [String]
+        public var correlationID: String
+        public var body: Data
+        public var signature: String
+
+        public init(
+            kind: AuditRecord.Kind = .message, messageID: String, type: String, sender: String, receivers: [String],
+            correlationID: String, body: Data, signature: String
+        ) {
+            self.kind = kind
+            self.messageID = messageID
+            self.type = type
+            self.sender = sender
+            self.receivers = receivers
+            self.correlationID = correlationID
+            self.body = body
+            self.signature = signature
+        }
+    }
+
     /// Appends a record after the last one, in one transaction, and returns it.
     @discardableResult
     public func append(
         kind: AuditRecord.Kind = .message, messageID: String, type: String, sender: String, receivers: [String],
         correlationID: String, body: Data, signature: String, at now: Date = Date()
     ) throws -> AuditRecord {
-        let bodyDigest = AuditRecord.hexDigest(body)
+        try append(
+            [
+                Entry(
+                    kind: kind, messageID: messageID, type: type, sender: sender, receivers: receivers,
+                    correlationID: correlationID, body: body, signature: signature)
+            ], at: now)[0]
+    }
+
+    /// Appends records after the last one, in this order, in one transaction (one commit for a
+    /// batch of messages is what lets the core keep up), and returns them.
+    @discardableResult
+    public func append(_ entries: [Entry], at now: Date = Date()) throws -> [AuditRecord] {
+        guard !entries.isEmpty else { return [] }
+        // Milliseconds: what the hash covers, so that a re-read record hashes the same.
+        let recordedAt = Date(timeIntervalSince1970: (now.timeIntervalSince1970 * 1000).rounded() / 1000)
+        let digests = entries.map { AuditRecord.hexDigest($0.body) }
         return try database.write { db in
             let last = try Row.fetchOne(db, sql: "SELECT sequence, hash FROM audit_record ORDER BY sequence DESC LIMIT 1")
-            let sequence: Int64 = (last?["sequence"] ?? 0) + 1
-            let previous: String = last?["hash"] ?? AuditRecord.genesis
-            // Milliseconds: what the hash covers, so that a re-read record hashes the same.
-            let recordedAt = Date(timeIntervalSince1970: (now.timeIntervalSince1970 * 1000).rounded() / 1000)
-            let hash = AuditRecord.hash(
-                sequence: sequence, recordedAt: recordedAt, kind: kind, messageID: messageID, type: type,
-                sender: sender, receivers: receivers, correlationID: correlationID, bodySHA256: bodyDigest,
-                signature: signature, previousHash: previous)
-            try db.execute(
+            var sequence: Int64 = last?["sequence"] ?? 0
+            var previous: String = last?["hash"] ?? AuditRecord.genesis
+            let insert = try db.cachedStatement(
                 sql: """
                     INSERT INTO audit_record (sequence, recorded_at, kind, message_id, type, sender, receivers,
                         correlation_id, body_sha256, signature, body, previous_hash, hash)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    sequence, recordedAt.timeIntervalSince1970, kind.rawValue, messageID, type, sender,
-                    receivers.joined(separator: ","), correlationID, bodyDigest, signature, body, previous, hash,
+                    """)
+            var records: [AuditRecord] = []
+            for (entry, bodyDigest) in zip(entries, digests) {
+                sequence += 1
+                let hash = AuditRecord.hash(
+                    sequence: sequence, recordedAt: recordedAt, kind: entry.kind, messageID: entry.messageID,
+                    type: entry.type, sender: entry.sender, receivers: entry.receivers, correlationID: entry.correlationID,
+                    bodySHA256: bodyDigest, signature: entry.signature, previousHash: previous)
+                try insert.execute(arguments: [
+                    sequence, recordedAt.timeIntervalSince1970, entry.kind.rawValue, entry.messageID, entry.type,
+                    entry.sender, entry.receivers.joined(separator: ","), entry.correlationID, bodyDigest, entry.signature,
+                    entry.body, previous, hash,
                 ])
-            return AuditRecord(
-                sequence: sequence, recordedAt: recordedAt, kind: kind, messageID: messageID, type: type, sender: sender,
-                receivers: receivers, correlationID: correlationID, bodySHA256: bodyDigest, signature: signature,
-                body: body, previousHash: previous, hash: hash)
+                records.append(
+                    AuditRecord(
+                        sequence: sequence, recordedAt: recordedAt, kind: entry.kind, messageID: entry.messageID,
+                        type: entry.type, sender: entry.sender, receivers: entry.receivers,
+                        correlationID: entry.correlationID, bodySHA256: bodyDigest, signature: entry.signature,
+                        body: entry.body, previousHash: previous, hash: hash))
+                previous = hash
+            }
+            return records
         }
     }
 
@@ -112,9 +160,19 @@ public final class AuditLog: Sendable {
 
     /// Whether a message id is recorded already (a message delivered again after a crash).
     public func contains(messageID: String) throws -> Bool {
-        try database.read { db in
-            try Bool.fetchOne(db, sql: "SELECT 1 FROM audit_record WHERE message_id = ? LIMIT 1", arguments: [messageID])
-                ?? false
+        try !recorded(among: [messageID]).isEmpty
+    }
+
+    /// Those of the message ids that are recorded already, in one read.
+    public func recorded(among messageIDs: [String]) throws -> Set<String> {
+        guard !messageIDs.isEmpty else { return [] }
+        return try database.read { db in
+            let statement = try db.cachedStatement(sql: "SELECT 1 FROM audit_record WHERE message_id = ? LIMIT 1")
+            var found: Set<String> = []
+            for messageID in messageIDs where try Bool.fetchOne(statement, arguments: [messageID]) ?? false {
+                found.insert(messageID)
+            }
+            return found
         }
     }
 

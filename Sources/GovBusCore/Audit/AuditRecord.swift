@@ -40,7 +40,7 @@ public struct AuditRecord: Sendable, Hashable, Codable {
 
     /// SHA-256 in lower-case hex.
     static func hexDigest(_ data: Data) -> String {
-        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: data).lowercaseHex
     }
 
     var recomputedHash: String {

@@ -54,11 +54,20 @@ public struct RoutesFile: Sendable, Hashable {
     private init(root: YAMLValue, knownTypes: Set<String>) throws(ConfigurationError) {
         let top = try root.mapping(allowed: ["adapters", "rules"], what: "the routes file")
         var adapters: [String: Adapter] = [:]
+        var keyOwners: [String: String] = [:]
         for (name, value) in try top.required("adapters", in: "the routes file", at: root).mapping(what: "adapters") {
             guard name.range(of: "^[a-z][a-z0-9-]{1,31}$", options: .regularExpression) != nil else {
                 throw value.error("adapter name '\(name)' must be 2 to 32 lower-case letters, digits or dashes")
             }
-            adapters[name] = try Self.adapter(name, value, knownTypes: knownTypes)
+            let adapter = try Self.adapter(name, value, knownTypes: knownTypes)
+            // A signature names its key by id: an id held by two adapters would let one sign as the other.
+            for keyID in adapter.keys.keys.sorted() {
+                if let owner = keyOwners[keyID] {
+                    throw value.error("key id '\(keyID)' of adapter '\(name)' is also a key id of '\(owner)': key ids must be unique")
+                }
+                keyOwners[keyID] = name
+            }
+            adapters[name] = adapter
         }
         var rules: [Rule] = []
         for value in try top.value("rules")?.sequence(what: "rules") ?? [] {

@@ -57,6 +57,14 @@ public struct BrokerProvisioner: Sendable {
         }
     }
 
+    /// Deletes a vhost (with everything in it) and users, as a benchmark or test cleans up.
+    public func remove(vhost: String, users: [String]) async throws {
+        _ = try await request(.DELETE, "/api/vhosts/\(Self.encode(vhost))", body: nil, accept: [204, 404])
+        for user in users {
+            _ = try await request(.DELETE, "/api/users/\(Self.encode(user))", body: nil, accept: [204, 404])
+        }
+    }
+
     /// Whether a user exists (an existing adapter keeps its password unless asked to reset it).
     public func userExists(_ user: String) async throws -> Bool {
         try await request(.GET, "/api/users/\(Self.encode(user))", body: nil, accept: [200, 404]) == 200

@@ -11,10 +11,12 @@ public import Logging
 /// outputs; a message that fails a check goes to the dead letters (confirmed) with the check's name
 /// and reason; a failure that may pass later goes through the delayed retry queues.
 ///
-/// Messages are taken in a pipeline of two stages. The first, one message at a time and in
-/// order, checks, records, changes the dossier's state and hands the outputs to the connection;
-/// the second awaits their confirms, in the same order, then marks the message handled and acks
-/// it. So the core does not sit idle for a confirm: up to `prefetch` messages are in the pipe.
+/// Messages go through a pipeline of two stages. The first takes the messages that have arrived,
+/// in order: checks each, looks the batch up in the ledger and the audit log in one read, appends
+/// its audit records in one transaction, changes the dossiers' state and hands the outputs to the
+/// connection. The second awaits their confirms in the same order, marks the batch handled in one
+/// transaction and acks. So the core neither sits idle for a confirm nor commits once per message:
+/// up to `prefetch` messages are in the pipe.
 public final class CoreRouter: Sendable {
     public struct Counters: Sendable, Hashable {
         public var routed = 0
@@ -71,68 +73,115 @@ public final class CoreRouter: Sendable {
     public func run(prefetch: UInt16 = 256) async throws {
         let consumer = try await connection.consume(queue: CoreTopology.coreQueue, prefetch: prefetch)
         // Unbounded in type only: the broker sends at most `prefetch` messages not yet acked.
-        let (pipe, pipeInput) = AsyncStream.makeStream(of: InFlight.self)
+        let arrived = BatchQueue<(delivery: AMQPDelivery, received: ContinuousClock.Instant)>()
+        let pipe = BatchQueue<InFlight>()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                for await inFlight in pipe { await self.settle(inFlight) }
+                defer { arrived.finish() }
+                for try await delivery in consumer { arrived.append((delivery, ContinuousClock.now)) }
             }
-            defer { pipeInput.finish() }
-            for try await delivery in consumer {
-                let received = ContinuousClock.now
-                do {
-                    pipeInput.yield(try take(delivery, received: received))
-                } catch {
-                    pipeInput.yield(
-                        InFlight(delivery: delivery, outcome: .failed(reason: "\(error)"), publishing: nil, received: received))
+            group.addTask {
+                while case let batch = await pipe.next(limit: Int(prefetch)), !batch.isEmpty {
+                    await self.settle(batch)
                 }
             }
-            pipeInput.finish()
+            while case let batch = await arrived.next(limit: Self.batchLimit), !batch.isEmpty {
+                for inFlight in take(batch) { pipe.append(inFlight) }
+            }
+            pipe.finish()
             try await group.waitForAll()
         }
     }
 
-    /// The first stage: checks, dedup, audit, the dossier's state; the outputs handed out.
-    private func take(_ delivery: AMQPDelivery, received: ContinuousClock.Instant) throws -> InFlight {
-        do {
-            return try takeChecked(delivery, received: received)
-        } catch {
-            if let messageID = delivery.properties.messageID { inFlightIDs.withLock { _ = $0.remove(messageID) } }
-            throw error
+    /// At most this many messages share a transaction: more would hold the first ones' outputs back.
+    static let batchLimit = 32
+
+    /// The first stage: checks, dedup, audit, the dossiers' state; the outputs handed out.
+    private func take(_ batch: [(delivery: AMQPDelivery, received: ContinuousClock.Instant)]) -> [InFlight] {
+        var taken: [InFlight?] = Array(repeating: nil, count: batch.count)
+        var accepted: [(index: Int, message: IngressChecks.Accepted)] = []
+        for (index, (delivery, received)) in batch.enumerated() {
+            do {
+                let message = try checks.check(AMQPMessage(body: delivery.body, properties: delivery.properties))
+                metrics.received(type: message.type)
+                // A copy of a message in the pipe (or earlier in this batch) is a duplicate too.
+                if inFlightIDs.withLock({ $0.insert(message.messageID).inserted }) {
+                    accepted.append((index, message))
+                } else {
+                    taken[index] = InFlight(delivery: delivery, outcome: .duplicate, publishing: nil, received: received)
+                }
+            } catch {
+                taken[index] = deadLetter(delivery, received: received, because: error)
+            }
         }
+        do {
+            let ids = accepted.map(\.message.messageID)
+            let handled = try ledger.handled(among: ids)
+            // A message delivered again after a crash is recorded once.
+            let recorded = try audit.recorded(among: ids.filter { !handled.contains($0) })
+            var entries: [AuditLog.Entry] = []
+            var routes: [Int: [String]] = [:]
+            for (index, message) in accepted where !handled.contains(message.messageID) {
+                let receivers = checks.routes.receivers(of: message.type, attributes: Self.attributes(of: message.body))
+                routes[index] = receivers
+                guard !recorded.contains(message.messageID) else { continue }
+                entries.append(
+                    AuditLog.Entry(
+                        messageID: message.messageID, type: message.type, sender: message.sender, receivers: receivers,
+                        correlationID: message.correlationID, body: Data(batch[index].delivery.body),
+                        signature: message.signature))
+            }
+            try audit.append(entries)
+            for (index, message) in accepted {
+                let (delivery, received) = batch[index]
+                guard let receivers = routes[index] else {
+                    inFlightIDs.withLock { _ = $0.remove(message.messageID) }
+                    taken[index] = InFlight(delivery: delivery, outcome: .duplicate, publishing: nil, received: received)
+                    continue
+                }
+                do {
+                    taken[index] = try route(message, delivery: delivery, to: receivers, received: received)
+                } catch {
+                    inFlightIDs.withLock { _ = $0.remove(message.messageID) }
+                    taken[index] = InFlight(
+                        delivery: delivery, outcome: .failed(reason: "\(error)"), publishing: nil, received: received)
+                }
+            }
+        } catch {
+            // The stores failed for the whole batch: every accepted message is tried again later.
+            for (index, message) in accepted {
+                inFlightIDs.withLock { _ = $0.remove(message.messageID) }
+                taken[index] = InFlight(
+                    delivery: batch[index].delivery, outcome: .failed(reason: "\(error)"), publishing: nil,
+                    received: batch[index].received)
+            }
+        }
+        return taken.map { $0! }
     }
 
-    private func takeChecked(_ delivery: AMQPDelivery, received: ContinuousClock.Instant) throws -> InFlight {
+    private func deadLetter(
+        _ delivery: AMQPDelivery, received: ContinuousClock.Instant, because error: IngressChecks.Rejection
+    ) -> InFlight {
         let message = AMQPMessage(body: delivery.body, properties: delivery.properties)
-        let accepted: IngressChecks.Accepted
-        do {
-            accepted = try checks.check(message)
-        } catch {
-            let deadLetter = message.forwarded(byCore: coreUser).deadLettered(
-                check: error.check.rawValue, reason: error.reason, where: "core", at: Date())
-            logger.info(
-                "message rejected",
-                metadata: ["check": "\(error.check.rawValue)", "reason": "\(error.reason)", "type": "\(message.properties.type ?? "")"])
-            return InFlight(
-                delivery: delivery, outcome: .rejected(error.check),
-                publishing: connection.startPublishing([
-                    AMQPOutgoingMessage(deadLetter, exchange: CoreTopology.deadExchange, routingKey: delivery.routingKey)
-                ]),
-                received: received)
-        }
-        metrics.received(type: accepted.type)
-        let isCopy = inFlightIDs.withLock { !$0.insert(accepted.messageID).inserted }
-        if try isCopy || ledger.isHandled(accepted.messageID) {
-            if !isCopy { inFlightIDs.withLock { _ = $0.remove(accepted.messageID) } }
-            return InFlight(delivery: delivery, outcome: .duplicate, publishing: nil, received: received)
-        }
-        let receivers = checks.routes.receivers(of: accepted.type, attributes: Self.attributes(of: accepted.body))
-        // A message delivered again after a crash is recorded once.
-        if try !audit.contains(messageID: accepted.messageID) {
-            try audit.append(
-                messageID: accepted.messageID, type: accepted.type, sender: accepted.sender, receivers: receivers,
-                correlationID: accepted.correlationID, body: Data(delivery.body), signature: accepted.signature)
-        }
-        let forwarded = message.forwarded(byCore: coreUser)
+        logger.info(
+            "message rejected",
+            metadata: ["check": "\(error.check.rawValue)", "reason": "\(error.reason)", "type": "\(message.properties.type ?? "")"])
+        let deadLetter = message.forwarded(byCore: coreUser).deadLettered(
+            check: error.check.rawValue, reason: error.reason, where: "core", at: Date())
+        return InFlight(
+            delivery: delivery, outcome: .rejected(error.check),
+            publishing: connection.startPublishing([
+                AMQPOutgoingMessage(deadLetter, exchange: CoreTopology.deadExchange, routingKey: delivery.routingKey)
+            ]),
+            received: received)
+    }
+
+    /// An accepted, audited message: to its receivers, and to the process manager, whose
+    /// messages go out with it.
+    private func route(
+        _ accepted: IngressChecks.Accepted, delivery: AMQPDelivery, to receivers: [String], received: ContinuousClock.Instant
+    ) throws -> InFlight {
+        let forwarded = AMQPMessage(body: delivery.body, properties: delivery.properties).forwarded(byCore: coreUser)
         var outgoing = receivers.map { receiver in
             AMQPOutgoingMessage(
                 forwarded, exchange: CoreTopology.deliverExchange, routingKey: "\(receiver).\(accepted.type)", mandatory: true)
@@ -153,17 +202,43 @@ public final class CoreRouter: Sendable {
             publishing: connection.startPublishing(outgoing), received: received)
     }
 
-    /// The second stage: once the outputs are confirmed, the message is handled and acked.
-    private func settle(_ inFlight: InFlight) async {
-        let delivery = inFlight.delivery
-        defer {
-            if case .routed(let messageID, _) = inFlight.outcome { inFlightIDs.withLock { _ = $0.remove(messageID) } }
+    /// The second stage: once a batch's outputs are confirmed, its messages are marked handled
+    /// (one transaction) and acked, in order.
+    private func settle(_ batch: [InFlight]) async {
+        var confirmed: [Bool] = []
+        var failures: [Int: String] = [:]
+        for (index, inFlight) in batch.enumerated() {
+            do {
+                try await inFlight.publishing?.confirmed()
+                confirmed.append(true)
+            } catch {
+                confirmed.append(false)
+                failures[index] = "\(error)"
+            }
         }
+        var routedIDs: [String] = []
+        for (index, inFlight) in batch.enumerated() where confirmed[index] {
+            if case .routed(let messageID, _) = inFlight.outcome { routedIDs.append(messageID) }
+        }
+        var markFailure: String?
         do {
-            try await inFlight.publishing?.confirmed()
+            try ledger.markHandled(routedIDs)
+        } catch {
+            markFailure = "\(error)"
+        }
+        inFlightIDs.withLock { $0.subtract(routedIDs) }
+        for (index, inFlight) in batch.enumerated() {
+            let delivery = inFlight.delivery
+            if let failure = failures[index] {
+                await retryLater(delivery, because: failure)
+                continue
+            }
             switch inFlight.outcome {
-            case .routed(let messageID, let type):
-                try ledger.markHandled(messageID)
+            case .routed(_, let type):
+                if let markFailure {
+                    await retryLater(delivery, because: markFailure)
+                    continue
+                }
                 counters.withLock { $0.routed += 1 }
                 metrics.routed(type: type, in: ContinuousClock.now - inFlight.received)
             case .rejected(let check):
@@ -174,11 +249,9 @@ public final class CoreRouter: Sendable {
                 metrics.duplicate()
             case .failed(let reason):
                 await retryLater(delivery, because: reason)
-                return
+                continue
             }
             delivery.ack()
-        } catch {
-            await retryLater(delivery, because: "\(error)")
         }
     }
 

@@ -22,16 +22,29 @@ final class MessageLedger: Sendable {
     }
 
     func isHandled(_ messageID: String) throws -> Bool {
-        try database.read { db in
-            try Bool.fetchOne(db, sql: "SELECT 1 FROM handled_message WHERE message_id = ?", arguments: [messageID]) ?? false
+        try !handled(among: [messageID]).isEmpty
+    }
+
+    /// Those of the message ids that are handled, in one read.
+    func handled(among messageIDs: [String]) throws -> Set<String> {
+        guard !messageIDs.isEmpty else { return [] }
+        return try database.read { db in
+            let statement = try db.cachedStatement(sql: "SELECT 1 FROM handled_message WHERE message_id = ?")
+            var found: Set<String> = []
+            for messageID in messageIDs where try Bool.fetchOne(statement, arguments: [messageID]) ?? false {
+                found.insert(messageID)
+            }
+            return found
         }
     }
 
-    func markHandled(_ messageID: String, at now: Date = Date()) throws {
+    /// Marks message ids handled, in one transaction.
+    func markHandled(_ messageIDs: [String], at now: Date = Date()) throws {
+        guard !messageIDs.isEmpty else { return }
         try database.write { db in
-            try db.execute(
-                sql: "INSERT OR IGNORE INTO handled_message (message_id, handled_at) VALUES (?, ?)",
-                arguments: [messageID, now.timeIntervalSince1970])
+            let insert = try db.cachedStatement(
+                sql: "INSERT OR IGNORE INTO handled_message (message_id, handled_at) VALUES (?, ?)")
+            for messageID in messageIDs { try insert.execute(arguments: [messageID, now.timeIntervalSince1970]) }
         }
     }
 }

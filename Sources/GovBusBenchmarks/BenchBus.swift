@@ -1,0 +1,190 @@
+import AMQP
+import AMQPTesting
+import Crypto
+import Foundation
+import GovBus
+import GovBusCore
+import Logging
+
+/// The bus `govbus bench core` measures: a vhost of its own with a core user, a sender adapter
+/// that may publish `document.issue-requested.v1` and a receiver adapter that gets it, and the
+/// core as a child process with every check on.
+struct BenchBus: Sendable {
+    let amqpURL: String
+    let vhost: String
+    let coreUser: String
+    let sender: String
+    let receiver: String
+    let password: String
+    let folder: URL
+    let provisioner: BrokerProvisioner
+    let signer: MessageSigner
+    let body: [UInt8]
+
+    static func provision(_ options: CoreBenchmark.Options, progress: (String) -> Void) async throws -> BenchBus {
+        guard let management = URL(string: options.managementURL) else {
+            throw CoreBenchmark.Failure(description: "bad management URL '\(options.managementURL)'")
+        }
+        let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+        let password = UUID().uuidString
+        let bus = BenchBus(
+            amqpURL: options.amqpURL, vhost: "govbus-bench-\(suffix)", coreUser: "bench-core-\(suffix)",
+            sender: "bench-sender-\(suffix)", receiver: "bench-receiver-\(suffix)", password: password,
+            folder: FileManager.default.temporaryDirectory.appendingPathComponent("govbus-bench-core-\(suffix)"),
+            provisioner: try BrokerProvisioner(managementURL: management),
+            signer: MessageSigner(keyID: "bench-sender", privateKey: Curve25519.Signing.PrivateKey()), body: try Self.typicalBody())
+        try await bus.provisioner.provision(
+            vhost: bus.vhost, coreUser: bus.coreUser, corePassword: password,
+            adapters: [bus.sender: password, bus.receiver: password])
+        progress("provisioned vhost \(bus.vhost)")
+        return bus
+    }
+
+    /// Removes the vhost (with its queues), the users and the folder.
+    func remove() async throws {
+        try? FileManager.default.removeItem(at: folder)
+        try await provisioner.remove(vhost: vhost, users: [coreUser, sender, receiver])
+    }
+
+    func url(user: String) throws -> String {
+        guard var components = URLComponents(string: amqpURL) else {
+            throw CoreBenchmark.Failure(description: "bad broker URL '\(amqpURL)'")
+        }
+        components.user = user
+        components.password = password
+        components.percentEncodedPath = "/" + (vhost.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? vhost)
+        return components.string!
+    }
+
+    func connect(as user: String) async throws -> AMQPConnection {
+        var configuration = try AMQPConfiguration(url: try url(user: user))
+        configuration.connectionName = "govbus bench core (\(user))"
+        return try await AMQPConnection.connect(configuration, logger: TransportBenchmark.quietLogger)
+    }
+
+    /// Writes the core's configuration, starts `govbus core` and waits until it consumes.
+    func startCore(
+        executable: String, schemas: String, procedures: String, progress: (String) -> Void
+    ) async throws -> ChildProcess.Running {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let key = signer.publicKey.rawRepresentation.base64EncodedString()
+        try """
+        adapters:
+          \(sender):
+            keys: {bench-sender: \(key)}
+            publishes: [\(CoreBenchmark.messageType)]
+            receives: []
+          \(receiver):
+            keys: {bench-receiver: \(key)}
+            publishes: []
+            receives: [\(CoreBenchmark.messageType)]
+        rules: []
+        """.write(to: folder.appendingPathComponent("routes.yaml"), atomically: true, encoding: .utf8)
+        try """
+        amqpUrl: \(try url(user: coreUser))
+        routes: routes.yaml
+        procedures: \(procedures)
+        schemas: \(schemas)
+        data: data
+        telemetry: off
+        """.write(to: folder.appendingPathComponent("core.yaml"), atomically: true, encoding: .utf8)
+        // The environment overrides the configuration: say the same in both.
+        let environment = [
+            "GOVBUS_AMQP_URL": try url(user: coreUser), "GOVBUS_DATA_DIR": folder.appendingPathComponent("data").path,
+            "GOVBUS_TELEMETRY": "off",
+        ]
+        let core = try ChildProcess.start(
+            executable, ["core", "--config", folder.appendingPathComponent("core.yaml").path], environment: environment,
+            errors: folder.appendingPathComponent("core.log").path)
+        let connection = try await connect(as: coreUser)
+        defer { Task { await connection.close() } }
+        let deadline = ContinuousClock.now + .seconds(60)
+        var lastError = "no consumer yet"
+        while ContinuousClock.now < deadline {
+            do {
+                if try await connection.inspectQueue(CoreTopology.coreQueue).consumerCount > 0 {
+                    progress("the core (pid \(core.pid)) consumes \(CoreTopology.coreQueue)")
+                    return core
+                }
+            } catch {
+                lastError = "\(error)"
+            }
+            if let exit = try await core.exitStatus(within: .milliseconds(200)) {
+                throw CoreBenchmark.Failure(description: "the core exited with status \(exit) before it consumed")
+            }
+        }
+        core.stop()
+        throw CoreBenchmark.Failure(description: "the core did not start consuming within 60 s: \(lastError)")
+    }
+
+    /// Fresh message ids each run, so that the core's dedup does not drop any; signed before the
+    /// clock starts, since signing is the sender's work.
+    func signedMessages(count: Int) throws -> [AMQPMessage] {
+        try (0..<count).map { _ in
+            try signer.sign(
+                AMQPMessage(
+                    body: body,
+                    properties: AMQPProperties(
+                        contentType: "application/json", deliveryMode: .persistent, correlationID: "H01.04-251121-0007",
+                        messageID: UUID().uuidString.lowercased(), timestamp: Date(), type: CoreBenchmark.messageType,
+                        userID: sender, appID: "govbus-bench")))
+        }
+    }
+
+    func runCore(messages count: Int, options: CoreBenchmark.Options, rate: Double?) async throws -> TransportBenchmark.Figures {
+        let messages = try signedMessages(count: count)
+        let publisher = try await connect(as: sender)
+        let consumer = try await connect(as: receiver)
+        defer {
+            Task {
+                await publisher.close()
+                await consumer.close()
+            }
+        }
+        return try await BenchEnds.run(
+            messages, publishVia: publisher, exchange: CoreTopology.ingressExchange, routingKey: CoreBenchmark.messageType,
+            consumeVia: consumer, queue: CoreTopology.inbox(of: receiver), window: options.window,
+            prefetch: options.prefetch, rate: rate)
+    }
+
+    func runBaseline(_ program: String, messages count: Int, options: CoreBenchmark.Options) async throws -> TransportBenchmark.Figures {
+        // The broker takes user_id only from its own connection's user: the hop publishes as the core.
+        let messages = try signedMessages(count: count).map { message in
+            var copy = message
+            copy.properties.userID = nil
+            return copy
+        }
+        let connection = try await connect(as: coreUser)
+        defer { Task { await connection.close() } }
+        let tag = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+        let (input, output) = ("bench.hop-in.\(tag)", "bench.hop-out.\(tag)")
+        for queue in [input, output] { _ = try await connection.declare(AMQPQueue(queue, kind: .quorum)) }
+        let hop = try ChildProcess.start(program, [try url(user: coreUser), input, output, "\(count)", "\(options.prefetch)"])
+        defer { hop.stop() }
+        let figures = try await BenchEnds.run(
+            messages, publishVia: connection, exchange: "", routingKey: input, consumeVia: connection, queue: output,
+            window: options.window, prefetch: options.prefetch, rate: nil)
+        guard try await hop.exitStatus(within: .seconds(30)) == 0 else {
+            throw CoreBenchmark.Failure(description: "the rabbitmq-c hop failed")
+        }
+        for queue in [input, output] { _ = try await connection.deleteQueue(queue) }
+        return figures
+    }
+
+    /// A document request of about 1 KB (870 bytes): the example with the longest subject its
+    /// schema allows in practice (500 characters at most).
+    static func typicalBody() throws -> [UInt8] {
+        let subject =
+            "Cấp Giấy chứng nhận đăng ký hộ kinh doanh cho hộ kinh doanh Mai Anh, địa chỉ số 12 phố Đội Cấn, "
+            + "phường Ba Đình, thành phố Hà Nội; ngành nghề kinh doanh: bán lẻ lương thực, thực phẩm, đồ uống "
+            + "và sản phẩm thuốc lá, thuốc lào trong các cửa hàng chuyên doanh; vốn kinh doanh 300 triệu đồng; "
+            + "số lao động: 4 người; chủ hộ kinh doanh: bà Nguyễn Thị Mai Anh, sinh ngày 12 tháng 3 năm 1985, "
+            + "căn cước công dân số 001185012345 do Cục Cảnh sát quản lý hành chính về trật tự xã hội cấp"
+        let body: [String: Any] = [
+            "dossierId": "H01.04-251121-0007", "documentType": "certificate", "issuingOrganCode": "000.00.04.H01",
+            "recipientOrganCode": "000.00.00.H01", "subject": subject,
+            "signer": ["name": "Lê Văn Dũng", "position": "Phó Chủ tịch"], "requestedAt": "2025-11-21T09:21:05+07:00",
+        ]
+        return Array(try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys]))
+    }
+}
