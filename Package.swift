@@ -7,6 +7,46 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
+/// Each connector: its adapter (what integrators deploy) and its sandbox (a stand-in for the
+/// external system), in Adapters/<Name>/Adapter and Adapters/<Name>/Sandbox.
+let connectors = ["Portal", "Registry", "Payment", "Document"]
+let adapterTargets: [Target] = connectors.flatMap { name -> [Target] in
+    [
+        .target(
+            name: "\(name)Adapter",
+            dependencies: [
+                "GovBusAdapterKit", "GovBusContracts",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "XMLCoder", package: "XMLCoder"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Adapters/\(name)/Adapter",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "\(name)Sandbox",
+            dependencies: [
+                "GovBusSandboxKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "XMLCoder", package: "XMLCoder"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Adapters/\(name)/Sandbox",
+            swiftSettings: swiftSettings
+        ),
+    ]
+}
+
 let package = Package(
     name: "GovBus",
     platforms: [.macOS(.v15)],
@@ -31,8 +71,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
+        .package(url: "https://github.com/CoreOffice/XMLCoder", from: "0.17.0"),
     ],
-    targets: [
+    targets: adapterTargets + [
         // rabbitmq-c, found through pkg-config, and the C shim for what Swift cannot call.
         .systemLibrary(
             name: "CRabbitMQ",
@@ -76,6 +117,26 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // What every adapter runs on: connection, inbox, outbox, signing, heartbeat, HTTP side.
+        .target(
+            name: "GovBusAdapterKit",
+            dependencies: [
+                "AMQP", "GovBus", "GovBusContracts", "GovBusCore", "GovBusTelemetry",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // What every sandbox uses: faults on demand, the population the sandboxes agree on.
+        .target(
+            name: "GovBusSandboxKit",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+            swiftSettings: swiftSettings
+        ),
         // /metrics (Prometheus) and /health, served by every process of the bus.
         .target(
             name: "GovBusTelemetry",
@@ -109,6 +170,10 @@ let package = Package(
                 "GovBusCore",
                 "GovBusBenchmarks",
                 "GovBusTelemetry",
+                "GovBusAdapterKit",
+                "GovBusSandboxKit",
+                "PortalAdapter", "PortalSandbox", "RegistryAdapter", "RegistrySandbox",
+                "PaymentAdapter", "PaymentSandbox", "DocumentAdapter", "DocumentSandbox",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -138,6 +203,18 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AdaptersTests",
+            dependencies: connectors.flatMap { ["\($0)Adapter", "\($0)Sandbox"] } + [
+                "GovBusAdapterKit", "GovBusSandboxKit", "GovBusContracts", "GovBusCore", "GovBus", "AMQP", "AMQPTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "XMLCoder", package: "XMLCoder"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings

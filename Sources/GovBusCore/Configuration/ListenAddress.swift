@@ -11,7 +11,7 @@ public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "\(host):\(port)" }
 
     /// `host:port`, or `off` for none.
-    static func parseOrOff(_ text: String, what: String, at value: YAMLValue) throws(ConfigurationError) -> ListenAddress? {
+    package static func parseOrOff(_ text: String, what: String, at value: YAMLValue) throws(ConfigurationError) -> ListenAddress? {
         if text == "off" { return nil }
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
             (0...65535).contains(port), colon > text.startIndex

@@ -1,19 +1,20 @@
-import Foundation
+package import Foundation
 import Yams
 
 /// A node of a YAML configuration file that knows its line, so that every error names it.
-struct YAMLValue {
+/// `package`: the adapters' configuration files are read the same way.
+package struct YAMLValue {
     let node: Node
-    let file: String
+    package let file: String
 
-    var line: Int { node.mark?.line ?? 1 }
+    package var line: Int { node.mark?.line ?? 1 }
 
-    func error(_ message: String) -> ConfigurationError {
+    package func error(_ message: String) -> ConfigurationError {
         ConfigurationError(file: file, line: line, message: message)
     }
 
     /// Reads and parses a configuration file.
-    static func load(_ url: URL) throws(ConfigurationError) -> YAMLValue {
+    package static func load(_ url: URL) throws(ConfigurationError) -> YAMLValue {
         let text: String
         do {
             text = try String(contentsOf: url, encoding: .utf8)
@@ -24,7 +25,7 @@ struct YAMLValue {
     }
 
     /// Parses a whole file; a syntax error names its line too.
-    static func parse(_ text: String, file: String) throws(ConfigurationError) -> YAMLValue {
+    package static func parse(_ text: String, file: String) throws(ConfigurationError) -> YAMLValue {
         do {
             guard let node = try Yams.compose(yaml: text) else {
                 throw ConfigurationError(file: file, line: 1, message: "the file is empty")
@@ -49,7 +50,7 @@ struct YAMLValue {
     }
 
     /// The members of a mapping, in file order; `allowed` names the keys it may have.
-    func mapping(allowed: Set<String>? = nil, what: String) throws(ConfigurationError) -> [(key: String, value: YAMLValue)] {
+    package func mapping(allowed: Set<String>? = nil, what: String) throws(ConfigurationError) -> [(key: String, value: YAMLValue)] {
         guard case .mapping(let mapping) = node else { throw error("\(what) must be a mapping") }
         var members: [(String, YAMLValue)] = []
         var seen: Set<String> = []
@@ -65,31 +66,31 @@ struct YAMLValue {
         return members
     }
 
-    func sequence(what: String) throws(ConfigurationError) -> [YAMLValue] {
+    package func sequence(what: String) throws(ConfigurationError) -> [YAMLValue] {
         guard case .sequence(let sequence) = node else { throw error("\(what) must be a list") }
         return sequence.map { YAMLValue(node: $0, file: file) }
     }
 
-    func string(what: String) throws(ConfigurationError) -> String {
+    package func string(what: String) throws(ConfigurationError) -> String {
         guard case .scalar(let scalar) = node, !scalar.string.isEmpty else { throw error("\(what) must be a text") }
         return scalar.string
     }
 
-    func integer(what: String) throws(ConfigurationError) -> Int {
+    package func integer(what: String) throws(ConfigurationError) -> Int {
         guard case .scalar(let scalar) = node, let value = Int(scalar.string) else {
             throw error("\(what) must be a whole number")
         }
         return value
     }
 
-    func strings(what: String) throws(ConfigurationError) -> [String] {
+    package func strings(what: String) throws(ConfigurationError) -> [String] {
         var values: [String] = []
         for item in try sequence(what: what) { values.append(try item.string(what: "an item of \(what)")) }
         return values
     }
 
     /// A duration written `30s`, `10m`, `2h` or `3d`.
-    func duration(what: String) throws(ConfigurationError) -> Duration {
+    package func duration(what: String) throws(ConfigurationError) -> Duration {
         let text = try string(what: what)
         guard let unit = text.last, let amount = Int(text.dropLast()), amount > 0 else {
             throw error("\(what) must be a duration such as 30s, 10m, 2h or 3d, not '\(text)'")
@@ -106,11 +107,11 @@ struct YAMLValue {
 
 /// Looks a key up in the members of a mapping.
 extension Array where Element == (key: String, value: YAMLValue) {
-    func value(_ key: String) -> YAMLValue? {
+    package func value(_ key: String) -> YAMLValue? {
         first { $0.key == key }?.value
     }
 
-    func required(_ key: String, in what: String, at owner: YAMLValue) throws(ConfigurationError) -> YAMLValue {
+    package func required(_ key: String, in what: String, at owner: YAMLValue) throws(ConfigurationError) -> YAMLValue {
         guard let value = value(key) else { throw owner.error("\(what) has no '\(key)'") }
         return value
     }

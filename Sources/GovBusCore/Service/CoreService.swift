@@ -1,7 +1,7 @@
-import AMQP
+package import AMQP
 import Foundation
 import GovBus
-import GovBusTelemetry
+package import GovBusTelemetry
 public import Logging
 import Prometheus
 public import ServiceLifecycle
@@ -91,11 +91,13 @@ public struct CoreService: Service {
     ]
 }
 
-/// Whether the core's broker connection is up, for `/health`.
-final class ConnectionHealth: Sendable {
+/// Whether a process's broker connection is up, for `/health`.
+package final class ConnectionHealth: Sendable {
     private let state = Mutex<String?>(nil)
 
-    func follow(_ events: AsyncStream<AMQPConnectionEvent>) async {
+    package init() {}
+
+    package func follow(_ events: AsyncStream<AMQPConnectionEvent>) async {
         state.withLock { $0 = nil }
         for await event in events {
             state.withLock { state in
@@ -109,7 +111,7 @@ final class ConnectionHealth: Sendable {
         }
     }
 
-    var report: HealthReport {
+    package var report: HealthReport {
         let problem = state.withLock { $0 }
         return HealthReport(healthy: problem == nil, details: problem.map { ["problem": $0] } ?? ["broker": "connected"])
     }

@@ -18,6 +18,10 @@ public struct CoreTopology: Sendable, Hashable {
         ("1s", 1_000), ("10s", 10_000), ("1m", 60_000), ("10m", 600_000),
     ]
 
+    /// Deliveries of one inbox message at most (an adapter retries transient failures with
+    /// growing pauses up to 30 s): then it is dead-lettered.
+    public static let inboxDeliveryLimit: Int32 = 50
+
     public let adapters: [String]
     public let messageTypes: [String]
 
@@ -43,7 +47,14 @@ public struct CoreTopology: Sendable, Hashable {
 
     public var queues: [AMQPQueue] {
         [AMQPQueue(Self.coreQueue, kind: .quorum), AMQPQueue(Self.deadLetterQueue, kind: .quorum)]
-            + adapters.map { AMQPQueue(Self.inbox(of: $0), kind: .quorum) }
+            + adapters.map { adapter in
+                // What an adapter rejects, or cannot handle after many deliveries, waits in the dead letters.
+                AMQPQueue(
+                    Self.inbox(of: adapter), kind: .quorum,
+                    arguments: [
+                        "x-dead-letter-exchange": .string(Self.deadExchange), "x-delivery-limit": .int32(Self.inboxDeliveryLimit),
+                    ])
+            }
             + Self.retryDelays.map { delay in
                 AMQPQueue(
                     Self.retryExchange(delay.label), kind: .quorum,

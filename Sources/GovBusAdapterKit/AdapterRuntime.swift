@@ -1,0 +1,217 @@
+public import AMQP
+public import AsyncHTTPClient
+import CoreMetrics
+public import Foundation
+import GovBus
+public import GovBusContracts
+package import GovBusCore
+import GovBusTelemetry
+import Hummingbird
+public import Logging
+import Prometheus
+import Synchronization
+
+/// What every adapter runs on: its broker connection (recovering by itself), its inbox consumed
+/// in lanes (one dossier's messages in order, dossiers side by side), the outbox forwarded signed
+/// to `govbus.ingress` once the broker confirms, a heartbeat to the core, and one HTTP server for
+/// the connector's routes, `/health` and `/metrics`. It stops when its task is cancelled (the
+/// service group does so on SIGTERM): the HTTP side first, then what is in hand finishes.
+public final class AdapterRuntime: Sendable {
+    public let configuration: AdapterConfiguration
+    public let outbox: Outbox
+    public let logger: Logger
+    /// For the connector's calls on its external system.
+    public let http: HTTPClient
+    public static let version = "0.5.0"
+
+    private let signer: MessageSigner
+    private let brokerUser: String
+    private let registry = PrometheusCollectorRegistry()
+    private let metrics: any MetricsFactory
+    private let health = ConnectionHealth()
+    private let startedAt = Date()
+    private let instance = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+
+    /// Inbox messages handled side by side; one dossier's always in the same lane, in order.
+    static let lanes = 16
+
+    public init(configuration: AdapterConfiguration, logger: Logger) throws {
+        self.configuration = configuration
+        self.logger = logger
+        try FileManager.default.createDirectory(at: configuration.dataDirectory, withIntermediateDirectories: true)
+        outbox = try Outbox(path: configuration.dataDirectory.appendingPathComponent("outbox.sqlite").path)
+        signer = try MessageSigner(keyID: configuration.keyID, base64Seed: configuration.keySeed)
+        brokerUser = try AMQPConfiguration(url: configuration.amqpURL).user
+        metrics = PrometheusMetricsFactory(registry: registry)
+        http = HTTPClient.shared
+    }
+
+    /// Stores a message for the bus; it is published once the broker can take it. Returns false
+    /// when that message id was stored before (a repeated callback): it goes out once.
+    @discardableResult
+    public func send<Message: GovBusMessage>(
+        _ message: Message, correlationID: String, causationID: String? = nil,
+        messageID: String = UUID().uuidString.lowercased()
+    ) throws -> Bool {
+        let stored = try outbox.store(
+            messageID: messageID, type: Message.messageType, correlationID: correlationID, causationID: causationID,
+            body: try message.jsonBody())
+        Counter(label: "govbus_adapter_outbox_stored_total", dimensions: [("type", Message.messageType)], factory: metrics)
+            .increment()
+        return stored
+    }
+
+    /// Runs until cancelled.
+    public func run(_ connector: some Connector) async throws {
+        var amqp = try AMQPConfiguration(url: configuration.amqpURL)
+        amqp.connectionName = "govbus \(configuration.name) adapter"
+        let connection = try await AMQPConnection.connect(amqp, logger: logger)
+        let router = TelemetryServer.router(service: configuration.name, registry: registry) { [self] in
+            var report = health.report
+            report.details["outbox"] = (try? outbox.count).map(String.init) ?? "unreadable"
+            report.details["version"] = Self.version
+            return report
+        }
+        connector.addRoutes(to: router)
+        let app = Application(
+            router: router,
+            configuration: .init(
+                address: .hostname(configuration.listen.host, port: configuration.listen.port),
+                serverName: "govbus-\(configuration.name)"),
+            logger: logger)
+        logger.info("adapter running", metadata: ["listen": "\(configuration.listen)", "system": "\(configuration.system)"])
+        defer { logger.info("adapter stopped") }
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await self.health.follow(connection.events) }
+                group.addTask { try await app.run() }
+                group.addTask { try await self.consumeInbox(connection, connector: connector) }
+                group.addTask { await self.forwardOutbox(connection) }
+                group.addTask { await self.sendHeartbeats(connection) }
+                try await group.next()
+                group.cancelAll()
+            }
+        } catch is CancellationError {}
+        await connection.close()
+    }
+
+    // MARK: The inbox
+
+    private func consumeInbox(_ connection: AMQPConnection, connector: some Connector) async throws {
+        let consumer = try await connection.consume(queue: CoreTopology.inbox(of: brokerUser), prefetch: 64)
+        let lanes = (0..<Self.lanes).map { _ in AsyncStream.makeStream(of: AMQPDelivery.self) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (stream, _) in lanes {
+                group.addTask {
+                    for await delivery in stream { await self.handle(delivery, with: connector) }
+                }
+            }
+            for try await delivery in consumer {
+                let key = delivery.properties.correlationID ?? delivery.properties.messageID ?? ""
+                lanes[Int(UInt(bitPattern: Self.stableHash(key)) % UInt(Self.lanes))].1.yield(delivery)
+            }
+            for (_, input) in lanes { input.finish() }
+            try await group.waitForAll()
+        }
+    }
+
+    /// FNV-1a: the same lane for the same dossier in every run (Swift's `hashValue` is seeded).
+    static func stableHash(_ text: String) -> Int {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return Int(truncatingIfNeeded: hash)
+    }
+
+    private func handle(_ delivery: AMQPDelivery, with connector: some Connector) async {
+        let properties = delivery.properties
+        let message = InboxMessage(
+            type: properties.type ?? "", messageID: properties.messageID ?? "", correlationID: properties.correlationID ?? "",
+            body: Data(delivery.body),
+            previousDeliveries: Int(properties.headers?["x-delivery-count"]?.integerValue ?? 0))
+        func count(_ outcome: String) {
+            Counter(
+                label: "govbus_adapter_inbox_total", dimensions: [("type", message.type), ("outcome", outcome)], factory: metrics
+            ).increment()
+        }
+        do {
+            try await connector.handle(message)
+            count("handled")
+            delivery.ack()
+        } catch AdapterFailure.permanent(let reason) {
+            // The inbox dead-letters what is rejected: it waits in govbus.dead-letters for an operator.
+            logger.error("cannot handle a message; dead-lettered", metadata: ["type": "\(message.type)", "reason": "\(reason)"])
+            count("dead-lettered")
+            delivery.reject(requeue: false)
+        } catch {
+            // The external system may come back: wait a little longer each time, then let the broker
+            // deliver it again (its delivery limit dead-letters it in the end).
+            let pause = Duration.milliseconds(min(30_000, 250 << min(message.previousDeliveries, 7)))
+            logger.warning(
+                "cannot handle a message yet; trying again",
+                metadata: ["type": "\(message.type)", "error": "\(error)", "pause": "\(pause)"])
+            count("retried")
+            try? await Task.sleep(for: pause)
+            delivery.nack(requeue: true)
+        }
+    }
+
+    // MARK: The outbox
+
+    private func forwardOutbox(_ connection: AMQPConnection) async {
+        while !Task.isCancelled {
+            do {
+                let entries = try outbox.pending(limit: 128)
+                guard let last = entries.last else {
+                    await outbox.waitForEntries(timeout: .seconds(1))
+                    continue
+                }
+                let messages = try entries.map { entry in
+                    AMQPOutgoingMessage(
+                        try signed(entry), exchange: CoreTopology.ingressExchange, routingKey: entry.type, mandatory: true)
+                }
+                try await connection.startPublishing(messages).confirmed()
+                try outbox.remove(through: last.sequence)
+                for entry in entries {
+                    Counter(label: "govbus_adapter_published_total", dimensions: [("type", entry.type)], factory: metrics)
+                        .increment()
+                }
+            } catch {
+                // Kept in the outbox: published again (same message ids) once the broker takes them.
+                logger.warning("cannot forward the outbox yet", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    private func signed(_ entry: Outbox.Entry) throws -> AMQPMessage {
+        var headers: AMQPTable = [:]
+        if let causation = entry.causationID { headers["govbus-causation-id"] = .string(causation) }
+        return try signer.sign(
+            AMQPMessage(
+                body: Array(entry.body),
+                properties: AMQPProperties(
+                    contentType: "application/json", headers: headers, deliveryMode: .persistent,
+                    correlationID: entry.correlationID, messageID: entry.messageID, timestamp: Date(), type: entry.type,
+                    userID: brokerUser, appID: "govbus-\(configuration.name)")))
+    }
+
+    // MARK: Heartbeats
+
+    private func sendHeartbeats(_ connection: AMQPConnection) async {
+        while !Task.isCancelled {
+            let heartbeat = AdapterHeartbeatV1(
+                adapter: configuration.name, version: Self.version, instance: instance, startedAt: startedAt, sentAt: Date(),
+                status: health.report.healthy ? .up : .degraded)
+            do {
+                let entry = Outbox.Entry(
+                    sequence: 0, messageID: UUID().uuidString.lowercased(), type: AdapterHeartbeatV1.messageType,
+                    correlationID: configuration.name, causationID: nil, body: try heartbeat.jsonBody())
+                try await connection.publish(
+                    try signed(entry), exchange: CoreTopology.ingressExchange, routingKey: AdapterHeartbeatV1.messageType)
+            } catch {
+                logger.debug("heartbeat not sent", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: configuration.heartbeatInterval)
+        }
+    }
+}

@@ -1,0 +1,83 @@
+public import Foundation
+import GRDB
+
+/// What an adapter has to publish, kept in SQLite until the broker confirms it: a webhook or a
+/// callback is stored here before the HTTP answer, so nothing is lost while the broker is away or
+/// the adapter restarts. A message id stored twice (a repeated IPN) is stored once. The store
+/// commits with a full sync: the HTTP answer promises the message is safe.
+public final class Outbox: Sendable {
+    public struct Entry: Sendable, Hashable {
+        public let sequence: Int64
+        public let messageID: String
+        public let type: String
+        public let correlationID: String
+        public let causationID: String?
+        public let body: Data
+    }
+
+    private let database: DatabaseQueue
+    private let stored = WakeSignal()
+
+    public init(path: String) throws {
+        database = try DatabaseQueue(path: path)
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("outbox v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE outbox (
+                        sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+                        message_id TEXT NOT NULL UNIQUE,
+                        type TEXT NOT NULL,
+                        correlation_id TEXT NOT NULL,
+                        causation_id TEXT,
+                        body BLOB NOT NULL,
+                        stored_at DOUBLE NOT NULL
+                    )
+                    """)
+        }
+        try migrator.migrate(database)
+    }
+
+    /// Stores a message to publish; false when that message id was stored before.
+    @discardableResult
+    public func store(messageID: String, type: String, correlationID: String, causationID: String?, body: Data) throws -> Bool {
+        let inserted = try database.write { db in
+            try db.execute(
+                sql: """
+                    INSERT OR IGNORE INTO outbox (message_id, type, correlation_id, causation_id, body, stored_at)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [messageID, type, correlationID, causationID, body, Date().timeIntervalSince1970])
+            return db.changesCount > 0
+        }
+        stored.signal()
+        return inserted
+    }
+
+    /// The oldest entries, in order.
+    public func pending(limit: Int = 100) throws -> [Entry] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM outbox ORDER BY sequence LIMIT ?", arguments: [limit]).map { row in
+                Entry(
+                    sequence: row["sequence"], messageID: row["message_id"], type: row["type"],
+                    correlationID: row["correlation_id"], causationID: row["causation_id"], body: row["body"])
+            }
+        }
+    }
+
+    public var count: Int {
+        get throws { try database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0 } }
+    }
+
+    /// Removes what the broker has confirmed.
+    public func remove(through sequence: Int64) throws {
+        try database.write { db in
+            try db.execute(sql: "DELETE FROM outbox WHERE sequence <= ?", arguments: [sequence])
+        }
+    }
+
+    /// Waits until something is stored or `timeout` passes.
+    func waitForEntries(timeout: Duration) async {
+        await stored.wait(timeout: timeout)
+    }
+}
