@@ -17,6 +17,7 @@ let adapterTargets: [Target] = connectors.flatMap { name -> [Target] in
             dependencies: [
                 "GovBusAdapterKit", "GovBusContracts",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
@@ -33,6 +34,7 @@ let adapterTargets: [Target] = connectors.flatMap { name -> [Target] in
             dependencies: [
                 "GovBusSandboxKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
@@ -45,6 +47,10 @@ let adapterTargets: [Target] = connectors.flatMap { name -> [Target] in
             swiftSettings: swiftSettings
         ),
     ]
+}
+
+let connectorDependencies: [Target.Dependency] = connectors.flatMap { name -> [Target.Dependency] in
+    [.target(name: "\(name)Adapter"), .target(name: "\(name)Sandbox")]
 }
 
 let package = Package(
@@ -72,6 +78,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
         .package(url: "https://github.com/CoreOffice/XMLCoder", from: "0.17.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: adapterTargets + [
         // rabbitmq-c, found through pkg-config, and the C shim for what Swift cannot call.
@@ -123,6 +130,7 @@ let package = Package(
             dependencies: [
                 "AMQP", "GovBus", "GovBusContracts", "GovBusCore", "GovBusTelemetry",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -164,7 +172,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "govbus",
-            dependencies: [
+            dependencies: connectorDependencies + [
                 "GovBus",
                 "GovBusContracts",
                 "GovBusCore",
@@ -172,8 +180,6 @@ let package = Package(
                 "GovBusTelemetry",
                 "GovBusAdapterKit",
                 "GovBusSandboxKit",
-                "PortalAdapter", "PortalSandbox", "RegistryAdapter", "RegistrySandbox",
-                "PaymentAdapter", "PaymentSandbox", "DocumentAdapter", "DocumentSandbox",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -209,7 +215,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AdaptersTests",
-            dependencies: connectors.flatMap { ["\($0)Adapter", "\($0)Sandbox"] } + [
+            dependencies: connectorDependencies + [
                 "GovBusAdapterKit", "GovBusSandboxKit", "GovBusContracts", "GovBusCore", "GovBus", "AMQP", "AMQPTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -58,9 +58,10 @@ public enum ChildProcess {
 
     /// Starts a program in the background; its standard output goes to a file `firstLine` reads.
     public static func start(
-        _ executable: String, _ arguments: [String], environment: [String: String]? = nil, errors: String = "/dev/null"
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil, errors: String = "/dev/null",
+        output: String? = nil
     ) throws -> Running {
-        let outputPath = FileManager.default.temporaryDirectory
+        let outputPath = output ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("govbus-child-\(UUID().uuidString).out").path
         let pid = try spawn(
             executable, arguments, environment: environment, input: "/dev/null", output: outputPath, errors: errors)
@@ -75,8 +76,8 @@ public enum ChildProcess {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, input, O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, errors, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, errors, O_WRONLY | O_CREAT | O_APPEND, 0o644)
 
         // An empty signal mask and default handlers: the threads Swift concurrency runs on block
         // most signals, and a child would inherit that mask (and never see SIGTERM or SIGUSR1).

@@ -13,6 +13,7 @@ public import GovBusCore
 /// data: ../var/portal                            # the outbox
 /// heartbeat: 10s
 /// settings: {hmacSecret: ...}                    # what this adapter's protocol needs
+/// schemas: ../Schemas                            # checks what it sends (recommended)
 /// ```
 public struct AdapterConfiguration: Sendable {
     public var name: String
@@ -24,6 +25,9 @@ public struct AdapterConfiguration: Sendable {
     public var dataDirectory: URL
     public var heartbeatInterval: Duration
     public var settings: [String: String]
+    /// The contracts' folder: when set, every message is checked against its schema before it is
+    /// stored, so that bad input is refused at the adapter's door instead of dead-lettered later.
+    public var schemas: URL?
     /// The file, for errors about settings: "portal.yaml: settings.hmacSecret is missing".
     public var file: String
 
@@ -37,7 +41,7 @@ public struct AdapterConfiguration: Sendable {
 
     private init(root: YAMLValue, folder: URL) throws(ConfigurationError) {
         let members = try root.mapping(
-            allowed: ["name", "amqpUrl", "signingKey", "listen", "system", "data", "heartbeat", "settings"],
+            allowed: ["name", "amqpUrl", "signingKey", "listen", "system", "data", "heartbeat", "settings", "schemas"],
             what: "an adapter's configuration")
         file = root.file
         name = try members.required("name", in: "the configuration", at: root).string(what: "name")
@@ -62,6 +66,9 @@ public struct AdapterConfiguration: Sendable {
         let data = try members.value("data")?.string(what: "data") ?? "../var/\(name)"
         dataDirectory = data.hasPrefix("/") ? URL(fileURLWithPath: data) : folder.appendingPathComponent(data)
         heartbeatInterval = try members.value("heartbeat")?.duration(what: "heartbeat") ?? .seconds(10)
+        if let schemas = try members.value("schemas")?.string(what: "schemas") {
+            self.schemas = schemas.hasPrefix("/") ? URL(fileURLWithPath: schemas) : folder.appendingPathComponent(schemas)
+        }
         var settings: [String: String] = [:]
         for (key, value) in try members.value("settings")?.mapping(what: "settings") ?? [] {
             settings[key] = try value.string(what: "settings.\(key)")

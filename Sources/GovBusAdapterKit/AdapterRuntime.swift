@@ -25,6 +25,7 @@ public final class AdapterRuntime: Sendable {
     public static let version = "0.5.0"
 
     private let signer: MessageSigner
+    private let catalog: SchemaCatalog?
     private let brokerUser: String
     private let registry = PrometheusCollectorRegistry()
     private let metrics: any MetricsFactory
@@ -43,6 +44,7 @@ public final class AdapterRuntime: Sendable {
         signer = try MessageSigner(keyID: configuration.keyID, base64Seed: configuration.keySeed)
         brokerUser = try AMQPConfiguration(url: configuration.amqpURL).user
         metrics = PrometheusMetricsFactory(registry: registry)
+        catalog = try configuration.schemas.map { try SchemaCatalog(folder: $0) }
         http = HTTPClient.shared
     }
 
@@ -53,9 +55,16 @@ public final class AdapterRuntime: Sendable {
         _ message: Message, correlationID: String, causationID: String? = nil,
         messageID: String = UUID().uuidString.lowercased()
     ) throws -> Bool {
+        let body = try message.jsonBody()
+        if let schema = catalog?.schema(for: Message.messageType) {
+            let failures = schema.validate(try JSONValue(parsing: body))
+            if let first = failures.first {
+                throw InvalidMessage(type: Message.messageType, reason: "\(first)")
+            }
+        }
         let stored = try outbox.store(
             messageID: messageID, type: Message.messageType, correlationID: correlationID, causationID: causationID,
-            body: try message.jsonBody())
+            body: body)
         Counter(label: "govbus_adapter_outbox_stored_total", dimensions: [("type", Message.messageType)], factory: metrics)
             .increment()
         return stored
@@ -95,10 +104,17 @@ public final class AdapterRuntime: Sendable {
         await connection.close()
     }
 
+    /// A message that its schema refuses: the adapter's input was wrong, nothing is stored.
+    public struct InvalidMessage: Error, Sendable, CustomStringConvertible {
+        public let type: String
+        public let reason: String
+        public var description: String { "not a valid \(type): \(reason)" }
+    }
+
     // MARK: The inbox
 
     private func consumeInbox(_ connection: AMQPConnection, connector: some Connector) async throws {
-        let consumer = try await connection.consume(queue: CoreTopology.inbox(of: brokerUser), prefetch: 64)
+        let consumer = try await waitForInbox(connection)
         let lanes = (0..<Self.lanes).map { _ in AsyncStream.makeStream(of: AMQPDelivery.self) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for (stream, _) in lanes {
@@ -112,6 +128,19 @@ public final class AdapterRuntime: Sendable {
             }
             for (_, input) in lanes { input.finish() }
             try await group.waitForAll()
+        }
+    }
+
+    /// The core declares the inboxes: an adapter started first waits for its own.
+    private func waitForInbox(_ connection: AMQPConnection) async throws -> AMQPConsumer {
+        let inbox = CoreTopology.inbox(of: brokerUser)
+        while true {
+            do {
+                return try await connection.consume(queue: inbox, prefetch: 64)
+            } catch let error as AMQPError where error.replyCode == 404 {
+                logger.warning("no inbox \(inbox) yet: is the core running? Trying again in 2 s")
+                try await Task.sleep(for: .seconds(2))
+            }
         }
     }
 

@@ -16,7 +16,10 @@ struct GovBusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "govbus",
         abstract: "GovBus: the message bus between government subsystems.",
-        subcommands: [CoreCommand.self, ProvisionCommand.self, BenchCommand.self, ValidateCommand.self, SchemasCommand.self, AuditCommand.self])
+        subcommands: [
+            UpCommand.self, DemoCommand.self, CoreCommand.self, AdapterCommand.self, SandboxCommand.self, ProvisionCommand.self,
+            BenchCommand.self, ValidateCommand.self, SchemasCommand.self, AuditCommand.self,
+        ])
 }
 
 /// Where every command finds the broker: --amqp-url, else GOVBUS_AMQP_URL.

@@ -1,0 +1,83 @@
+import Foundation
+import GRDB
+
+/// A payment order: one per `orderId` of the bus, which is VNPay's `vnp_TxnRef`.
+struct PaymentOrder: Sendable, Hashable {
+    enum Status: String, Sendable, DatabaseValueConvertible {
+        case pending, paid, failed, refunded
+    }
+
+    let txnRef: String
+    let dossierId: String
+    /// VND.
+    let amount: Int
+    var status: Status
+    /// When its payment link was made, in whole seconds: a repeated request makes the same link.
+    let created: Date
+}
+
+/// The adapter's orders, in SQLite (`payment.sqlite` in the data directory): what an IPN call is
+/// checked against, and what makes a repeated fee request give the same link.
+final class PaymentOrders: Sendable {
+    private let database: DatabaseQueue
+
+    init(path: String) throws {
+        database = try DatabaseQueue(path: path)
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("orders v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE orders (
+                        txn_ref TEXT PRIMARY KEY,
+                        dossier_id TEXT NOT NULL,
+                        amount INTEGER NOT NULL,
+                        status TEXT NOT NULL CHECK (status IN ('pending', 'paid', 'failed', 'refunded')),
+                        created INTEGER NOT NULL
+                    )
+                    """)
+        }
+        try migrator.migrate(database)
+    }
+
+    /// The order `txnRef`, made now (pending) when there is none yet.
+    func open(txnRef: String, dossierId: String, amount: Int, now: Date) throws -> PaymentOrder {
+        try database.write { db in
+            if let existing = try Self.order(txnRef, in: db) { return existing }
+            let order = PaymentOrder(
+                txnRef: txnRef, dossierId: dossierId, amount: amount, status: .pending,
+                created: Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down)))
+            try db.execute(
+                sql: "INSERT INTO orders (txn_ref, dossier_id, amount, status, created) VALUES (?, ?, ?, ?, ?)",
+                arguments: [txnRef, dossierId, amount, order.status, Int64(order.created.timeIntervalSince1970)])
+            return order
+        }
+    }
+
+    func order(txnRef: String) throws -> PaymentOrder? {
+        try database.read { db in try Self.order(txnRef, in: db) }
+    }
+
+    /// Marks a pending order paid or failed; false when it was settled before.
+    @discardableResult
+    func settle(txnRef: String, as status: PaymentOrder.Status) throws -> Bool {
+        try database.write { db in
+            try db.execute(
+                sql: "UPDATE orders SET status = ? WHERE txn_ref = ? AND status = 'pending'", arguments: [status, txnRef])
+            return db.changesCount > 0
+        }
+    }
+
+    func markRefunded(txnRef: String) throws {
+        try database.write { db in
+            try db.execute(sql: "UPDATE orders SET status = 'refunded' WHERE txn_ref = ?", arguments: [txnRef])
+        }
+    }
+
+    private static func order(_ txnRef: String, in db: Database) throws -> PaymentOrder? {
+        try Row.fetchOne(db, sql: "SELECT * FROM orders WHERE txn_ref = ?", arguments: [txnRef]).map { row in
+            PaymentOrder(
+                txnRef: row["txn_ref"], dossierId: row["dossier_id"], amount: row["amount"], status: row["status"],
+                created: Date(timeIntervalSince1970: TimeInterval(row["created"] as Int64)))
+        }
+    }
+}

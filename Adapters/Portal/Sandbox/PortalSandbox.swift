@@ -1,0 +1,193 @@
+import AsyncHTTPClient
+import Crypto
+public import Foundation
+public import GovBusSandboxKit
+import HTTPTypes
+public import Hummingbird
+public import Logging
+import NIOCore
+import NIOFoundationCompat
+
+/// A stand-in for the public-service portal: it takes progress updates as the portal's API does,
+/// keeps each dossier's history and serves it, submits sample dossiers to the adapter, and (as
+/// the citizen would) opens the payment page a fee request links to.
+///
+/// - `POST /api/progress`: a progress update (HMAC-signed, `X-Portal-Signature`).
+/// - `GET /api/dossiers/:id/history`: the updates of a dossier, in order.
+/// - `POST /_sandbox/submit` `{"count": 100, "paidShare": 0.5, "mismatchShare": 0.1}`: submits
+///   that many dossiers to the adapter; answers the batch id and what the adapter said.
+/// - `GET /_sandbox/batches/:batch`: each dossier of a batch with its last status.
+public enum PortalSandbox {
+    public struct Options: Sendable {
+        public var host: String
+        public var port: Int
+        public var dataDirectory: URL
+        /// Where the adapter takes dossiers: `http://127.0.0.1:8081/portal/dossiers`.
+        public var adapterURL: String
+        public var hmacSecret: String
+        /// The citizen's pause before opening a payment link.
+        public var clickDelay: Duration
+        /// Where the citizen's browser finds a gateway's public payment page here (a local
+        /// sandbox stands in for it): public base URL to local base URL.
+        public var paymentPages: [String: String]
+
+        public init(
+            host: String = "127.0.0.1", port: Int = 9081, dataDirectory: URL, adapterURL: String, hmacSecret: String,
+            clickDelay: Duration = .milliseconds(100), paymentPages: [String: String] = [:]
+        ) {
+            self.paymentPages = paymentPages
+            self.host = host
+            self.port = port
+            self.dataDirectory = dataDirectory
+            self.adapterURL = adapterURL
+            self.hmacSecret = hmacSecret
+            self.clickDelay = clickDelay
+        }
+    }
+
+    public static func application(options: Options, faults: SandboxFaults, logger: Logger) async throws -> some ApplicationProtocol {
+        Application(
+            router: try router(options: options, faults: faults, logger: logger),
+            configuration: .init(address: .hostname(options.host, port: options.port), serverName: "portal-sandbox"),
+            logger: logger)
+    }
+
+    static func router(options: Options, faults: SandboxFaults, logger: Logger) throws -> Router<BasicRequestContext> {
+        try FileManager.default.createDirectory(at: options.dataDirectory, withIntermediateDirectories: true)
+        let store = try ProgressStore(path: options.dataDirectory.appendingPathComponent("portal.sqlite").path)
+        let samples = SampleDossiers(population: Population())
+        let router = Router()
+        router.get("/health") { _, _ in jsonObject(["status": "up"]) }
+        faults.addRoutes(to: router)
+        router.post("/_sandbox/submit") { request, _ -> Response in
+            let body = try await request.body.collect(upTo: 64 * 1024)
+            guard let submit = try? JSONDecoder().decode(SampleDossiers.Request.self, from: Data(buffer: body)),
+                (1...100_000).contains(submit.count)
+            else { throw HTTPError(.badRequest, message: "expected {\"count\": 1...100000, \"paidShare\", \"mismatchShare\"}") }
+            let batch = String(UInt32.random(in: 0...UInt32.max), radix: 36).uppercased()
+            let answers = try await submitAll(
+                samples.make(submit, batch: batch, now: Date()), batch: batch, options: options, store: store)
+            return jsonObject(["batch": batch, "submitted": answers.accepted, "refused": answers.refused])
+        }
+        router.get("/_sandbox/batches/:batch") { _, context -> Response in
+            try json(store.summary(batch: try context.parameters.require("batch")))
+        }
+        router.get("/api/dossiers/:id/history") { _, context -> Response in
+            try json(store.history(of: try context.parameters.require("id")))
+        }
+        let portal = router.group().add(middleware: faults.middleware())
+        portal.post("/api/progress") { request, _ -> Response in
+            let body = Data(buffer: try await request.body.collect(upTo: 64 * 1024))
+            guard isSigned(body, request.headers[HTTPField.Name("X-Portal-Signature")!], secret: options.hmacSecret) else {
+                throw HTTPError(.unauthorized, message: "invalid X-Portal-Signature")
+            }
+            guard let update = try? JSONDecoder().decode(ProgressUpdate.self, from: body) else {
+                throw HTTPError(.badRequest, message: "expected MaHoSo, TrangThai, NoiDungXuLy, NguoiXuLy, ThoiDiemXuLy")
+            }
+            try store.append(
+                dossier: update.MaHoSo,
+                ProgressStore.Update(
+                    TrangThai: update.TrangThai, TrangThaiGovBus: update.TrangThaiGovBus ?? "", NoiDungXuLy: update.NoiDungXuLy,
+                    NguoiXuLy: update.NguoiXuLy, ThoiDiemXuLy: update.ThoiDiemXuLy, NhanLuc: Date().timeIntervalSince1970))
+            if let link = update.DuongDanThanhToan {
+                // The citizen opens the payment page.
+                Task {
+                    try? await Task.sleep(for: options.clickDelay)
+                    await openPaymentPage(locally(link, pages: options.paymentPages), logger: logger)
+                }
+            }
+            return jsonObject(["ErrorCode": 0, "Message": "ok"])
+        }
+        return router
+    }
+
+    struct ProgressUpdate: Codable, Sendable {
+        var MaHoSo: String
+        var TrangThai: String
+        var NoiDungXuLy: String
+        var NguoiXuLy: String
+        var ThoiDiemXuLy: String
+        var TrangThaiGovBus: String?
+        var DuongDanThanhToan: String?
+    }
+
+    static func locally(_ link: String, pages: [String: String]) -> String {
+        for (publicBase, localBase) in pages where link.hasPrefix(publicBase) {
+            return localBase + link.dropFirst(publicBase.count)
+        }
+        return link
+    }
+
+    static func openPaymentPage(_ link: String, logger: Logger) async {
+        do {
+            let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: link), timeout: .seconds(10))
+            _ = try await response.body.collect(upTo: 1 << 20)
+            if response.status.code >= 400 { logger.warning("the payment page answered \(response.status.code)") }
+        } catch {
+            logger.warning("cannot open the payment page", metadata: ["link": "\(link)", "error": "\(error)"])
+        }
+    }
+
+    /// Pushes the dossiers to the adapter, 16 at a time, signed as the portal signs.
+    static func submitAll(
+        _ dossiers: [SampleDossiers.Sample], batch: String, options: Options, store: ProgressStore
+    ) async throws -> (accepted: [String], refused: [String: String]) {
+        var accepted: [String] = []
+        var refused: [String: String] = [:]
+        try await withThrowingTaskGroup(of: (String, String?).self) { group in
+            var next = 0
+            func startOne() throws {
+                let sample = dossiers[next]
+                next += 1
+                try store.recordSubmitted(sample.dossierID, batch: batch, kind: sample.kind, at: Date())
+                let body = sample.body
+                group.addTask {
+                    var request = HTTPClientRequest(url: options.adapterURL)
+                    request.method = .POST
+                    request.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
+                    request.headers.add(name: "X-Portal-Signature", value: signature(body, secret: options.hmacSecret))
+                    request.body = .bytes(ByteBuffer(bytes: body))
+                    do {
+                        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+                        let answer = String(buffer: try await response.body.collect(upTo: 64 * 1024))
+                        return (sample.dossierID, response.status.code == 200 ? nil : "\(response.status.code): \(answer)")
+                    } catch {
+                        return (sample.dossierID, "\(error)")
+                    }
+                }
+            }
+            while next < min(16, dossiers.count) { try startOne() }
+            while let (dossier, failure) = try await group.next() {
+                if let failure { refused[dossier] = failure } else { accepted.append(dossier) }
+                if next < dossiers.count { try startOne() }
+            }
+        }
+        return (accepted.sorted(), refused)
+    }
+
+    static func signature(_ body: Data, secret: String) -> String {
+        "sha256=" + HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))
+            .map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func isSigned(_ body: Data, _ header: String?, secret: String) -> Bool {
+        guard let header else { return false }
+        let expected = Array(signature(body, secret: secret).utf8)
+        let given = Array(header.utf8)
+        return expected.count == given.count && zip(expected, given).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    static func jsonObject(_ value: Any) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return Response(
+            status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func json(_ value: some Encodable) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return Response(
+            status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+    }
+}

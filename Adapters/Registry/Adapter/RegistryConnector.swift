@@ -1,0 +1,63 @@
+import Foundation
+public import GovBusAdapterKit
+import GovBusContracts
+public import Hummingbird
+import Logging
+
+/// The population registry's connector. Each identity verification request becomes a
+/// LookupCitizen call over X-Road (SOAP 1.1 at `{system}/registry/soap`), and the registry's
+/// record answers it: `registry.identity.verified.v1` when the declared full name and date of
+/// birth are the registry's, `registry.identity.rejected.v1` when they differ or the personal id
+/// is unknown. The answer's message id comes from the request's, so a redelivery answers once.
+public struct RegistryConnector: Connector {
+    private let runtime: AdapterRuntime
+    private let registry: RegistryClient
+
+    /// Reads the X-Road settings (see `XRoadPeers`); a missing one is an error naming it.
+    public init(runtime: AdapterRuntime) throws {
+        self.runtime = runtime
+        registry = RegistryClient(
+            endpoint: runtime.configuration.system.appendingPathComponent("registry/soap").absoluteString,
+            peers: try XRoadPeers(configuration: runtime.configuration), http: runtime.http, logger: runtime.logger)
+    }
+
+    public func handle(_ message: InboxMessage) async throws {
+        guard message.type == IdentityVerificationRequestedV1.messageType else {
+            throw AdapterFailure.permanent(
+                "the registry adapter receives \(IdentityVerificationRequestedV1.messageType) only, not '\(message.type)'")
+        }
+        guard !message.messageID.isEmpty else {
+            throw AdapterFailure.permanent("the request has no message id: its answer could not be told from a repeat")
+        }
+        let request = try message.decode(IdentityVerificationRequestedV1.self)
+        let registered = try await registry.lookUp(personalId: request.personalId)
+        let answerID = Self.answerID(answering: message.messageID)
+        var metadata: Logger.Metadata = [
+            "dossier": "\(request.dossierId)", "personalId": "\(Self.masked(request.personalId))",
+        ]
+        switch IdentityCheck.answer(to: request, registered: registered, at: Date()) {
+        case .verified(let verified):
+            try runtime.send(verified, correlationID: request.dossierId, causationID: message.messageID, messageID: answerID)
+            runtime.logger.info("identity verified", metadata: metadata)
+        case .rejected(let rejected):
+            try runtime.send(rejected, correlationID: request.dossierId, causationID: message.messageID, messageID: answerID)
+            metadata["reason"] = "\(rejected.reason.code)"
+            runtime.logger.info("identity rejected", metadata: metadata)
+        }
+    }
+
+    /// The registry calls nothing back: it only answers lookups.
+    public func addRoutes(to router: Router<BasicRequestContext>) {}
+
+    /// The same for every delivery of a request, so that a redelivered request is answered once
+    /// (the outbox keeps one message per id).
+    static func answerID(answering inboxMessageID: String) -> String {
+        DerivedID.uuid("registry-answer", inboxMessageID)
+    }
+
+    /// Personal ids are masked in logs: the province and the last two digits stay.
+    static func masked(_ personalId: String) -> String {
+        guard personalId.count == 12 else { return "***" }
+        return String(personalId.prefix(3)) + String(repeating: "*", count: 7) + String(personalId.suffix(2))
+    }
+}

@@ -1,0 +1,61 @@
+import ArgumentParser
+import DocumentAdapter
+import Foundation
+import GovBusAdapterKit
+import Logging
+import PaymentAdapter
+import PortalAdapter
+import RegistryAdapter
+import ServiceLifecycle
+
+struct AdapterCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "adapter",
+        abstract: "Run an adapter: portal, registry, payment or document.",
+        discussion: """
+            Reads the adapter's configuration (its broker user, signing key, HTTP side, external \
+            system) and stops with exit status 2, naming the file and line, when it is wrong. \
+            SIGTERM or SIGINT stops it gracefully.
+            """)
+
+    @Argument(help: "portal, registry, payment or document.") var name: String
+    @Option(help: "The adapter's configuration file.") var config: String
+
+    func run() async throws {
+        let logger = Logger(label: "govbus.\(name)")
+        let runtime: AdapterRuntime
+        let service: any Service
+        do {
+            runtime = try AdapterRuntime(
+                configuration: try AdapterConfiguration(contentsOf: URL(fileURLWithPath: config)), logger: logger)
+            switch name {
+            case "portal": service = AdapterService(runtime: runtime, connector: try PortalConnector(runtime: runtime))
+            case "registry": service = AdapterService(runtime: runtime, connector: try RegistryConnector(runtime: runtime))
+            case "payment": service = AdapterService(runtime: runtime, connector: try PaymentConnector(runtime: runtime))
+            case "document": service = AdapterService(runtime: runtime, connector: try DocumentConnector(runtime: runtime))
+            default: throw ValidationError("no adapter '\(name)': portal, registry, payment or document")
+            }
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            printError("\(error)")
+            throw ExitCode(2)
+        }
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+/// An adapter as a service: cancelled on SIGTERM, it stops taking work and closes.
+struct AdapterService<Kind: Connector>: Service {
+    let runtime: AdapterRuntime
+    let connector: Kind
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            try await runtime.run(connector)
+        }
+    }
+}

@@ -1,0 +1,239 @@
+import AMQPTesting
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import Glibc
+import GovBusCore
+
+struct UpCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "up",
+        abstract: "Start the local stack: broker, core, the four adapters and their sandboxes; Ctrl-C stops them all.",
+        discussion: """
+            Uses the broker of GOVBUS_AMQP_URL and GOVBUS_MANAGEMENT_URL, or starts one with \
+            scripts/broker. Provisions the vhost and users, writes every configuration file in the \
+            work folder, starts each part as a child process with its log in <work>/logs, and waits \
+            until each answers /health. Then it writes <work>/ready and waits for SIGINT or SIGTERM.
+            """)
+
+    @Option(help: "The work folder: configuration, data and logs.") var work = "var/up"
+    @Option(help: "Ports: the core's /metrics at this one, adapters at +1..+4, sandboxes at +11..+14.") var ports = 18080
+    @Option(help: "The vhost.") var vhost = "govbus"
+    @Flag(help: "Start from empty data (the work folder's data is removed first).") var fresh = false
+
+    func run() async throws {
+        let repository = try Self.repository()
+        let work = URL(fileURLWithPath: self.work, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+            .standardizedFileURL
+        if fresh { try? FileManager.default.removeItem(at: work) }
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        try? FileManager.default.removeItem(at: work.appendingPathComponent("ready"))
+        try? FileManager.default.removeItem(at: work.appendingPathComponent("logs"))
+
+        var children = ChildGroup()
+        let signals = SignalWatcher([SIGINT, SIGTERM])
+        var broker = try await Self.broker(repository: repository, work: work)
+        defer { broker.stop(repository: repository) }
+        let stack = LocalStack(
+            repository: repository, work: work, portBase: ports, vhost: vhost, amqpHost: broker.host, amqpPort: broker.port,
+            passwords: try Self.passwords(in: work))
+        try stack.writeConfigurations()
+        say("provisioning vhost \(vhost) on \(broker.managementURL)")
+        try await BrokerProvisioner(managementURL: URL(string: broker.managementURL)!).provision(
+            vhost: vhost, coreUser: "govbus-core", corePassword: stack.passwords["govbus-core"]!,
+            adapters: Dictionary(uniqueKeysWithValues: LocalStack.connectors.map { ($0, stack.passwords[$0]!) }))
+
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
+        do {
+            // The environment would win over core.yaml: it says the same.
+            try children.start(
+                "core", executable, ["core", "--config", work.appendingPathComponent("core.yaml").path], logs: stack.logs,
+                environment: [
+                    "GOVBUS_AMQP_URL": stack.amqpURL(user: "govbus-core"),
+                    "GOVBUS_DATA_DIR": work.appendingPathComponent("core").path,
+                    "GOVBUS_TELEMETRY": "127.0.0.1:\(stack.corePort)",
+                ])
+            try await waitForHealth("core", port: stack.corePort, children: children)
+            for name in LocalStack.connectors {
+                try children.start("\(name)-sandbox", executable, stack.sandboxArguments(name), logs: stack.logs)
+            }
+            for name in LocalStack.connectors {
+                try await waitForHealth("\(name) sandbox", port: stack.sandboxPort(name), children: children)
+            }
+            for name in LocalStack.connectors {
+                try children.start(
+                    name, executable, ["adapter", name, "--config", work.appendingPathComponent("\(name).yaml").path], logs: stack.logs)
+            }
+            for name in LocalStack.connectors {
+                try await waitForHealth("\(name) adapter", port: stack.adapterPort(name), children: children)
+            }
+        } catch {
+            say("\(error); stopping")
+            await children.stopAll()
+            throw ExitCode(1)
+        }
+        try "portal-sandbox: http://127.0.0.1:\(stack.sandboxPort("portal"))\n".write(
+            to: work.appendingPathComponent("ready"), atomically: true, encoding: .utf8)
+        say(
+            """
+            up: core /metrics on http://127.0.0.1:\(stack.corePort)/metrics, adapters on \(stack.adapterPort("portal"))-\
+            \(stack.adapterPort("document")), sandboxes on \(stack.sandboxPort("portal"))-\(stack.sandboxPort("document")); \
+            logs in \(stack.logs.path). Ctrl-C stops it all.
+            """)
+        let stoppedBy = await signals.next(orChildExit: children)
+        say("\(stoppedBy); stopping")
+        await children.stopAll()
+        try? FileManager.default.removeItem(at: work.appendingPathComponent("ready"))
+    }
+
+    func say(_ text: String) {
+        FileHandle.standardError.write(Data("govbus up: \(text)\n".utf8))
+    }
+
+    func waitForHealth(_ what: String, port: Int, children: ChildGroup) async throws {
+        let deadline = ContinuousClock.now + .seconds(90)
+        while ContinuousClock.now < deadline {
+            if let exited = children.firstExited() { throw StackFailure(description: "\(exited) exited; see its log") }
+            if let response = try? await HTTPClient.shared.execute(
+                HTTPClientRequest(url: "http://127.0.0.1:\(port)/health"), timeout: .seconds(2)),
+                response.status.code == 200
+            {
+                say("\(what) is up (:\(port))")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        throw StackFailure(description: "\(what) did not answer /health on :\(port) within 90 s")
+    }
+
+    struct StackFailure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// The repository: config/ and Schemas/ are read from it.
+    static func repository() throws -> URL {
+        var folder = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        for _ in 0..<6 {
+            if FileManager.default.fileExists(atPath: folder.appendingPathComponent("config/routes.yaml").path) { return folder }
+            folder.deleteLastPathComponent()
+        }
+        throw ValidationError("run govbus up from the repository (config/ and Schemas/ are read from it)")
+    }
+
+    /// Passwords made once and kept in the work folder, so that a restart keeps its users.
+    static func passwords(in work: URL) throws -> [String: String] {
+        let file = work.appendingPathComponent("passwords")
+        if let text = try? String(contentsOf: file, encoding: .utf8) {
+            let pairs = text.split(separator: "\n").compactMap { line -> (String, String)? in
+                let parts = line.split(separator: " ", maxSplits: 1)
+                return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
+            }
+            return Dictionary(pairs, uniquingKeysWith: { first, _ in first })
+        }
+        let users = ["govbus-core"] + LocalStack.connectors
+        let passwords = Dictionary(uniqueKeysWithValues: users.map { ($0, UUID().uuidString.replacingOccurrences(of: "-", with: "")) })
+        try passwords.map { "\($0.key) \($0.value)" }.sorted().joined(separator: "\n")
+            .write(to: file, atomically: true, encoding: .utf8)
+        chmod(file.path, 0o600)
+        return passwords
+    }
+
+    /// The environment's broker, or one started with scripts/broker (and stopped at the end).
+    struct Broker {
+        var host: String
+        var port: Int
+        var managementURL: String
+        var startedFolder: String?
+
+        mutating func stop(repository: URL) {
+            guard let folder = startedFolder else { return }
+            _ = try? ChildProcess.execute("/bin/bash", [repository.appendingPathComponent("scripts/broker").path, "stop", folder])
+            startedFolder = nil
+        }
+    }
+
+    static func broker(repository: URL, work: URL) async throws -> Broker {
+        var environment = ProcessInfo.processInfo.environment
+        var started: String?
+        if environment["GOVBUS_AMQP_URL"] == nil || environment["GOVBUS_MANAGEMENT_URL"] == nil {
+            FileHandle.standardError.write(Data("govbus up: starting a broker with scripts/broker\n".utf8))
+            let outcome = try await TestBroker.execute(
+                "/bin/bash", [repository.appendingPathComponent("scripts/broker").path, "start"])
+            guard outcome.status == 0 else {
+                throw StackFailure(description: "scripts/broker start failed: \(outcome.errors)")
+            }
+            for line in outcome.output.split(separator: "\n") where line.hasPrefix("export ") {
+                let assignment = line.dropFirst("export ".count).split(separator: "=", maxSplits: 1)
+                if assignment.count == 2 { environment[String(assignment[0])] = String(assignment[1]) }
+            }
+            started = environment["GOVBUS_BROKER_DIR"]
+        }
+        guard let amqp = environment["GOVBUS_AMQP_URL"].flatMap(URLComponents.init(string:)), let host = amqp.host,
+            let management = environment["GOVBUS_MANAGEMENT_URL"]
+        else { throw StackFailure(description: "no broker: GOVBUS_AMQP_URL and GOVBUS_MANAGEMENT_URL") }
+        return Broker(host: host, port: amqp.port ?? 5672, managementURL: management, startedFolder: started)
+    }
+}
+
+/// The children of `govbus up`, stopped in reverse order of their start.
+struct ChildGroup {
+    private(set) var children: [(name: String, process: ChildProcess.Running)] = []
+
+    mutating func start(
+        _ name: String, _ executable: String, _ arguments: [String], logs: URL, environment: [String: String]? = nil
+    ) throws {
+        let log = logs.appendingPathComponent("\(name).log").path
+        children.append(
+            (name, try ChildProcess.start(executable, arguments, environment: environment, errors: log, output: log)))
+    }
+
+    /// The name of a child that has exited, if one has.
+    func firstExited() -> String? {
+        children.first { waitpid($0.process.pid, nil, WNOHANG) == $0.process.pid || kill($0.process.pid, 0) != 0 }?.name
+    }
+
+    func stopAll() async {
+        for child in children.reversed() {
+            child.process.send(signal: SIGTERM)
+            if (try? await child.process.exitStatus(within: .seconds(15))) == nil { child.process.stop() }
+        }
+    }
+}
+
+/// SIGINT and SIGTERM as events, instead of the default of dying at once.
+final class SignalWatcher: @unchecked Sendable {
+    // @unchecked: `sources` is set once and only keeps the dispatch sources alive.
+    private let sources: [any DispatchSourceSignal]
+    private let received = AsyncStream.makeStream(of: Int32.self)
+
+    init(_ signals: [Int32]) {
+        let continuation = received.continuation
+        sources = signals.map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number)
+            source.setEventHandler { continuation.yield(number) }
+            source.resume()
+            return source
+        }
+    }
+
+    /// What stopped the stack: a signal, or a child that exited on its own.
+    func next(orChildExit children: ChildGroup) async -> String {
+        await withTaskGroup(of: String.self) { group in
+            group.addTask { [received] in
+                for await number in received.stream { return number == SIGINT ? "interrupted" : "terminated" }
+                return "stopped"
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    if let exited = children.firstExited() { return "\(exited) exited on its own" }
+                    try? await Task.sleep(for: .seconds(1))
+                }
+                return "stopped"
+            }
+            let first = await group.next()!
+            group.cancelAll()
+            return first
+        }
+    }
+}
