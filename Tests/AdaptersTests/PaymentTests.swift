@@ -262,17 +262,24 @@ struct PaymentTests {
         }
         let bad = Self.behaviour(badSignature: true)
         let wrong = Self.behaviour(wrongAmount: true)
-        let otherOrder = Self.ipnQuery().replacingOccurrences(of: "H01.04-251121-0007-1", with: "H01.04-251121-0007-2")
+        let otherOrder = try Self.ipnQuery().replacingOccurrences(of: "H01.04-251121-0007-1", with: "H01.04-251121-0007-2")
 
         try await Application(router: router).test(.router) { client in
-            #expect(try await answer(client, Self.ipnQuery(behaviour: bad)) == "97")
-            #expect(try await answer(client, otherOrder) == "97")
-            #expect(try await answer(client, Self.ipnQuery(behaviour: wrong)) == "04")
-            #expect(try runtime.outbox.count == 1)
+            let answer1 = try await answer(client, try Self.ipnQuery(behaviour: bad))
+            #expect(answer1 == "97")
+            let answer2 = try await answer(client, otherOrder)
+            #expect(answer2 == "97")
+            let answer3 = try await answer(client, try Self.ipnQuery(behaviour: wrong))
+            #expect(answer3 == "04")
+            let stored = try runtime.outbox.count
+            #expect(stored == 1)
 
-            #expect(try await answer(client, Self.ipnQuery()) == "00")
-            #expect(try await answer(client, Self.ipnQuery()) == "02")
-            #expect(try await answer(client, Self.ipnQuery(responseCode: "24")) == "02")
+            let answer4 = try await answer(client, try Self.ipnQuery())
+            #expect(answer4 == "00")
+            let answer5 = try await answer(client, try Self.ipnQuery())
+            #expect(answer5 == "02")
+            let answer6 = try await answer(client, try Self.ipnQuery(responseCode: "24"))
+            #expect(answer6 == "02")
         }
         let settled = try runtime.outbox.pending().filter { $0.type != FeeLinkCreatedV1.messageType }
         #expect(settled.map(\.type) == [FeePaidV1.messageType])
