@@ -151,6 +151,10 @@ public final class AdapterRuntime: Sendable {
         return Int(truncatingIfNeeded: hash)
     }
 
+    /// Handles one delivery. A transient failure is tried again here, in its lane, with a growing
+    /// pause, so that a dossier's later messages wait behind it (the portal hears its steps in
+    /// order); after `retriesInPlace` tries it goes back to the broker, whose delivery limit
+    /// dead-letters it in the end.
     private func handle(_ delivery: AMQPDelivery, with connector: some Connector) async {
         let properties = delivery.properties
         let message = InboxMessage(
@@ -162,27 +166,33 @@ public final class AdapterRuntime: Sendable {
                 label: "govbus_adapter_inbox_total", dimensions: [("type", message.type), ("outcome", outcome)], factory: metrics
             ).increment()
         }
-        do {
-            try await connector.handle(message)
-            count("handled")
-            delivery.ack()
-        } catch AdapterFailure.permanent(let reason) {
-            // The inbox dead-letters what is rejected: it waits in govbus.dead-letters for an operator.
-            logger.error("cannot handle a message; dead-lettered", metadata: ["type": "\(message.type)", "reason": "\(reason)"])
-            count("dead-lettered")
-            delivery.reject(requeue: false)
-        } catch {
-            // The external system may come back: wait a little longer each time, then let the broker
-            // deliver it again (its delivery limit dead-letters it in the end).
-            let pause = Duration.milliseconds(min(30_000, 250 << min(message.previousDeliveries, 7)))
-            logger.warning(
-                "cannot handle a message yet; trying again",
-                metadata: ["type": "\(message.type)", "error": "\(error)", "pause": "\(pause)"])
-            count("retried")
-            try? await Task.sleep(for: pause)
-            delivery.nack(requeue: true)
+        for attempt in 1...Self.retriesInPlace {
+            do {
+                try await connector.handle(message)
+                count("handled")
+                delivery.ack()
+                return
+            } catch AdapterFailure.permanent(let reason) {
+                // The inbox dead-letters what is rejected: it waits in govbus.dead-letters for an operator.
+                logger.error("cannot handle a message; dead-lettered", metadata: ["type": "\(message.type)", "reason": "\(reason)"])
+                count("dead-lettered")
+                delivery.reject(requeue: false)
+                return
+            } catch {
+                let pause = Duration.milliseconds(min(30_000, 100 << min(attempt + message.previousDeliveries, 9)))
+                logger.warning(
+                    "cannot handle a message yet; trying again",
+                    metadata: ["type": "\(message.type)", "error": "\(error)", "attempt": "\(attempt)", "pause": "\(pause)"])
+                count("retried")
+                if Task.isCancelled { break }
+                try? await Task.sleep(for: pause)
+            }
         }
+        delivery.nack(requeue: true)
     }
+
+    /// About 5 minutes of tries (100 ms doubling to 30 s) before the broker takes the message back.
+    static let retriesInPlace = 16
 
     // MARK: The outbox
 

@@ -118,13 +118,20 @@ public enum PortalSandbox {
         return link
     }
 
+    /// As a citizen would: a page that fails to load is loaded again, a few times.
     static func openPaymentPage(_ link: String, logger: Logger) async {
-        do {
-            let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: link), timeout: .seconds(10))
-            _ = try await response.body.collect(upTo: 1 << 20)
-            if response.status.code >= 400 { logger.warning("the payment page answered \(response.status.code)") }
-        } catch {
-            logger.warning("cannot open the payment page", metadata: ["link": "\(link)", "error": "\(error)"])
+        for attempt in 1...10 {
+            do {
+                let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: link), timeout: .seconds(10))
+                _ = try await response.body.collect(upTo: 1 << 20)
+                if response.status.code < 500 {
+                    if response.status.code >= 400 { logger.warning("the payment page answered \(response.status.code)") }
+                    return
+                }
+            } catch {
+                logger.warning("cannot open the payment page", metadata: ["link": "\(link)", "error": "\(error)"])
+            }
+            try? await Task.sleep(for: .milliseconds(200 * attempt))
         }
     }
 

@@ -1,0 +1,178 @@
+import AMQPTesting
+import Foundation
+import Glibc
+import Testing
+
+/// The whole stack as `govbus up` starts it (core, four adapters, four sandboxes, as child
+/// processes) on the test broker, with dossiers submitted through the portal sandbox.
+@Suite("The whole stack, end to end", .serialized)
+struct StackEndToEndTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let binary = root.appendingPathComponent(".build/debug/govbus").path
+
+    struct Stack {
+        let process: ChildProcess.Running
+        let work: URL
+        let ports: Int
+        var portal: String { "http://127.0.0.1:\(ports + 11)" }
+        var payment: String { "http://127.0.0.1:\(ports + 13)" }
+        var document: String { "http://127.0.0.1:\(ports + 14)" }
+
+        func stop() async throws {
+            process.send(signal: SIGINT)
+            let status = try await process.exitStatus(within: .seconds(60))
+            if status == nil { process.stop() }
+            #expect(status == 0, "govbus up did not stop cleanly")
+        }
+    }
+
+    static func startStack() async throws -> Stack {
+        let broker = try TestBroker.fromEnvironment()
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("govbus-up-\(UUID().uuidString.prefix(8))")
+        let ports = 20_000 + Int.random(in: 0..<400) * 100
+        let process = try ChildProcess.start(
+            binary, ["up", "--work", work.path, "--ports", "\(ports)", "--vhost", "e2e-\(ports)", "--fresh"],
+            environment: ["GOVBUS_AMQP_URL": broker.amqpURL, "GOVBUS_MANAGEMENT_URL": broker.managementURL],
+            errors: FileManager.default.temporaryDirectory.appendingPathComponent("govbus-up-\(ports).log").path)
+        let deadline = ContinuousClock.now + .seconds(240)
+        while !FileManager.default.fileExists(atPath: work.appendingPathComponent("ready").path) {
+            if let status = try await process.exitStatus(within: .milliseconds(500)) {
+                throw Failure(description: "govbus up exited with \(status): \(log(work))")
+            }
+            guard ContinuousClock.now < deadline else {
+                process.stop()
+                throw Failure(description: "govbus up was not ready within 240 s: \(log(work))")
+            }
+        }
+        return Stack(process: process, work: work, ports: ports)
+    }
+
+    static func log(_ work: URL) -> String {
+        let logs = work.appendingPathComponent("logs")
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: logs.path)) ?? []
+        return files.sorted().map { name in
+            let text = (try? String(contentsOf: logs.appendingPathComponent(name), encoding: .utf8)) ?? ""
+            return "== \(name)\n" + text.split(separator: "\n").suffix(5).joined(separator: "\n")
+        }.joined(separator: "\n")
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    struct Summary: Decodable {
+        var MaHoSo: String
+        var kind: String
+        var lastStatus: String?
+    }
+
+    struct Update: Decodable {
+        var TrangThaiGovBus: String
+    }
+
+    static func request(_ method: String, _ url: String, json: String? = nil) async throws -> Data {
+        var arguments = ["-s", "-f", "-X", method, url, "-H", "Content-Type: application/json"]
+        if let json { arguments += ["--data-binary", json] }
+        let outcome = try await TestBroker.execute("/usr/bin/curl", arguments)
+        guard outcome.status == 0 else { throw Failure(description: "\(method) \(url): curl exit \(outcome.status) \(outcome.errors)") }
+        return Data(outcome.output.utf8)
+    }
+
+    /// Submits dossiers and waits until each has ended; returns each one's history.
+    static func run(_ count: Int, through stack: Stack, mismatchShare: Double, timeout: Duration) async throws
+        -> [(summary: Summary, history: [String])]
+    {
+        let submitted = try JSONSerialization.jsonObject(
+            with: try await request(
+                "POST", "\(stack.portal)/_sandbox/submit",
+                json: #"{"count": \#(count), "paidShare": 0.5, "mismatchShare": \#(mismatchShare), "seed": 42}"#))
+        let answer = try #require(submitted as? [String: Any])
+        let batch = try #require(answer["batch"] as? String)
+        #expect((answer["refused"] as? [String: String])?.isEmpty == true, "\(answer["refused"] ?? "")")
+        let ends: Set<String> = ["completed", "rejected", "refunded", "needs-attention"]
+        let deadline = ContinuousClock.now + timeout
+        var summaries: [Summary] = []
+        repeat {
+            try await Task.sleep(for: .seconds(1))
+            summaries = try JSONDecoder().decode(
+                [Summary].self, from: try await request("GET", "\(stack.portal)/_sandbox/batches/\(batch)"))
+        } while summaries.contains { !ends.contains($0.lastStatus ?? "") } && ContinuousClock.now < deadline
+        var results: [(Summary, [String])] = []
+        for summary in summaries {
+            let history = try JSONDecoder().decode(
+                [Update].self, from: try await request("GET", "\(stack.portal)/api/dossiers/\(summary.MaHoSo)/history"))
+            results.append((summary, history.map(\.TrangThaiGovBus)))
+        }
+        return results
+    }
+
+    /// What the portal must have heard, by kind of dossier and how it ended.
+    static func checkHistories(_ results: [(summary: Summary, history: [String])], paymentsMayFail: Bool) {
+        let open = results.filter { !["completed", "rejected"].contains($0.summary.lastStatus ?? "") }
+        #expect(open.isEmpty, "not ended: \(open.map { "\($0.summary.MaHoSo) \($0.history)" })")
+        for (summary, history) in results {
+            let name = summary.MaHoSo
+            #expect(history.first == "submitted", "\(name): \(history)")
+            switch summary.kind {
+            case "free":
+                #expect(history == ["submitted", "identity-verified", "document-issued", "completed"], "\(name): \(history)")
+            case "paid":
+                if history.last == "rejected" && paymentsMayFail {
+                    #expect(history == ["submitted", "identity-verified", "fee-requested", "rejected"], "\(name): \(history)")
+                } else {
+                    #expect(
+                        history == ["submitted", "identity-verified", "fee-requested", "fee-paid", "document-issued", "completed"],
+                        "\(name): \(history)")
+                }
+            case "identity-mismatch":
+                #expect(history == ["submitted", "rejected"], "\(name): \(history)")
+            default:
+                Issue.record("unknown kind \(summary.kind)")
+            }
+        }
+    }
+
+    @Test("200 mixed dossiers: free and paid, identity mismatches, failed payments, the document system down a while")
+    func mixedDossiers() async throws {
+        let stack = try await Self.startStack()
+        do {
+            _ = try await Self.request(
+                "PUT", "\(stack.payment)/_sandbox/payment", json: #"{"failureShare": 0.2, "payDelayMilliseconds": 100}"#)
+            _ = try await Self.request("PUT", "\(stack.document)/_sandbox/faults", json: #"{"latencyMilliseconds": 0, "failureRate": 1, "timeoutRate": 0, "hangSeconds": 60}"#)
+            let documentsBack = Task {
+                try await Task.sleep(for: .seconds(4))
+                _ = try await Self.request("PUT", "\(stack.document)/_sandbox/faults", json: #"{"latencyMilliseconds": 0, "failureRate": 0, "timeoutRate": 0, "hangSeconds": 60}"#)
+            }
+            let results = try await Self.run(200, through: stack, mismatchShare: 0.1, timeout: .seconds(180))
+            try await documentsBack.value
+            #expect(results.count == 200)
+            Self.checkHistories(results, paymentsMayFail: true)
+            let kinds = Dictionary(grouping: results, by: { $0.summary.kind })
+            #expect((kinds["identity-mismatch"]?.count ?? 0) > 0)
+            let failedPayments = kinds["paid"]?.filter { $0.summary.lastStatus == "rejected" }.count ?? 0
+            #expect(failedPayments > 0, "no payment failed: the sandbox's failure share did not work")
+        } catch {
+            Issue.record("\(error)\n\(Self.log(stack.work))")
+        }
+        try await stack.stop()
+    }
+
+    @Test("With 20% of every sandbox's requests failing, every dossier still reaches its end")
+    func failingSandboxes() async throws {
+        let stack = try await Self.startStack()
+        do {
+            for port in 11...14 {
+                _ = try await Self.request(
+                    "PUT", "http://127.0.0.1:\(stack.ports + port)/_sandbox/faults",
+                    json: #"{"latencyMilliseconds": 0, "failureRate": 0.2, "timeoutRate": 0, "hangSeconds": 60}"#)
+            }
+            let results = try await Self.run(100, through: stack, mismatchShare: 0.1, timeout: .seconds(240))
+            #expect(results.count == 100)
+            Self.checkHistories(results, paymentsMayFail: false)
+        } catch {
+            Issue.record("\(error)\n\(Self.log(stack.work))")
+        }
+        try await stack.stop()
+    }
+}
