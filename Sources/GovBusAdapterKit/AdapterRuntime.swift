@@ -166,9 +166,15 @@ public final class AdapterRuntime: Sendable {
                 label: "govbus_adapter_inbox_total", dimensions: [("type", message.type), ("outcome", outcome)], factory: metrics
             ).increment()
         }
+        if !message.messageID.isEmpty, (try? outbox.wasHandled(inboxMessage: message.messageID)) == true {
+            count("duplicate")
+            delivery.ack()
+            return
+        }
         for attempt in 1...Self.retriesInPlace {
             do {
                 try await connector.handle(message)
+                if !message.messageID.isEmpty { try outbox.markHandled(inboxMessage: message.messageID) }
                 count("handled")
                 delivery.ack()
                 return

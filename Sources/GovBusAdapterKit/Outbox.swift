@@ -1,7 +1,8 @@
 public import Foundation
 import GRDB
 
-/// What an adapter has to publish, kept in SQLite until the broker confirms it: a webhook or a
+/// What an adapter has to publish, kept in SQLite until the broker confirms it (and the ids of
+/// the inbox messages it has handled, so that a redelivery is not handled twice): a webhook or a
 /// callback is stored here before the HTTP answer, so nothing is lost while the broker is away or
 /// the adapter restarts. A message id stored twice (a repeated IPN) is stored once. The store
 /// commits with a full sync: the HTTP answer promises the message is safe.
@@ -35,7 +36,32 @@ public final class Outbox: Sendable {
                     )
                     """)
         }
+        migrator.registerMigration("handled inbox v1") { db in
+            try db.execute(
+                sql: "CREATE TABLE handled_inbox (message_id TEXT PRIMARY KEY, handled_at DOUBLE NOT NULL)")
+        }
         try migrator.migrate(database)
+        // A redelivery comes within minutes; a week of ids is plenty.
+        try database.write { db in
+            try db.execute(
+                sql: "DELETE FROM handled_inbox WHERE handled_at < ?", arguments: [Date().timeIntervalSince1970 - 7 * 86400])
+        }
+    }
+
+    /// Whether an inbox message was handled before: the broker delivers again what it did not
+    /// hear acked (a lost connection), and the external system must not hear it twice.
+    public func wasHandled(inboxMessage messageID: String) throws -> Bool {
+        try database.read { db in
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM handled_inbox WHERE message_id = ?", arguments: [messageID]) ?? false
+        }
+    }
+
+    public func markHandled(inboxMessage messageID: String) throws {
+        try database.write { db in
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO handled_inbox (message_id, handled_at) VALUES (?, ?)",
+                arguments: [messageID, Date().timeIntervalSince1970])
+        }
     }
 
     /// Stores a message to publish; false when that message id was stored before.

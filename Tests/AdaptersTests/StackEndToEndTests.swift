@@ -27,8 +27,8 @@ struct StackEndToEndTests {
         }
     }
 
-    static func startStack() async throws -> Stack {
-        let broker = try TestBroker.fromEnvironment()
+    static func startStack(on broker: TestBroker? = nil) async throws -> Stack {
+        let broker = try broker ?? TestBroker.fromEnvironment()
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("govbus-up-\(UUID().uuidString.prefix(8))")
         let ports = 20_000 + Int.random(in: 0..<400) * 100
         let process = try ChildProcess.start(
@@ -174,5 +174,28 @@ struct StackEndToEndTests {
             Issue.record("\(error)\n\(Self.log(stack.work))")
         }
         try await stack.stop()
+    }
+
+    @Test("The broker stopped for 10 s while dossiers run, then started again: every dossier still ends, nothing is lost")
+    func brokerAway() async throws {
+        let broker = try await TestBroker.onOwnThread { try TestBroker.startDedicated() }
+        let stack = try await Self.startStack(on: broker)
+        do {
+            let outage = Task {
+                try await Task.sleep(for: .milliseconds(500))
+                try await broker.rabbitmqctl("stop_app")
+                try await Task.sleep(for: .seconds(10))
+                try await broker.rabbitmqctl("start_app")
+                try await broker.rabbitmqctl("await_startup", "--timeout", "60")
+            }
+            let results = try await Self.run(100, through: stack, mismatchShare: 0.1, timeout: .seconds(240))
+            try await outage.value
+            #expect(results.count == 100)
+            Self.checkHistories(results, paymentsMayFail: false)
+        } catch {
+            Issue.record("\(error)\n\(Self.log(stack.work))")
+        }
+        try await stack.stop()
+        try await TestBroker.onOwnThread { try broker.stop() }
     }
 }
