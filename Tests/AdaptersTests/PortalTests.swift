@@ -1,4 +1,5 @@
 import Foundation
+import GovBusAdapterKit
 import GovBusContracts
 import GovBusSandboxKit
 import Hummingbird
@@ -96,5 +97,58 @@ struct PortalTests {
                 #expect(history.map(\.TrangThai) == ["1", "2", "5"])
             }
         }
+    }
+}
+
+@Suite("Portal adapter's HTTP side: bad input gets a clear answer and stores nothing")
+struct PortalAdapterInputTests {
+    static func connector() throws -> (PortalConnector, AdapterRuntime) {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("portal-adapter-\(UUID().uuidString)")
+        let schemas = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Schemas")
+        let configuration = try AdapterConfiguration(
+            """
+            name: portal
+            amqpUrl: amqp://portal:secret@127.0.0.1:5672/govbus
+            signingKey: {id: portal-test, seed: AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=}
+            listen: 127.0.0.1:8081
+            system: http://127.0.0.1:9081
+            data: \(folder.path)
+            schemas: \(schemas.path)
+            settings: {hmacSecret: s3cret}
+            """, file: "portal.yaml", folder: folder)
+        let runtime = try AdapterRuntime(configuration: configuration, logger: .init(label: "test"))
+        return (try PortalConnector(runtime: runtime), runtime)
+    }
+
+    @Test("Wrong HMAC: 401; malformed JSON: 400 naming the field; a body its schema refuses: 400; nothing stored")
+    func refusals() async throws {
+        let (connector, runtime) = try Self.connector()
+        let good = try PortalTests.sampleDossier()
+        #expect(try connector.receive(good, signature: PortalSignature.sign(good, secret: "wrong")).status == .unauthorized)
+        #expect(try connector.receive(good, signature: nil).status == .unauthorized)
+
+        let malformed = Data(#"{"MaHoSo": "G01.X-1"}"#.utf8)
+        let missingFields = try connector.receive(malformed, signature: PortalSignature.sign(malformed, secret: "s3cret"))
+        #expect(missingFields.status == .badRequest)
+
+        var object = try #require(try JSONSerialization.jsonObject(with: good) as? [String: Any])
+        object["SoGiayTo"] = "00118501234"
+        let shortID = try JSONSerialization.data(withJSONObject: object)
+        let refused = try connector.receive(shortID, signature: PortalSignature.sign(shortID, secret: "s3cret"))
+        #expect(refused.status == .badRequest)
+        #expect(try runtime.outbox.count == 0)
+    }
+
+    @Test("A good dossier is stored before the answer, once, even when the portal pushes it twice")
+    func storedOnce() throws {
+        let (connector, runtime) = try Self.connector()
+        let good = try PortalTests.sampleDossier()
+        let signature = PortalSignature.sign(good, secret: "s3cret")
+        #expect(try connector.receive(good, signature: signature).status == .ok)
+        #expect(try connector.receive(good, signature: signature).status == .ok)
+        let stored = try runtime.outbox.pending()
+        #expect(stored.map(\.type) == [DossierSubmittedV1.messageType])
+        #expect(stored.first?.correlationID == "G01.DEMO-T1-000001")
     }
 }
