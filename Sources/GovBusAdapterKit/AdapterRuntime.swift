@@ -2,7 +2,7 @@ public import AMQP
 public import AsyncHTTPClient
 import CoreMetrics
 public import Foundation
-import GovBus
+public import GovBus
 public import GovBusContracts
 package import GovBusCore
 import GovBusTelemetry
@@ -11,11 +11,15 @@ public import Logging
 import Prometheus
 import Synchronization
 
+/// The message ids adapters derive from what an event is about (see `GovBus.DerivedID`).
+public typealias DerivedID = GovBus.DerivedID
+
 /// What every adapter runs on: its broker connection (recovering by itself), its inbox consumed
 /// in lanes (one dossier's messages in order, dossiers side by side), the outbox forwarded signed
 /// to `govbus.ingress` once the broker confirms, a heartbeat to the core, and one HTTP server for
 /// the connector's routes, `/health` and `/metrics`. It stops when its task is cancelled (the
-/// service group does so on SIGTERM): the HTTP side first, then what is in hand finishes.
+/// service group does so on SIGTERM): a message in hand whose external call is cut off goes back
+/// to the broker unacked, and its redelivery is handled then.
 public final class AdapterRuntime: Sendable {
     public let configuration: AdapterConfiguration
     public let outbox: Outbox
@@ -88,7 +92,9 @@ public final class AdapterRuntime: Sendable {
                 address: .hostname(configuration.listen.host, port: configuration.listen.port),
                 serverName: "govbus-\(configuration.name)"),
             logger: logger)
-        logger.info("adapter running", metadata: ["listen": "\(configuration.listen)", "system": "\(configuration.system)"])
+        logger.info(
+            "adapter running",
+            metadata: ["listen": "\(configuration.listen)", "system": "\(configuration.system.host ?? "?"):\(configuration.system.port ?? 0)"])
         defer { logger.info("adapter stopped") }
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -174,25 +180,40 @@ public final class AdapterRuntime: Sendable {
         for attempt in 1...Self.retriesInPlace {
             do {
                 try await connector.handle(message)
-                if !message.messageID.isEmpty { try outbox.markHandled(inboxMessage: message.messageID) }
-                count("handled")
-                delivery.ack()
-                return
-            } catch AdapterFailure.permanent(let reason) {
-                // The inbox dead-letters what is rejected: it waits in govbus.dead-letters for an operator.
-                logger.error("cannot handle a message; dead-lettered", metadata: ["type": "\(message.type)", "reason": "\(reason)"])
-                count("dead-lettered")
-                delivery.reject(requeue: false)
-                return
-            } catch {
+            } catch let failure {
+                let permanent: String? =
+                    switch failure {
+                    case AdapterFailure.permanent(let reason): reason
+                    // What it would send, its schema refuses: trying again cannot help.
+                    case let invalid as InvalidMessage: invalid.description
+                    default: nil
+                    }
+                if let permanent {
+                    // The inbox dead-letters what is rejected: it waits in govbus.dead-letters for an operator.
+                    logger.error(
+                        "cannot handle a message; dead-lettered", metadata: ["type": "\(message.type)", "reason": "\(permanent)"])
+                    count("dead-lettered")
+                    delivery.reject(requeue: false)
+                    return
+                }
                 let pause = Duration.milliseconds(min(30_000, 100 << min(attempt + message.previousDeliveries, 9)))
                 logger.warning(
                     "cannot handle a message yet; trying again",
-                    metadata: ["type": "\(message.type)", "error": "\(error)", "attempt": "\(attempt)", "pause": "\(pause)"])
+                    metadata: ["type": "\(message.type)", "error": "\(failure)", "attempt": "\(attempt)", "pause": "\(pause)"])
                 count("retried")
                 if Task.isCancelled { break }
                 try? await Task.sleep(for: pause)
+                continue
             }
+            // Handled: a failure to note it only means a redelivery would be handled again.
+            do {
+                if !message.messageID.isEmpty { try outbox.markHandled(inboxMessage: message.messageID) }
+            } catch {
+                logger.warning("cannot note a handled message", metadata: ["error": "\(error)"])
+            }
+            count("handled")
+            delivery.ack()
+            return
         }
         delivery.nack(requeue: true)
     }

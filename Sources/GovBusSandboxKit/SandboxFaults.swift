@@ -34,7 +34,7 @@ public final class SandboxFaults: Sendable {
         set { settings.withLock { $0 = newValue } }
     }
 
-    /// Applies the faults to every route but the sandbox's own (`/_sandbox/...`).
+    /// Applies the faults to every route but the sandbox's own (`/_sandbox/...`) and `/health`.
     public func middleware<Context: RequestContext>() -> some RouterMiddleware<Context> {
         FaultMiddleware(faults: self)
     }
@@ -71,7 +71,9 @@ struct FaultMiddleware<Context: RequestContext>: RouterMiddleware {
     let faults: SandboxFaults
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard !request.uri.path.hasPrefix("/_sandbox/") else { return try await next(request, context) }
+        guard !request.uri.path.hasPrefix("/_sandbox/"), request.uri.path != "/health" else {
+            return try await next(request, context)
+        }
         let settings = faults.current
         if settings.latencyMilliseconds > 0 { try await Task.sleep(for: .milliseconds(settings.latencyMilliseconds)) }
         let draw = Double.random(in: 0..<1)

@@ -6,7 +6,7 @@ import GovBusBenchmarks
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure the bus against raw rabbitmq-c on the same broker.",
-        subcommands: [TransportBenchCommand.self, CoreBenchCommand.self, ValidatorBenchCommand.self])
+        subcommands: [TransportBenchCommand.self, CoreBenchCommand.self, E2EBenchCommand.self, ValidatorBenchCommand.self])
 }
 
 struct TransportBenchCommand: AsyncParsableCommand {

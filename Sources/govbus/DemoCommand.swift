@@ -1,8 +1,5 @@
 import ArgumentParser
-import AsyncHTTPClient
 import Foundation
-import NIOCore
-import NIOFoundationCompat
 
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,51 +18,23 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Seconds to wait for every dossier to end.") var timeout = 300
     @Flag(help: "Print the summary as JSON.") var json = false
 
-    struct Summary: Decodable {
-        var MaHoSo: String
-        var kind: String
-        var submittedAt: Double
-        var lastStatus: String?
-        var lastUpdateAt: Double?
-    }
-
-    /// Where a dossier's road ends for the demo: "needs-attention" waits for an operator.
-    static let finalStatuses: Set<String> = ["completed", "rejected", "refunded", "needs-attention"]
-
     func run() async throws {
         let started = Date()
-        var request = HTTPClientRequest(url: "\(portal)/_sandbox/submit")
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(
-            ByteBuffer(
-                bytes: try JSONSerialization.data(withJSONObject: [
-                    "count": dossiers, "paidShare": paidShare, "mismatchShare": mismatchShare,
-                ])))
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(300))
-        let body = try await response.body.collect(upTo: 16 << 20)
-        guard response.status.code == 200,
-            let answer = try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any],
-            let batch = answer["batch"] as? String
-        else {
-            throw ValidationError("the portal sandbox refused the submission (\(response.status.code)): \(String(buffer: body))")
-        }
-        let refused = (answer["refused"] as? [String: String]) ?? [:]
+        let run = SampleRun(portal: portal)
+        let (batch, refused) = try await run.submit(count: dossiers, paidShare: paidShare, mismatchShare: mismatchShare)
         note("submitted \(dossiers) dossiers (batch \(batch)); \(refused.count) refused by the adapter")
         for (dossier, reason) in refused.sorted(by: { $0.key < $1.key }).prefix(5) { note("  \(dossier): \(reason)") }
-
-        var summaries: [Summary] = []
-        let deadline = Date().addingTimeInterval(TimeInterval(timeout))
-        while Date() < deadline {
-            let poll = try await HTTPClient.shared.execute(HTTPClientRequest(url: "\(portal)/_sandbox/batches/\(batch)"), timeout: .seconds(30))
-            summaries = try JSONDecoder().decode([Summary].self, from: Data(buffer: try await poll.body.collect(upTo: 64 << 20)))
-            let ended = summaries.filter { Self.finalStatuses.contains($0.lastStatus ?? "") }.count
-            note(String(format: "%5.1f s: %d of %d dossiers ended", Date().timeIntervalSince(started), ended, summaries.count))
-            if ended + refused.count >= dossiers { break }
-            try await Task.sleep(for: .seconds(1))
+        let followed = try await run.follow(batch: batch, expecting: dossiers - refused.count, timeout: .seconds(timeout)) {
+            summaries in
+            note(
+                String(
+                    format: "%5.1f s: %d of %d dossiers ended", Date().timeIntervalSince(started),
+                    summaries.filter(\.hasEnded).count, summaries.count))
         }
+        // The adapter refused these: they never entered the bus.
+        let summaries = followed.filter { refused[$0.MaHoSo] == nil }
         print(table(summaries, refused: refused.count, seconds: Date().timeIntervalSince(started)))
-        let open = summaries.filter { !Self.finalStatuses.contains($0.lastStatus ?? "") }
+        let open = summaries.filter { !$0.hasEnded }
         if !open.isEmpty {
             note("\(open.count) dossiers had not ended within \(timeout) s")
             throw ExitCode(1)
@@ -77,14 +46,14 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     /// Per kind of dossier: how many, how they ended, and how long from submission to the end.
-    func table(_ summaries: [Summary], refused: Int, seconds: Double) -> String {
+    func table(_ summaries: [SampleRun.Summary], refused: Int, seconds: Double) -> String {
         var lines = ["kind                 dossiers  completed  rejected  refunded  held  not ended   p50 s   p99 s"]
         let kinds = Dictionary(grouping: summaries, by: \.kind)
         for kind in kinds.keys.sorted() + ["all"] {
             let group = kind == "all" ? summaries : kinds[kind]!
             let count = { (status: String) in group.filter { $0.lastStatus == status }.count }
-            let ended = group.filter { Self.finalStatuses.contains($0.lastStatus ?? "") }
-            let times = ended.compactMap { summary in summary.lastUpdateAt.map { $0 - summary.submittedAt } }.sorted()
+            let ended = group.filter(\.hasEnded)
+            let times = ended.compactMap(\.seconds).sorted()
             let p50 = times.isEmpty ? 0 : times[times.count / 2]
             let p99 = times.isEmpty ? 0 : times[min(times.count - 1, Int(Double(times.count) * 0.99))]
             lines.append(

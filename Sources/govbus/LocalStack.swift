@@ -1,6 +1,7 @@
 import AMQPTesting
 import Crypto
 import Foundation
+import Glibc
 import GovBusCore
 
 /// What `govbus up` starts, and where: ports from a base (`core` serves /metrics at base, the
@@ -13,7 +14,7 @@ struct LocalStack {
     let work: URL
     let portBase: Int
     let vhost: String
-    /// The broker without credentials: `amqp://127.0.0.1:5672`.
+    /// The broker's host and AMQP port.
     let amqpHost: String
     let amqpPort: Int
     /// Secrets made once per work folder: the core's and each adapter's broker password.
@@ -23,6 +24,8 @@ struct LocalStack {
     func adapterPort(_ name: String) -> Int { portBase + 1 + Self.connectors.firstIndex(of: name)! }
     func sandboxPort(_ name: String) -> Int { portBase + 11 + Self.connectors.firstIndex(of: name)! }
     var corePort: Int { portBase }
+
+    func password(of user: String) -> String { passwords[user] ?? "" }
 
     func amqpURL(user: String) -> String {
         let encode = { (text: String) in text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? text }
@@ -54,6 +57,8 @@ struct LocalStack {
         telemetry: 127.0.0.1:\(corePort)
         drainTimeout: 5s
         """.write(to: work.appendingPathComponent("core.yaml"), atomically: true, encoding: .utf8)
+        // They hold broker passwords and shared secrets.
+        chmod(work.appendingPathComponent("core.yaml").path, 0o600)
         for name in Self.connectors {
             try """
             # Written by govbus up.
@@ -68,6 +73,7 @@ struct LocalStack {
             settings:
             \(settings(name).map { "  \($0.key): \"\($0.value)\"" }.sorted().joined(separator: "\n"))
             """.write(to: work.appendingPathComponent("\(name).yaml"), atomically: true, encoding: .utf8)
+            chmod(work.appendingPathComponent("\(name).yaml").path, 0o600)
         }
     }
 

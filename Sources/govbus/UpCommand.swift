@@ -38,10 +38,13 @@ struct UpCommand: AsyncParsableCommand {
             repository: repository, work: work, portBase: ports, vhost: vhost, amqpHost: broker.host, amqpPort: broker.port,
             passwords: try Self.passwords(in: work))
         try stack.writeConfigurations()
-        say("provisioning vhost \(vhost) on \(broker.managementURL)")
-        try await BrokerProvisioner(managementURL: URL(string: broker.managementURL)!).provision(
-            vhost: vhost, coreUser: "govbus-core", corePassword: stack.passwords["govbus-core"]!,
-            adapters: Dictionary(uniqueKeysWithValues: LocalStack.connectors.map { ($0, stack.passwords[$0]!) }))
+        guard let management = URL(string: broker.managementURL), let managementHost = management.host else {
+            throw ValidationError("GOVBUS_MANAGEMENT_URL is not a URL: http://user:password@host:15672")
+        }
+        say("provisioning vhost \(vhost) through the management API at \(managementHost):\(management.port ?? 80)")
+        try await BrokerProvisioner(managementURL: management).provision(
+            vhost: vhost, coreUser: "govbus-core", corePassword: stack.password(of: "govbus-core"),
+            adapters: Dictionary(uniqueKeysWithValues: LocalStack.connectors.map { ($0, stack.password(of: $0)) }))
 
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
         do {
@@ -123,15 +126,17 @@ struct UpCommand: AsyncParsableCommand {
     /// Passwords made once and kept in the work folder, so that a restart keeps its users.
     static func passwords(in work: URL) throws -> [String: String] {
         let file = work.appendingPathComponent("passwords")
+        var passwords: [String: String] = [:]
         if let text = try? String(contentsOf: file, encoding: .utf8) {
-            let pairs = text.split(separator: "\n").compactMap { line -> (String, String)? in
+            for line in text.split(separator: "\n") {
                 let parts = line.split(separator: " ", maxSplits: 1)
-                return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
+                if parts.count == 2 { passwords[String(parts[0])] = String(parts[1]) }
             }
-            return Dictionary(pairs, uniquingKeysWith: { first, _ in first })
         }
-        let users = ["govbus-core"] + LocalStack.connectors
-        let passwords = Dictionary(uniqueKeysWithValues: users.map { ($0, UUID().uuidString.replacingOccurrences(of: "-", with: "")) })
+        // A user the file does not know yet (a connector added since) gets one now.
+        for user in ["govbus-core"] + LocalStack.connectors where passwords[user] == nil {
+            passwords[user] = UUID().uuidString.replacingOccurrences(of: "-", with: "")
+        }
         try passwords.map { "\($0.key) \($0.value)" }.sorted().joined(separator: "\n")
             .write(to: file, atomically: true, encoding: .utf8)
         chmod(file.path, 0o600)

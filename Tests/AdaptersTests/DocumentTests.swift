@@ -196,9 +196,9 @@ struct DocumentTests {
         #expect(ContractCoding.formatTimestamp(issued.issuedAt) == "2025-11-22T01:02:03Z")
 
         // Stored bytes other than those sent, a number that is not one, an http address: retried.
-        #expect(Self.failureKind { try interpret(200, try Self.status(for: content), sent: Data("other".utf8)) } == "transient")
-        #expect(Self.failureKind { try interpret(200, try Self.status(for: content, number: "12a")) } == "transient")
-        #expect(Self.failureKind { try interpret(200, try Self.status(for: content, retrievalUrl: "http://x/1")) } == "transient")
+        #expect(Self.failureKind { try interpret(200, try Self.status(for: content), sent: Data("other".utf8)) } == "permanent")
+        #expect(Self.failureKind { try interpret(200, try Self.status(for: content, number: "12a")) } == "permanent")
+        #expect(Self.failureKind { try interpret(200, try Self.status(for: content, retrievalUrl: "http://x/1")) } == "permanent")
         #expect(Self.failureKind { try interpret(200, Data("<html/>".utf8)) } == "transient")
 
         let refusal = try DocumentAdapter.EdXMLCoding.encode(

@@ -40,8 +40,10 @@ enum IssueOutcome: Sendable, Hashable {
         } catch {
             throw AdapterFailure.transient("the document system's answer is not an edXML status: \(error)")
         }
+        // The system keeps its first answer for a document id: asking again gets the same one, so
+        // an unusable answer waits in the dead letters for an operator instead of blocking its lane.
         func unusable(_ why: String) -> AdapterFailure {
-            .transient("the document system's answer for \(request.dossierId) is unusable: \(why)")
+            .permanent("the document system's answer for \(request.dossierId) is unusable: \(why)")
         }
         let sentDigest = SHA256.hash(data: sentContent).map { String(format: "%02x", $0) }.joined()
         guard answer.sha256.lowercased() == sentDigest else {

@@ -24,25 +24,28 @@ public struct PaymentConnector: Connector {
         merchant = VNPayMerchant(
             gateway: configuration.system, tmnCode: try configuration.setting("tmnCode"),
             hashSecret: try configuration.setting("hashSecret"), returnURL: try configuration.setting("returnUrl"),
-            paymentPage: configuration.settings["paymentPageUrl"].flatMap(URL.init(string:)))
+            paymentPage: try Self.paymentPage(configuration))
         orders = try PaymentOrders(path: configuration.dataDirectory.appendingPathComponent("payment.sqlite").path)
         self.runtime = runtime
     }
 
     public func handle(_ message: InboxMessage) async throws {
-        do {
-            switch message.type {
-            case FeeRequestedV1.messageType:
-                try createLink(for: message.decode(FeeRequestedV1.self), causationID: message.messageID)
-            case FeeRefundRequestedV1.messageType:
-                try await refund(message.decode(FeeRefundRequestedV1.self))
-            default:
-                throw AdapterFailure.permanent("the payment adapter does not handle \(message.type)")
-            }
-        } catch let invalid as AdapterRuntime.InvalidMessage {
-            // What its schema refuses now, it refuses every time.
-            throw AdapterFailure.permanent(invalid.description)
+        switch message.type {
+        case FeeRequestedV1.messageType:
+            try createLink(for: message.decode(FeeRequestedV1.self), causationID: message.messageID)
+        case FeeRefundRequestedV1.messageType:
+            try await refund(message.decode(FeeRefundRequestedV1.self))
+        default:
+            throw AdapterFailure.permanent("the payment adapter does not handle \(message.type)")
         }
+    }
+
+    static func paymentPage(_ configuration: AdapterConfiguration) throws -> URL? {
+        guard let text = configuration.settings["paymentPageUrl"] else { return nil }
+        guard let url = URL(string: text), url.scheme == "https" else {
+            throw AdapterFailure.permanent("settings.paymentPageUrl must be an https URL, not '\(text)'")
+        }
+        return url
     }
 
     public func addRoutes(to router: Router<BasicRequestContext>) {

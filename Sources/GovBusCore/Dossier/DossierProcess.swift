@@ -213,7 +213,8 @@ public struct DossierProcess: Sendable, Hashable {
                     code: "step-timed-out",
                     message: "no answer to the \(step.rawValue) step after \(attempt) attempts")
                 move(to: .needsAttention(step, reason))
-                commands = [status(.needsAttention, at: now, reason: reason)]
+                // No timer while an operator decides: a due timer left behind would be looked at forever.
+                commands = [.cancelTimeout, status(.needsAttention, at: now, reason: reason)]
             }
         case (.needsAttention(let step, _), .operatorRetried):
             attempt = 1

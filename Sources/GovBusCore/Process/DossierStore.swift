@@ -100,6 +100,15 @@ final class DossierStore: Sendable {
         }
     }
 
+    /// Removes a timer that has done its work (only that one: the dossier may have a newer one).
+    func removeTimer(_ timer: DueTimer) throws {
+        try database.write { db in
+            try db.execute(
+                sql: "DELETE FROM step_timer WHERE dossier_id = ? AND step = ? AND attempt = ?",
+                arguments: [timer.dossierID, timer.step.rawValue, timer.attempt])
+        }
+    }
+
     func save(
         _ process: DossierProcess, from: String, causedBy messageID: String, at now: Date, ignoredBecause: String?,
         timers: [DossierProcess.Command], outputs: (Int64) throws -> [OutgoingMessage]

@@ -1,5 +1,5 @@
 public import Foundation
-import Crypto
+import GovBus
 
 /// A message the process manager sends: to which adapter role, of which type, with which id.
 /// Ids are derived from the transition that sends them, so that the same transition replayed after
@@ -17,11 +17,6 @@ public struct OutgoingMessage: Codable, Sendable, Hashable {
 
     /// A UUID (version 8, RFC 9562) from a SHA-256 of the parts.
     static func derivedID(_ parts: String...) -> String {
-        var bytes = Array(SHA256.hash(data: Data(parts.joined(separator: "|").utf8)).prefix(16))
-        bytes[6] = (bytes[6] & 0x0F) | 0x80
-        bytes[8] = (bytes[8] & 0x3F) | 0x80
-        let hex = bytes.lowercaseHex
-        let parts = [hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4), hex.dropFirst(20)]
-        return parts.joined(separator: "-")
+        DerivedID.uuid(parts)
     }
 }

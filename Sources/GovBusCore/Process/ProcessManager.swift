@@ -65,7 +65,13 @@ public final class ProcessManager: Sendable {
         for timer in try store.dueTimers(at: now) {
             // The timer's own id: firing it twice (a crash between) repeats the same transition.
             let cause = OutgoingMessage.derivedID(timer.dossierID, "timer", timer.step.rawValue, String(timer.attempt))
-            if try store.transition(causedBy: cause) != nil { continue }
+            if let done = try store.transition(causedBy: cause) {
+                // Fired before, and its outputs perhaps not confirmed: they go out again (same ids),
+                // and the timer, whose transition exists, is done.
+                try store.removeTimer(timer)
+                outputs += done.outputs
+                continue
+            }
             var process = try load(timer.dossierID)
             let outcome = process.handle(.stepTimedOut(timer.step, attempt: timer.attempt), at: now)
             outputs += try record(

@@ -171,7 +171,8 @@ public final class CoreRouter: Sendable {
         return InFlight(
             delivery: delivery, outcome: .rejected(error.check),
             publishing: connection.startPublishing([
-                AMQPOutgoingMessage(deadLetter, exchange: CoreTopology.deadExchange, routingKey: delivery.routingKey)
+                AMQPOutgoingMessage(
+                    deadLetter, exchange: CoreTopology.deadExchange, routingKey: delivery.routingKey, mandatory: true)
             ]),
             received: received)
     }
@@ -192,7 +193,7 @@ public final class CoreRouter: Sendable {
             if let ignored = handled.ignoredBecause {
                 logger.info("reply recorded, nothing changed", metadata: ["dossier": "\(accepted.correlationID)", "why": "\(ignored)"])
             }
-            outgoing += messages(for: handled.outputs)
+            outgoing += try messages(for: handled.outputs)
         }
         for message in outgoing {
             metrics.sent(type: message.message.properties.type ?? "", to: String(message.routingKey.prefix { $0 != "." }))
@@ -217,15 +218,19 @@ public final class CoreRouter: Sendable {
             }
         }
         var routedIDs: [String] = []
-        for (index, inFlight) in batch.enumerated() where confirmed[index] {
-            if case .routed(let messageID, _) = inFlight.outcome { routedIDs.append(messageID) }
+        var confirmedIDs: [String] = []
+        for (index, inFlight) in batch.enumerated() {
+            guard case .routed(let messageID, _) = inFlight.outcome else { continue }
+            routedIDs.append(messageID)
+            if confirmed[index] { confirmedIDs.append(messageID) }
         }
         var markFailure: String?
         do {
-            try ledger.markHandled(routedIDs)
+            try ledger.markHandled(confirmedIDs)
         } catch {
             markFailure = "\(error)"
         }
+        // Out of the pipe, confirmed or not: a retry that comes back must not look like a copy.
         inFlightIDs.withLock { $0.subtract(routedIDs) }
         for (index, inFlight) in batch.enumerated() {
             let delivery = inFlight.delivery
@@ -263,17 +268,18 @@ public final class CoreRouter: Sendable {
         do {
             if attempt <= CoreTopology.retryDelays.count {
                 var retry = message.forwarded(byCore: coreUser)
-                retry.properties.headers?["govbus-attempt"] = .int32(Int32(attempt + 1))
+                retry.properties.headers = (retry.properties.headers ?? [:]).merging(
+                    ["govbus-attempt": .int32(Int32(attempt + 1))], uniquingKeysWith: { _, new in new })
                 let delay = CoreTopology.retryDelays[attempt - 1].label
                 try await connection.publish(
-                    retry, exchange: CoreTopology.retryExchange(delay), routingKey: CoreTopology.coreQueue)
+                    retry, exchange: CoreTopology.retryExchange(delay), routingKey: CoreTopology.coreQueue, mandatory: true)
                 metrics.retried(finally: false)
                 logger.warning("routing failed; retry in \(delay)", metadata: ["attempt": "\(attempt)", "error": "\(error)"])
             } else {
                 try await connection.publish(
                     message.forwarded(byCore: coreUser).deadLettered(
                         check: "delivery", reason: "\(error)", where: "core", at: Date()),
-                    exchange: CoreTopology.deadExchange, routingKey: delivery.routingKey)
+                    exchange: CoreTopology.deadExchange, routingKey: delivery.routingKey, mandatory: true)
                 metrics.retried(finally: true)
                 logger.error("routing failed after \(attempt) attempts; dead-lettered", metadata: ["error": "\(error)"])
             }
@@ -287,7 +293,11 @@ public final class CoreRouter: Sendable {
     }
 
     /// The process manager's messages, addressed to the adapters that receive them.
-    func messages(for outputs: [OutgoingMessage]) -> [AMQPOutgoingMessage] {
+    struct NoReceiver: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    func messages(for outputs: [OutgoingMessage]) throws -> [AMQPOutgoingMessage] {
         var messages: [AMQPOutgoingMessage] = []
         for output in outputs {
             var attributes: [RoutesFile.Rule.Field: String] = [:]
@@ -296,8 +306,8 @@ public final class CoreRouter: Sendable {
             }
             let receivers = checks.routes.receivers(of: output.type, attributes: attributes)
             guard !receivers.isEmpty else {
-                logger.error("no adapter receives \(output.type)", metadata: ["dossier": "\(output.correlationID)"])
-                continue
+                // The dossier's state moved; its message must not vanish: retried, then dead-lettered.
+                throw NoReceiver(description: "no adapter of the routes file receives \(output.type)")
             }
             let message = AMQPMessage(
                 body: Array(output.body),
@@ -317,7 +327,7 @@ public final class CoreRouter: Sendable {
 
     /// Publishes the process manager's messages, confirmed.
     func publish(_ outputs: [OutgoingMessage]) async throws {
-        let messages = messages(for: outputs)
+        let messages = try messages(for: outputs)
         for message in messages {
             metrics.sent(type: message.message.properties.type ?? "", to: String(message.routingKey.prefix { $0 != "." }))
         }
