@@ -139,6 +139,24 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // govbus console: the operations console and its JSON API.
+        .target(
+            name: "GovBusConsole",
+            dependencies: [
+                "AMQP", "GovBusCore", "GovBusContracts",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // What every sandbox uses: faults on demand, the population the sandboxes agree on.
         .target(
             name: "GovBusSandboxKit",
@@ -180,6 +198,7 @@ let package = Package(
                 "GovBusTelemetry",
                 "GovBusAdapterKit",
                 "GovBusSandboxKit",
+                "GovBusConsole",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -203,7 +222,7 @@ let package = Package(
             name: "GovBusCoreTests",
             dependencies: [
                 "GovBusCore", "GovBusContracts", "GovBus", "AMQP", "AMQPTesting",
-                "GovBusTelemetry",
+                "GovBusTelemetry", "GovBusConsole",
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

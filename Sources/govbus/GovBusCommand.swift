@@ -17,7 +17,8 @@ struct GovBusCommand: AsyncParsableCommand {
         commandName: "govbus",
         abstract: "GovBus: the message bus between government subsystems.",
         subcommands: [
-            UpCommand.self, DemoCommand.self, CoreCommand.self, AdapterCommand.self, SandboxCommand.self, ProvisionCommand.self,
+            UpCommand.self, DemoCommand.self, CoreCommand.self, AdapterCommand.self, SandboxCommand.self, ConsoleCommand.self,
+            ProvisionCommand.self,
             BenchCommand.self, ValidateCommand.self, SchemasCommand.self, AuditCommand.self,
         ])
 }

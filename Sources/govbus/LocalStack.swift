@@ -2,6 +2,7 @@ import AMQPTesting
 import Crypto
 import Foundation
 import Glibc
+import GovBusConsole
 import GovBusCore
 
 /// What `govbus up` starts, and where: ports from a base (`core` serves /metrics at base, the
@@ -17,13 +18,20 @@ struct LocalStack {
     /// The broker's host and AMQP port.
     let amqpHost: String
     let amqpPort: Int
-    /// Secrets made once per work folder: the core's and each adapter's broker password.
+    /// Secrets made once per work folder: the core's and each adapter's broker password, the
+    /// console's accounts' passwords.
     let passwords: [String: String]
+    /// The management API, with its credentials (for the console's queue figures).
+    let managementURL: String
 
     var logs: URL { work.appendingPathComponent("logs") }
     func adapterPort(_ name: String) -> Int { portBase + 1 + Self.connectors.firstIndex(of: name)! }
     func sandboxPort(_ name: String) -> Int { portBase + 11 + Self.connectors.firstIndex(of: name)! }
     var corePort: Int { portBase }
+    var consolePort: Int { portBase + 20 }
+
+    /// The console's accounts: one operator, one viewer.
+    static let consoleAccounts = ["operator", "viewer"]
 
     func password(of user: String) -> String { passwords[user] ?? "" }
 
@@ -43,8 +51,22 @@ struct LocalStack {
     static let paymentSecret = "govbus-sandbox-vnpay-secret"
     static let publicPaymentPage = "https://sandbox.vnpayment.vn"
 
-    /// Writes core.yaml and one file per adapter.
+    /// Writes core.yaml, console.yaml and one file per adapter.
     func writeConfigurations() throws {
+        let accounts = try Self.consoleAccounts.map { name in
+            "  - {name: \(name), role: \(name), passwordHash: \"\(try ConsoleServer.hashPassword(password(of: "console-\(name)")))\"}"
+        }
+        try """
+        # Written by govbus up.
+        listen: 127.0.0.1:\(consolePort)
+        amqpUrl: \(amqpURL(user: "govbus-core"))
+        managementUrl: \(managementURL)
+        coreData: core
+        data: console
+        operators:
+        \(accounts.joined(separator: "\n"))
+        """.write(to: work.appendingPathComponent("console.yaml"), atomically: true, encoding: .utf8)
+        chmod(work.appendingPathComponent("console.yaml").path, 0o600)
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
         let config = repository.appendingPathComponent("config")
         try """

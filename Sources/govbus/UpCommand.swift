@@ -36,7 +36,7 @@ struct UpCommand: AsyncParsableCommand {
         defer { broker.stop(repository: repository) }
         let stack = LocalStack(
             repository: repository, work: work, portBase: ports, vhost: vhost, amqpHost: broker.host, amqpPort: broker.port,
-            passwords: try Self.passwords(in: work))
+            passwords: try Self.passwords(in: work), managementURL: broker.managementURL)
         try stack.writeConfigurations()
         guard let management = URL(string: broker.managementURL), let managementHost = management.host else {
             throw ValidationError("GOVBUS_MANAGEMENT_URL is not a URL: http://user:password@host:15672")
@@ -70,18 +70,24 @@ struct UpCommand: AsyncParsableCommand {
             for name in LocalStack.connectors {
                 try await waitForHealth("\(name) adapter", port: stack.adapterPort(name), children: children)
             }
+            try children.start(
+                "console", executable, ["console", "serve", "--config", work.appendingPathComponent("console.yaml").path],
+                logs: stack.logs)
+            try await waitForHealth("console", port: stack.consolePort, children: children)
         } catch {
             say("\(error); stopping")
             await children.stopAll()
             throw ExitCode(1)
         }
-        try "portal-sandbox: http://127.0.0.1:\(stack.sandboxPort("portal"))\n".write(
+        try "portal-sandbox: http://127.0.0.1:\(stack.sandboxPort("portal"))\nconsole: http://127.0.0.1:\(stack.consolePort)\n".write(
             to: work.appendingPathComponent("ready"), atomically: true, encoding: .utf8)
         say(
             """
             up: core /metrics on http://127.0.0.1:\(stack.corePort)/metrics, adapters on \(stack.adapterPort("portal"))-\
             \(stack.adapterPort("document")), sandboxes on \(stack.sandboxPort("portal"))-\(stack.sandboxPort("document")); \
             logs in \(stack.logs.path). Ctrl-C stops it all.
+            console: http://127.0.0.1:\(stack.consolePort) (operator / \(stack.password(of: "console-operator")), \
+            viewer / \(stack.password(of: "console-viewer")); passwords kept in \(work.appendingPathComponent("passwords").path))
             """)
         let stoppedBy = await signals.next(orChildExit: children)
         say("\(stoppedBy); stopping")
@@ -134,7 +140,8 @@ struct UpCommand: AsyncParsableCommand {
             }
         }
         // A user the file does not know yet (a connector added since) gets one now.
-        for user in ["govbus-core"] + LocalStack.connectors where passwords[user] == nil {
+        let users = ["govbus-core"] + LocalStack.connectors + LocalStack.consoleAccounts.map { "console-\($0)" }
+        for user in users where passwords[user] == nil {
             passwords[user] = UUID().uuidString.replacingOccurrences(of: "-", with: "")
         }
         try passwords.map { "\($0.key) \($0.value)" }.sorted().joined(separator: "\n")

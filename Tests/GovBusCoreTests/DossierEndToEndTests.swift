@@ -155,7 +155,14 @@ struct DossierEndToEndTests {
                 "\(id): \(seen[id] ?? [])")
         }
         #expect(try audit.verify().firstBroken == nil)
-        #expect(try audit.records(correlationID: dossiers[0]).count == 5)
+        // What the adapters sent, and what the core sent: every status and every request.
+        let records = try audit.records(correlationID: dossiers[0])
+        #expect(records.filter { $0.sender != "guest" }.count == 5)
+        #expect(records.filter { $0.type == DossierStatusChangedV1.messageType }.count == 6)
+        #expect(
+            Set(records.filter { $0.sender == "guest" && $0.type != DossierStatusChangedV1.messageType }.map(\.type)) == [
+                IdentityVerificationRequestedV1.messageType, FeeRequestedV1.messageType, DocumentIssueRequestedV1.messageType,
+            ])
 
         adapters.cancel()
         routing.cancel()

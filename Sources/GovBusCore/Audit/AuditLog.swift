@@ -26,7 +26,10 @@ public final class AuditLog: Sendable {
 
     public init(path: String) throws {
         self.path = path
-        database = try DatabasePool(path: path)
+        // The console appends operators' actions while the core appends messages: each waits its turn.
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        database = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(database)
     }
 

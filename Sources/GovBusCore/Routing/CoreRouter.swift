@@ -132,6 +132,9 @@ public final class CoreRouter: Sendable {
                         signature: message.signature))
             }
             try audit.append(entries)
+            // The dossiers' state changes; what they send is recorded too, before it goes out.
+            var outgoing: [Int: [AMQPOutgoingMessage]] = [:]
+            var outputs: [OutgoingMessage] = []
             for (index, message) in accepted {
                 let (delivery, received) = batch[index]
                 guard let receivers = routes[index] else {
@@ -140,12 +143,24 @@ public final class CoreRouter: Sendable {
                     continue
                 }
                 do {
-                    taken[index] = try route(message, delivery: delivery, to: receivers, received: received)
+                    let routed = try route(message, delivery: delivery, to: receivers)
+                    outgoing[index] = routed.messages
+                    outputs += routed.outputs
                 } catch {
                     inFlightIDs.withLock { _ = $0.remove(message.messageID) }
                     taken[index] = InFlight(
                         delivery: delivery, outcome: .failed(reason: "\(error)"), publishing: nil, received: received)
                 }
+            }
+            try recordOutputs(outputs)
+            for (index, message) in accepted {
+                guard let messages = outgoing[index] else { continue }
+                for outgoing in messages {
+                    metrics.sent(type: outgoing.message.properties.type ?? "", to: String(outgoing.routingKey.prefix { $0 != "." }))
+                }
+                taken[index] = InFlight(
+                    delivery: batch[index].delivery, outcome: .routed(messageID: message.messageID, type: message.type),
+                    publishing: connection.startPublishing(messages), received: batch[index].received)
             }
         } catch {
             // The stores failed for the whole batch: every accepted message is tried again later.
@@ -180,27 +195,34 @@ public final class CoreRouter: Sendable {
     /// An accepted, audited message: to its receivers, and to the process manager, whose
     /// messages go out with it.
     private func route(
-        _ accepted: IngressChecks.Accepted, delivery: AMQPDelivery, to receivers: [String], received: ContinuousClock.Instant
-    ) throws -> InFlight {
+        _ accepted: IngressChecks.Accepted, delivery: AMQPDelivery, to receivers: [String]
+    ) throws -> (messages: [AMQPOutgoingMessage], outputs: [OutgoingMessage]) {
         let forwarded = AMQPMessage(body: delivery.body, properties: delivery.properties).forwarded(byCore: coreUser)
-        var outgoing = receivers.map { receiver in
+        var messages = receivers.map { receiver in
             AMQPOutgoingMessage(
                 forwarded, exchange: CoreTopology.deliverExchange, routingKey: "\(receiver).\(accepted.type)", mandatory: true)
         }
-        if let processManager, ProcessManager.handledTypes.contains(accepted.type) {
-            let handled = try processManager.handle(
-                type: accepted.type, body: Data(delivery.body), messageID: accepted.messageID)
-            if let ignored = handled.ignoredBecause {
-                logger.info("reply recorded, nothing changed", metadata: ["dossier": "\(accepted.correlationID)", "why": "\(ignored)"])
-            }
-            outgoing += try messages(for: handled.outputs)
+        guard let processManager, ProcessManager.handledTypes.contains(accepted.type) else { return (messages, []) }
+        let handled = try processManager.handle(type: accepted.type, body: Data(delivery.body), messageID: accepted.messageID)
+        if let ignored = handled.ignoredBecause {
+            logger.info("reply recorded, nothing changed", metadata: ["dossier": "\(accepted.correlationID)", "why": "\(ignored)"])
         }
-        for message in outgoing {
-            metrics.sent(type: message.message.properties.type ?? "", to: String(message.routingKey.prefix { $0 != "." }))
-        }
-        return InFlight(
-            delivery: delivery, outcome: .routed(messageID: accepted.messageID, type: accepted.type),
-            publishing: connection.startPublishing(outgoing), received: received)
+        messages += try self.messages(for: handled.outputs)
+        return (messages, handled.outputs)
+    }
+
+    /// The process manager's messages in the audit log, sent by the core, once each (a message
+    /// handled again after a crash sends the same ones again).
+    private func recordOutputs(_ outputs: [OutgoingMessage]) throws {
+        guard !outputs.isEmpty else { return }
+        let recorded = try audit.recorded(among: outputs.map(\.messageID))
+        try audit.append(
+            try outputs.filter { !recorded.contains($0.messageID) }.map { output in
+                AuditLog.Entry(
+                    messageID: output.messageID, type: output.type, sender: coreUser,
+                    receivers: try messages(for: [output]).map { String($0.routingKey.prefix { $0 != "." }) },
+                    correlationID: output.correlationID, body: output.body, signature: "")
+            })
     }
 
     /// The second stage: once a batch's outputs are confirmed, its messages are marked handled
@@ -339,7 +361,9 @@ public final class CoreRouter: Sendable {
         guard let processManager else { return }
         while !Task.isCancelled {
             do {
-                try await publish(try processManager.fireDueTimers())
+                let outputs = try processManager.fireDueTimers()
+                try recordOutputs(outputs)
+                try await publish(outputs)
             } catch {
                 logger.error("step timers failed; trying again", metadata: ["error": "\(error)"])
             }

@@ -1,0 +1,230 @@
+import AMQP
+import Foundation
+import GovBusCore
+import Hummingbird
+import Logging
+import NIOCore
+import NIOFoundationCompat
+
+/// The JSON API behind every page (described in `docs/console-openapi.yaml`): overview, dossiers,
+/// dead letters, audit, charts; login and logout.
+/// A viewer gets personal data masked and may take no action (403).
+struct ConsoleAPI: Sendable {
+    let configuration: ConsoleConfiguration
+    let sessions: Sessions
+    let core: CoreDataReader
+    let archive: DeadLetterArchive
+    let queues: QueueFigures
+    let audit: AuditLog
+    let adapters: [String]
+    /// Publishes a replayed letter to where it was going.
+    let replay: @Sendable (AMQPMessage, String) async throws -> Void
+    let logger: Logger
+
+    func addRoutes(to router: Router<ConsoleContext>) {
+        router.post("/api/login") { request, _ in try await login(request) }
+        router.post("/api/logout") { request, _ -> Response in
+            sessions.end(request.cookies[Sessions.cookieName]?.value)
+            var response = Response(status: .noContent)
+            response.setCookie(.init(name: Sessions.cookieName, value: "", maxAge: 0, path: "/", httpOnly: true, sameSite: .strict))
+            return response
+        }
+        router.get("/api/me") { _, context in
+            try json(["name": context.session?.name ?? "", "role": context.session?.role.rawValue ?? "", "csrfToken": context.session?.csrfToken ?? ""])
+        }
+        router.get("/api/overview") { _, _ in try await overview() }
+        router.get("/api/dossiers") { request, context in try dossierList(request, context) }
+        router.get("/api/dossiers/:id") { _, context in try dossier(try context.parameters.require("id"), context) }
+        router.get("/api/dead-letters") { request, context in
+            let letters = try archive.list(deadLetterFilter(request))
+            return try json(letters.map { masked($0, for: context) })
+        }
+        router.get("/api/dead-letters/:id") { _, context in
+            guard let letter = try archive.letter(try context.parameters.require("id", as: Int64.self)) else {
+                throw HTTPError(.notFound, message: "no such dead letter")
+            }
+            return try json(masked(letter, for: context))
+        }
+        router.post("/api/dead-letters/:id/replay") { _, context in
+            try await act(on: [try context.parameters.require("id", as: Int64.self)], action: "replayed", context)
+        }
+        router.post("/api/dead-letters/:id/discard") { _, context in
+            try await act(on: [try context.parameters.require("id", as: Int64.self)], action: "discarded", context)
+        }
+        router.post("/api/dead-letters/replay") { request, context in
+            try await act(on: try archive.list(deadLetterFilter(request)).map(\.id), action: "replayed", context)
+        }
+        router.post("/api/dead-letters/discard") { request, context in
+            try await act(on: try archive.list(deadLetterFilter(request)).map(\.id), action: "discarded", context)
+        }
+        router.get("/api/audit") { _, _ in
+            let result = try audit.verify()
+            return try json(
+                AuditStatus(
+                    records: result.records, intact: result.firstBroken == nil, firstBroken: result.firstBroken?.sequence,
+                    reason: result.firstBroken?.reason, checkedAt: Date()))
+        }
+        router.get("/api/charts") { _, _ in
+            try json(Charts(throughput: try core.throughput(), completionSeconds: try core.completionTimes()))
+        }
+    }
+
+    struct AuditStatus: Codable {
+        var records: Int
+        var intact: Bool
+        var firstBroken: Int64?
+        var reason: String?
+        var checkedAt: Date
+    }
+
+    struct Charts: Codable {
+        var throughput: [CoreDataReader.ThroughputPoint]
+        var completionSeconds: [Double]
+    }
+
+    struct Overview: Codable {
+        var queueSource: String
+        var queues: [QueueFigures.Queue]
+        var adapters: [CoreDataReader.AdapterActivity]
+        var dossiers: [String: Int]
+        var deadLettersWaiting: Int
+        var alerts: [String]
+    }
+
+    // MARK: Login
+
+    struct Credentials: Decodable {
+        var name: String
+        var password: String
+    }
+
+    func login(_ request: Request) async throws -> Response {
+        let body = try await request.body.collect(upTo: 16 * 1024)
+        guard let credentials = try? JSONDecoder().decode(Credentials.self, from: Data(buffer: body)) else {
+            throw HTTPError(.badRequest, message: "expected {\"name\", \"password\"}")
+        }
+        guard let account = configuration.operators[credentials.name],
+            PasswordHash.verify(credentials.password, against: account.passwordHash)
+        else {
+            logger.warning("failed login", metadata: ["name": "\(credentials.name)"])
+            throw HTTPError(.unauthorized, message: "wrong name or password")
+        }
+        let (token, session) = sessions.start(name: account.name, role: account.role)
+        var response = try json(["name": session.name, "role": session.role.rawValue, "csrfToken": session.csrfToken])
+        response.setCookie(
+            .init(name: Sessions.cookieName, value: token, maxAge: Int(Sessions.lifetime), path: "/", httpOnly: true, sameSite: .strict))
+        logger.info("login", metadata: ["name": "\(account.name)", "role": "\(account.role.rawValue)"])
+        return response
+    }
+
+    // MARK: Pages' data
+
+    func overview() async throws -> Response {
+        let names = [CoreTopology.coreQueue, CoreTopology.deadLetterQueue] + adapters.map(CoreTopology.inbox(of:))
+        let (source, figures) = try await queues.queues(named: names)
+        let activity = try core.adapters(adapters)
+        let waiting = try archive.list(.init(), limit: 10_000).count
+        var alerts: [String] = []
+        for adapter in activity where adapter.state != "up" { alerts.append("adapter \(adapter.name) is \(adapter.state)") }
+        for queue in figures where queue.messages > 1000 { alerts.append("\(queue.name) holds \(queue.messages) messages") }
+        if let dead = figures.first(where: { $0.name == CoreTopology.deadLetterQueue }), dead.messages > 0 {
+            alerts.append("\(dead.messages) dead letters arriving")
+        }
+        if waiting > 0 { alerts.append("\(waiting) dead letters wait for an operator") }
+        return try json(
+            Overview(
+                queueSource: source, queues: figures, adapters: activity, dossiers: try core.countsByState(),
+                deadLettersWaiting: waiting, alerts: alerts))
+    }
+
+    func dossierList(_ request: Request, _ context: ConsoleContext) throws -> Response {
+        let query = request.uri.queryParameters
+        var filter = CoreDataReader.DossierFilter()
+        filter.text = query.get("q").flatMap { $0.isEmpty ? nil : $0 }
+        filter.procedure = query.get("procedure").flatMap { $0.isEmpty ? nil : $0 }
+        filter.state = query.get("state").flatMap { $0.isEmpty ? nil : $0 }
+        filter.commune = query.get("commune").flatMap { $0.isEmpty ? nil : $0 }
+        filter.overdueOnly = query.get("overdue") == "1"
+        return try json(try core.dossierList(filter).map { masked($0, for: context) })
+    }
+
+    struct DossierPage: Codable {
+        var dossier: CoreDataReader.DossierRow
+        var transitions: [CoreDataReader.TransitionRow]
+        var timeline: [CoreDataReader.TimelineEntry]
+    }
+
+    func dossier(_ id: String, _ context: ConsoleContext) throws -> Response {
+        guard let row = try core.dossier(id) else { throw HTTPError(.notFound, message: "no dossier \(id)") }
+        var timeline = try core.timeline(of: id)
+        for index in timeline.indices {
+            timeline[index].body = timeline[index].body.map { isOperator(context) ? $0 : PersonalDataMask.body($0) }
+        }
+        return try json(DossierPage(dossier: masked(row, for: context), transitions: try core.transitions(of: id), timeline: timeline))
+    }
+
+    func deadLetterFilter(_ request: Request) -> DeadLetterArchive.Filter {
+        let query = request.uri.queryParameters
+        func value(_ name: String) -> String? { query.get(name).flatMap { $0.isEmpty ? nil : $0 } }
+        return DeadLetterArchive.Filter(
+            type: value("type"), sender: value("sender"), check: value("check"), status: value("status") ?? "waiting")
+    }
+
+    // MARK: Actions
+
+    /// Replays or discards letters, each recorded in the audit log with the operator's name.
+    func act(on ids: [Int64], action: String, _ context: ConsoleContext) async throws -> Response {
+        guard let session = context.session, session.role == .operator_ else {
+            throw HTTPError(.forbidden, message: "a viewer takes no action")
+        }
+        var done: [Int64] = []
+        for id in ids {
+            guard let letter = try archive.letter(id), letter.status == "waiting" else { continue }
+            if action == "replayed" {
+                guard let (message, origin) = try archive.message(id) else { continue }
+                try await replay(message, origin)
+            }
+            try archive.mark(id, status: action)
+            let record = try JSONSerialization.data(
+                withJSONObject: [
+                    "action": action, "deadLetter": id, "messageId": letter.messageId, "type": letter.type,
+                    "check": letter.check, "to": letter.origin,
+                ], options: [.sortedKeys])
+            try audit.append(
+                kind: .operatorAction, messageID: UUID().uuidString.lowercased(), type: "operator.dead-letter.\(action)",
+                sender: session.name, receivers: action == "replayed" ? [letter.origin] : [],
+                correlationID: letter.correlationId, body: record, signature: "")
+            logger.info("dead letter \(action)", metadata: ["id": "\(id)", "operator": "\(session.name)"])
+            done.append(id)
+        }
+        return try json([action: done])
+    }
+
+    // MARK: Helpers
+
+    func isOperator(_ context: ConsoleContext) -> Bool { context.session?.role == .operator_ }
+
+    func masked(_ row: CoreDataReader.DossierRow, for context: ConsoleContext) -> CoreDataReader.DossierRow {
+        guard !isOperator(context) else { return row }
+        var row = row
+        row.applicantName = "***"
+        row.applicantPersonalId = PersonalDataMask.personalID(row.applicantPersonalId)
+        return row
+    }
+
+    func masked(_ letter: DeadLetterArchive.Letter, for context: ConsoleContext) -> DeadLetterArchive.Letter {
+        guard !isOperator(context) else { return letter }
+        var letter = letter
+        letter.body = PersonalDataMask.body(letter.body)
+        return letter
+    }
+
+    func json(_ value: some Encodable) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        return Response(
+            status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+    }
+}

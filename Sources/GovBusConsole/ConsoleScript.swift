@@ -1,0 +1,124 @@
+/// The pages' script: fetches the JSON API and draws each page; charts are plain SVG.
+enum ConsoleScript {
+    static let source = #"""
+    "use strict";
+    let me = null;
+    const app = () => document.getElementById("app");
+    const esc = (v) => String(v ?? "").replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
+    const time = (t) => t ? new Date(t).toLocaleString() : "";
+    async function api(path, options = {}) {
+      const headers = {"Content-Type": "application/json"};
+      if (me && options.method && options.method !== "GET") headers["X-CSRF-Token"] = me.csrfToken;
+      const response = await fetch(path, {...options, headers, credentials: "same-origin"});
+      if (response.status === 401) { location.href = "/login"; throw new Error("log in"); }
+      if (!response.ok) throw new Error((await response.text()) || response.statusText);
+      return response.status === 204 ? null : response.json();
+    }
+    function table(columns, rows) {
+      return "<table><tr>" + columns.map((c) => `<th>${esc(c[0])}</th>`).join("") + "</tr>" +
+        rows.map((r) => `<tr class="${r.__class || ""}">` + columns.map((c) => `<td>${c[1](r)}</td>`).join("") + "</tr>").join("") + "</table>";
+    }
+    function bars(points, width = 720, height = 160) {
+      if (points.length === 0) return "<p>No data yet.</p>";
+      const max = Math.max(...points.map((p) => p.value), 1), w = width / points.length;
+      return `<svg width="${width}" height="${height + 20}" role="img">` + points.map((p, i) =>
+        `<rect x="${i * w + 1}" y="${height - p.value / max * height}" width="${Math.max(w - 2, 1)}" height="${p.value / max * height}" fill="#0b3d6e"><title>${esc(p.label)}: ${p.value}</title></rect>`).join("") +
+        `<text x="2" y="${height + 15}" font-size="11">max ${max}</text></svg>`;
+    }
+    const pages = {
+      async login() {
+        app().innerHTML = `<h1>Log in</h1><form class="login"><input name="name" placeholder="name" autocomplete="username">
+          <input name="password" type="password" placeholder="password" autocomplete="current-password"><button>Log in</button><p id="error"></p></form>`;
+        app().querySelector("form").addEventListener("submit", async (event) => {
+          event.preventDefault();
+          const form = new FormData(event.target);
+          try { await api("/api/login", {method: "POST", body: JSON.stringify({name: form.get("name"), password: form.get("password")})}); location.href = "/"; }
+          catch (error) { document.getElementById("error").textContent = "Wrong name or password."; }
+        });
+      },
+      async overview() {
+        const [o, charts] = await Promise.all([api("/api/overview"), api("/api/charts")]);
+        const byMinute = {};
+        for (const p of charts.throughput) byMinute[p.minute] = (byMinute[p.minute] || 0) + p.count;
+        const types = {};
+        for (const p of charts.throughput) types[p.type] = (types[p.type] || 0) + p.count;
+        const buckets = [0, 0, 0, 0, 0, 0];
+        for (const s of charts.completionSeconds) buckets[Math.min(5, Math.floor(Math.log10(Math.max(s, 0.1)) + 1))]++;
+        app().innerHTML = `<h1>Overview</h1>` +
+          (o.alerts.length ? o.alerts.map((a) => `<div class="alert">${esc(a)}</div>`).join("") : "<p>No alerts.</p>") +
+          `<h2>Queues <small>(${esc(o.queueSource)})</small></h2>` +
+          table([["queue", (q) => esc(q.name)], ["depth", (q) => q.messages], ["unacked", (q) => q.unacked ?? "–"],
+                 ["consumers", (q) => q.consumers], ["publish/s", (q) => q.publishRate?.toFixed(1) ?? "–"], ["deliver/s", (q) => q.deliverRate?.toFixed(1) ?? "–"]], o.queues) +
+          `<h2>Adapters</h2>` +
+          table([["adapter", (a) => esc(a.name)], ["state", (a) => `<span class="${esc(a.state)}">${esc(a.state)}</span>`],
+                 ["last heartbeat", (a) => time(a.lastHeartbeat)], ["version", (a) => esc(a.version)],
+                 ["in (1 h)", (a) => a.messagesIn], ["out (1 h)", (a) => a.messagesOut]], o.adapters) +
+          `<h2>Dossiers</h2>` + table([["state", (r) => esc(r[0])], ["dossiers", (r) => r[1]]], Object.entries(o.dossiers)) +
+          `<h2>Messages per minute, last hour</h2>` + bars(Object.keys(byMinute).sort().map((m) => ({label: time(m), value: byMinute[m]}))) +
+          table([["type", (r) => esc(r[0])], ["messages (1 h)", (r) => r[1]]], Object.entries(types)) +
+          `<h2>Dossier completion times, last day</h2>` +
+          bars(["< 1 s", "1–10 s", "10–100 s", "100–1000 s", "< 3 h", "longer"].map((label, i) => ({label, value: buckets[i]})), 360);
+        setTimeout(() => pages.overview().catch(show), 3000);
+      },
+      async dossiers() {
+        const query = new URLSearchParams(location.search);
+        const rows = await api("/api/dossiers?" + query.toString());
+        app().innerHTML = `<h1>Dossiers</h1><form method="get">
+          <input name="q" placeholder="dossier id" value="${esc(query.get("q") || "")}">
+          <input name="procedure" placeholder="procedure" value="${esc(query.get("procedure") || "")}">
+          <input name="state" placeholder="state" value="${esc(query.get("state") || "")}">
+          <input name="commune" placeholder="commune" value="${esc(query.get("commune") || "")}">
+          <label><input type="checkbox" name="overdue" value="1" ${query.get("overdue") ? "checked" : ""}> overdue</label><button>Filter</button></form>` +
+          table([["dossier", (d) => `<a href="/dossiers/${encodeURIComponent(d.dossierId)}">${esc(d.dossierId)}</a>`],
+                 ["procedure", (d) => esc(d.procedureCode)], ["state", (d) => esc(d.state)], ["commune", (d) => esc(d.communeCode)],
+                 ["applicant", (d) => esc(d.applicantName) + " " + esc(d.applicantPersonalId)], ["submitted", (d) => time(d.submittedAt)],
+                 ["legal deadline", (d) => time(d.legalDeadline) + (d.overdue ? " (overdue)" : "")]],
+                rows.map((d) => ({...d, __class: d.overdue ? "overdue" : ""})));
+      },
+      async dossier() {
+        const id = decodeURIComponent(location.pathname.split("/").pop());
+        const d = await api("/api/dossiers/" + encodeURIComponent(id));
+        app().innerHTML = `<h1>Dossier ${esc(id)}</h1><p class="${d.dossier.overdue ? "overdue" : ""}">${esc(d.dossier.procedureName)} · ${esc(d.dossier.state)}
+          · legal deadline ${time(d.dossier.legalDeadline)}${d.dossier.overdue ? " <strong>(overdue)</strong>" : ""}</p><h2>Timeline</h2>` +
+          table([["time", (e) => time(e.at)], ["+ seconds", (e) => e.sincePrevious?.toFixed(2) ?? ""], ["from", (e) => esc(e.sender)],
+                 ["to", (e) => esc(e.receivers.join(", ") || "core")], ["type", (e) => esc(e.type)]], d.timeline) +
+          `<h2>State changes</h2>` + table([["time", (t) => time(t.at)], ["from", (t) => esc(t.from)], ["to", (t) => esc(t.to)],
+                 ["note", (t) => esc(t.ignoredBecause)]], d.transitions);
+      },
+      async "dead-letters"() {
+        const query = new URLSearchParams(location.search);
+        const letters = await api("/api/dead-letters?" + query.toString());
+        const actions = me.role === "operator";
+        app().innerHTML = `<h1>Dead letters</h1><form method="get"><input name="type" placeholder="type" value="${esc(query.get("type") || "")}">
+          <input name="sender" placeholder="sender" value="${esc(query.get("sender") || "")}"><input name="check" placeholder="check" value="${esc(query.get("check") || "")}">
+          <button>Filter</button></form>` + (actions ? `<p><button data-bulk="replay">Replay all shown</button> <button data-bulk="discard">Discard all shown</button></p>` : "") +
+          table([["id", (l) => l.id], ["time", (l) => time(l.at)], ["type", (l) => esc(l.type)], ["sender", (l) => esc(l.sender)],
+                 ["check", (l) => esc(l.check)], ["reason", (l) => esc(l.reason)], ["attempts", (l) => l.attempts],
+                 ["body", (l) => `<details><summary>show</summary><pre>${esc(l.body)}</pre></details>`],
+                 ["", (l) => actions ? `<button data-id="${l.id}" data-action="replay">Replay</button> <button data-id="${l.id}" data-action="discard">Discard</button>` : ""]], letters);
+        for (const button of app().querySelectorAll("button[data-id]")) button.addEventListener("click", async () => {
+          await api(`/api/dead-letters/${button.dataset.id}/${button.dataset.action}`, {method: "POST"}); pages["dead-letters"]();
+        });
+        for (const button of app().querySelectorAll("button[data-bulk]")) button.addEventListener("click", async () => {
+          await api(`/api/dead-letters/${button.dataset.bulk}?` + query.toString(), {method: "POST"}); pages["dead-letters"]();
+        });
+      },
+      async audit() {
+        const a = await api("/api/audit");
+        app().innerHTML = `<h1>Audit</h1><p>${a.records} records; the chain ${a.intact ? "<span class='up'>verifies</span>" :
+          `<span class='down'>is broken at record ${a.firstBroken}</span>: ${esc(a.reason)}`} (checked ${time(a.checkedAt)}).</p>`;
+      },
+    };
+    function show(error) { app().insertAdjacentHTML("beforeend", `<p class="down">${esc(error.message)}</p>`); }
+    document.addEventListener("DOMContentLoaded", async () => {
+      const page = document.body.dataset.page;
+      try {
+        if (page !== "login") {
+          me = await api("/api/me");
+          document.getElementById("who").textContent = `${me.name} (${me.role})`;
+        }
+        await pages[page]();
+      } catch (error) { show(error); }
+    });
+    """#
+}

@@ -1,0 +1,176 @@
+import AMQP
+import Foundation
+import GovBus
+import GovBusContracts
+import Hummingbird
+import HummingbirdTesting
+import NIOFoundationCompat
+import Synchronization
+import Testing
+
+@testable import GovBusConsole
+@testable import GovBusCore
+
+/// The console's JSON API through Hummingbird's testing helper, over real SQLite files of a core:
+/// every page's data, the actions, and the access rules.
+@Suite("The console's API and its access rules")
+struct ConsoleAPITests {
+    final class Replays: Sendable {
+        let list = Mutex<[(messageID: String, queue: String)]>([])
+    }
+
+    struct Fixture {
+        let server: ConsoleServer
+        let replayed: Replays
+        let audit: AuditLog
+    }
+
+    static let operatorHash = Result { try PasswordHash.make("operator-secret") }
+    static let viewerHash = Result { try PasswordHash.make("viewer-secret") }
+
+    static func fixture() throws -> Fixture {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("console-\(UUID().uuidString)")
+        let core = folder.appendingPathComponent("core")
+        try FileManager.default.createDirectory(at: core, withIntermediateDirectories: true)
+        // A core's files: one dossier, its audit records, a heartbeat.
+        let procedures = try ProceduresFile(contentsOf: IngressChecksTests.root.appendingPathComponent("config/procedures.yaml"))
+        let manager = try ProcessManager(storePath: core.appendingPathComponent("dossiers.sqlite").path, procedures: procedures)
+        let body = try Data(
+            contentsOf: IngressChecksTests.root.appendingPathComponent("Schemas/examples/portal.dossier.submitted.v1/valid-1.json"))
+        let handled = try manager.handle(type: DossierSubmittedV1.messageType, body: body, messageID: UUID().uuidString.lowercased())
+        let audit = try AuditLog(path: core.appendingPathComponent("audit.sqlite").path)
+        try audit.append(
+            messageID: UUID().uuidString.lowercased(), type: DossierSubmittedV1.messageType, sender: "portal", receivers: [],
+            correlationID: "H01.04-251121-0007", body: body, signature: "c2ln")
+        for output in handled.outputs {
+            try audit.append(
+                messageID: output.messageID, type: output.type, sender: "govbus-core", receivers: ["registry"],
+                correlationID: output.correlationID, body: output.body, signature: "")
+        }
+        let heartbeat = AdapterHeartbeatV1(
+            adapter: "portal", version: "9.9.9", instance: "test", startedAt: Date(), sentAt: Date(), status: .up)
+        try audit.append(
+            messageID: UUID().uuidString.lowercased(), type: AdapterHeartbeatV1.messageType, sender: "portal", receivers: [],
+            correlationID: "portal", body: try heartbeat.jsonBody(), signature: "c2ln")
+
+        let configuration = try ConsoleConfiguration(
+            """
+            listen: 127.0.0.1:0
+            amqpUrl: amqp://govbus-core:x@127.0.0.1:1/govbus
+            coreData: core
+            data: console
+            operators:
+              - {name: lan, role: operator, passwordHash: "\(try operatorHash.get())"}
+              - {name: minh, role: viewer, passwordHash: "\(try viewerHash.get())"}
+            """, file: "console.yaml", folder: folder)
+        let replayed = Replays()
+        let server = try ConsoleServer(
+            configuration: configuration, adapters: ["portal", "registry"], vhost: "govbus",
+            replay: { message, queue in replayed.list.withLock { $0.append((message.properties.messageID ?? "", queue)) } },
+            logger: .init(label: "console-test"))
+        // A dead letter the core's schema check refused.
+        try server.archive.store(
+            properties: AMQPProperties(
+                contentType: "application/json",
+                headers: [
+                    "govbus-error-check": .string("schema"), "govbus-error-reason": .string("/applicant/personalId: too short"),
+                    "govbus-error-where": .string("core"), "govbus-sender": .string("portal"), "govbus-signature": .string("c2ln"),
+                ],
+                correlationID: "H01.04-251121-0007", messageID: "0b5f5f0e-1111-4a4a-8b8b-222222222222",
+                type: DossierSubmittedV1.messageType, userID: "govbus-core"),
+            body: Array(body))
+        return Fixture(server: server, replayed: replayed, audit: audit)
+    }
+
+    static func login(_ client: some TestClientProtocol, _ name: String, _ password: String) async throws -> (cookie: String, csrf: String) {
+        try await client.execute(
+            uri: "/api/login", method: .post, body: ByteBuffer(string: #"{"name":"\#(name)","password":"\#(password)"}"#)
+        ) { response in
+            #expect(response.status == .ok)
+            let cookie = try #require(response.headers[.setCookie]?.split(separator: ";").first.map(String.init))
+            let body = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: String])
+            return (cookie, try #require(body["csrfToken"]))
+        }
+    }
+
+    @Test("Nothing but /health, /metrics and the login answers without a session; a wrong password says so")
+    func loginRequired() async throws {
+        let fixture = try Self.fixture()
+        try await Application(router: fixture.server.router()).test(.router) { client in
+            for path in ["/api/overview", "/api/dossiers", "/api/dead-letters", "/api/audit", "/api/dossiers/H01.04-251121-0007"] {
+                try await client.execute(uri: path, method: .get) { #expect($0.status == .unauthorized, "\(path)") }
+            }
+            try await client.execute(uri: "/", method: .get) { response in
+                #expect(response.status == .seeOther)
+                #expect(response.headers[.location] == "/login")
+            }
+            try await client.execute(uri: "/health", method: .get) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/metrics", method: .get) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/login", method: .get) { #expect($0.status == .ok) }
+            try await client.execute(
+                uri: "/api/login", method: .post, body: ByteBuffer(string: #"{"name":"lan","password":"wrong"}"#)
+            ) { #expect($0.status == .unauthorized) }
+        }
+    }
+
+    @Test("An operator sees every page's data with personal data; a replay goes to the core's queue and is audited")
+    func operatorPages() async throws {
+        let fixture = try Self.fixture()
+        try await Application(router: fixture.server.router()).test(.router) { client in
+            let (cookie, csrf) = try await Self.login(client, "lan", "operator-secret")
+            try await client.execute(uri: "/api/dossiers", method: .get, headers: [.cookie: cookie]) { response in
+                let rows = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [[String: Any]])
+                #expect(rows.count == 1)
+                #expect(rows.first?["applicantPersonalId"] as? String == "001188012345")
+                #expect(rows.first?["state"] as? String == "awaiting-identity")
+            }
+            try await client.execute(uri: "/api/dossiers/H01.04-251121-0007", method: .get, headers: [.cookie: cookie]) { response in
+                let page = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
+                let timeline = try #require(page["timeline"] as? [[String: Any]])
+                #expect(timeline.map { $0["type"] as? String } .contains("registry.identity.verification-requested.v1"))
+                #expect(timeline.first?["sender"] as? String == "portal")
+            }
+            try await client.execute(uri: "/api/audit", method: .get, headers: [.cookie: cookie]) { response in
+                let status = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
+                #expect(status["intact"] as? Bool == true)
+            }
+            // No CSRF token: refused.
+            try await client.execute(uri: "/api/dead-letters/1/replay", method: .post, headers: [.cookie: cookie]) {
+                #expect($0.status == .forbidden)
+            }
+            try await client.execute(
+                uri: "/api/dead-letters/1/replay", method: .post, headers: [.cookie: cookie, .init("X-CSRF-Token")!: csrf]
+            ) { #expect($0.status == .ok) }
+            #expect(fixture.replayed.list.withLock { $0.map(\.queue) } == ["govbus.core.ingress"])
+            try await client.execute(uri: "/api/dead-letters", method: .get, headers: [.cookie: cookie]) { response in
+                #expect(String(buffer: response.body) == "[]")
+            }
+        }
+        let actions = try fixture.audit.records(correlationID: "H01.04-251121-0007").filter { $0.kind == .operatorAction }
+        #expect(actions.map(\.type) == ["operator.dead-letter.replayed"])
+        #expect(actions.first?.sender == "lan")
+        #expect(try fixture.audit.verify().firstBroken == nil)
+    }
+
+    @Test("A viewer sees personal ids masked (0011******45) and no names, and may not replay: 403")
+    func viewerRules() async throws {
+        let fixture = try Self.fixture()
+        try await Application(router: fixture.server.router()).test(.router) { client in
+            let (cookie, csrf) = try await Self.login(client, "minh", "viewer-secret")
+            try await client.execute(uri: "/api/dossiers", method: .get, headers: [.cookie: cookie]) { response in
+                let text = String(buffer: response.body)
+                #expect(text.contains("0011******45"))
+                #expect(!text.contains("001188012345"))
+            }
+            try await client.execute(uri: "/api/dead-letters/1", method: .get, headers: [.cookie: cookie]) { response in
+                let text = String(buffer: response.body)
+                #expect(!text.contains("001188012345"), "\(text)")
+                #expect(text.contains("\\\"***\\\"") || text.contains("***"))
+            }
+            try await client.execute(
+                uri: "/api/dead-letters/1/replay", method: .post, headers: [.cookie: cookie, .init("X-CSRF-Token")!: csrf]
+            ) { #expect($0.status == .forbidden) }
+            #expect(fixture.replayed.list.withLock { $0.isEmpty })
+        }
+    }
+}
