@@ -12,6 +12,7 @@ public import GovBusCore
 /// system: http://127.0.0.1:9081                  # the external system
 /// data: ../var/portal                            # the outbox
 /// heartbeat: 10s
+/// inboxRetries: 16                               # tries of a failing inbox message before the dead letters
 /// settings: {hmacSecret: ...}                    # what this adapter's protocol needs
 /// schemas: ../Schemas                            # checks what it sends (recommended)
 /// ```
@@ -24,6 +25,9 @@ public struct AdapterConfiguration: Sendable {
     public var system: URL
     public var dataDirectory: URL
     public var heartbeatInterval: Duration
+    /// Tries of an inbox message whose external call fails for a while (100 ms doubling to 30 s
+    /// between them: 16 is about 5 minutes) before it goes to the dead letters.
+    public var inboxRetries: Int
     public var settings: [String: String]
     /// The contracts' folder: when set, every message is checked against its schema before it is
     /// stored, so that bad input is refused at the adapter's door instead of dead-lettered later.
@@ -41,7 +45,7 @@ public struct AdapterConfiguration: Sendable {
 
     private init(root: YAMLValue, folder: URL) throws(ConfigurationError) {
         let members = try root.mapping(
-            allowed: ["name", "amqpUrl", "signingKey", "listen", "system", "data", "heartbeat", "settings", "schemas"],
+            allowed: ["name", "amqpUrl", "signingKey", "listen", "system", "data", "heartbeat", "settings", "schemas", "inboxRetries"],
             what: "an adapter's configuration")
         file = root.file
         name = try members.required("name", in: "the configuration", at: root).string(what: "name")
@@ -66,6 +70,8 @@ public struct AdapterConfiguration: Sendable {
         let data = try members.value("data")?.string(what: "data") ?? "../var/\(name)"
         dataDirectory = data.hasPrefix("/") ? URL(fileURLWithPath: data) : folder.appendingPathComponent(data)
         heartbeatInterval = try members.value("heartbeat")?.duration(what: "heartbeat") ?? .seconds(10)
+        inboxRetries = try members.value("inboxRetries")?.integer(what: "inboxRetries") ?? 16
+        if inboxRetries < 1, let value = members.value("inboxRetries") { throw value.error("inboxRetries must be at least 1") }
         if let schemas = try members.value("schemas")?.string(what: "schemas") {
             self.schemas = schemas.hasPrefix("/") ? URL(fileURLWithPath: schemas) : folder.appendingPathComponent(schemas)
         }

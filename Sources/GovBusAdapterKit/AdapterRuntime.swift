@@ -159,8 +159,8 @@ public final class AdapterRuntime: Sendable {
 
     /// Handles one delivery. A transient failure is tried again here, in its lane, with a growing
     /// pause, so that a dossier's later messages wait behind it (the portal hears its steps in
-    /// order); after `retriesInPlace` tries it goes back to the broker, whose delivery limit
-    /// dead-letters it in the end.
+    /// order); after the configuration's `inboxRetries` tries (about 5 minutes by default) it goes
+    /// to the dead letters, where an operator replays it once the external system is back.
     private func handle(_ delivery: AMQPDelivery, with connector: some Connector) async {
         let properties = delivery.properties
         let message = InboxMessage(
@@ -177,7 +177,7 @@ public final class AdapterRuntime: Sendable {
             delivery.ack()
             return
         }
-        for attempt in 1...Self.retriesInPlace {
+        for attempt in 1...max(1, configuration.inboxRetries) {
             do {
                 try await connector.handle(message)
             } catch let failure {
@@ -201,7 +201,12 @@ public final class AdapterRuntime: Sendable {
                     "cannot handle a message yet; trying again",
                     metadata: ["type": "\(message.type)", "error": "\(failure)", "attempt": "\(attempt)", "pause": "\(pause)"])
                 count("retried")
-                if Task.isCancelled { break }
+                if Task.isCancelled {
+                    // Stopping: the broker delivers it again to the next run.
+                    delivery.nack(requeue: true)
+                    return
+                }
+                if attempt == configuration.inboxRetries { break }
                 try? await Task.sleep(for: pause)
                 continue
             }
@@ -215,11 +220,12 @@ public final class AdapterRuntime: Sendable {
             delivery.ack()
             return
         }
-        delivery.nack(requeue: true)
+        logger.error(
+            "cannot handle a message after \(configuration.inboxRetries) tries; dead-lettered",
+            metadata: ["type": "\(message.type)", "correlation": "\(message.correlationID)"])
+        count("dead-lettered")
+        delivery.reject(requeue: false)
     }
-
-    /// About 5 minutes of tries (100 ms doubling to 30 s) before the broker takes the message back.
-    static let retriesInPlace = 16
 
     // MARK: The outbox
 

@@ -18,7 +18,7 @@ struct GovBusCommand: AsyncParsableCommand {
         abstract: "GovBus: the message bus between government subsystems.",
         subcommands: [
             UpCommand.self, DemoCommand.self, CoreCommand.self, AdapterCommand.self, SandboxCommand.self, ConsoleCommand.self,
-            ProvisionCommand.self,
+            StatusCommand.self, DeadLettersCommand.self, TraceCommand.self, ProvisionCommand.self,
             BenchCommand.self, ValidateCommand.self, SchemasCommand.self, AuditCommand.self,
         ])
 }

@@ -23,6 +23,8 @@ struct LocalStack {
     let passwords: [String: String]
     /// The management API, with its credentials (for the console's queue figures).
     let managementURL: String
+    /// Tries of a failing inbox message before the dead letters.
+    var inboxRetries = 16
 
     var logs: URL { work.appendingPathComponent("logs") }
     func adapterPort(_ name: String) -> Int { portBase + 1 + Self.connectors.firstIndex(of: name)! }
@@ -92,6 +94,7 @@ struct LocalStack {
             data: \(name)
             schemas: \(repository.appendingPathComponent("Schemas").path)
             heartbeat: 10s
+            inboxRetries: \(inboxRetries)
             settings:
             \(settings(name).map { "  \($0.key): \"\($0.value)\"" }.sorted().joined(separator: "\n"))
             """.write(to: work.appendingPathComponent("\(name).yaml"), atomically: true, encoding: .utf8)

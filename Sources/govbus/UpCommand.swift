@@ -20,6 +20,7 @@ struct UpCommand: AsyncParsableCommand {
     @Option(help: "Ports: the core's /metrics at this one, adapters at +1..+4, sandboxes at +11..+14.") var ports = 18080
     @Option(help: "The vhost.") var vhost = "govbus"
     @Flag(help: "Start from empty data (the work folder's data is removed first).") var fresh = false
+    @Option(help: "Tries of an adapter's failing inbox message before it goes to the dead letters.") var inboxRetries = 16
 
     func run() async throws {
         let repository = try Self.repository()
@@ -34,9 +35,10 @@ struct UpCommand: AsyncParsableCommand {
         let signals = SignalWatcher([SIGINT, SIGTERM])
         var broker = try await Self.broker(repository: repository, work: work)
         defer { broker.stop(repository: repository) }
-        let stack = LocalStack(
+        var stack = LocalStack(
             repository: repository, work: work, portBase: ports, vhost: vhost, amqpHost: broker.host, amqpPort: broker.port,
             passwords: try Self.passwords(in: work), managementURL: broker.managementURL)
+        stack.inboxRetries = inboxRetries
         try stack.writeConfigurations()
         guard let management = URL(string: broker.managementURL), let managementHost = management.host else {
             throw ValidationError("GOVBUS_MANAGEMENT_URL is not a URL: http://user:password@host:15672")

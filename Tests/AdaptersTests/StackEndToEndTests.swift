@@ -27,12 +27,12 @@ struct StackEndToEndTests {
         }
     }
 
-    static func startStack(on broker: TestBroker? = nil) async throws -> Stack {
+    static func startStack(on broker: TestBroker? = nil, extraArguments: [String] = []) async throws -> Stack {
         let broker = try broker ?? TestBroker.fromEnvironment()
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("govbus-up-\(UUID().uuidString.prefix(8))")
         let ports = 20_000 + Int.random(in: 0..<400) * 100
         let process = try ChildProcess.start(
-            binary, ["up", "--work", work.path, "--ports", "\(ports)", "--vhost", "e2e-\(ports)", "--fresh"],
+            binary, ["up", "--work", work.path, "--ports", "\(ports)", "--vhost", "e2e-\(ports)", "--fresh"] + extraArguments,
             environment: ["GOVBUS_AMQP_URL": broker.amqpURL, "GOVBUS_MANAGEMENT_URL": broker.managementURL],
             errors: FileManager.default.temporaryDirectory.appendingPathComponent("govbus-up-\(ports).log").path)
         let deadline = ContinuousClock.now + .seconds(240)
@@ -197,5 +197,65 @@ struct StackEndToEndTests {
         }
         try await stack.stop()
         try await TestBroker.onOwnThread { try broker.stop() }
+    }
+
+    /// `govbus` as an operator runs it against the stack's console.
+    static func govbus(_ stack: Stack, _ arguments: [String]) async throws -> String {
+        let passwords = try String(contentsOf: stack.work.appendingPathComponent("passwords"), encoding: .utf8)
+        let password = passwords.split(separator: "\n").first { $0.hasPrefix("console-operator ") }?.split(separator: " ").last
+        let outcome = try await TestBroker.execute(
+            binary, arguments,
+            environment: [
+                "GOVBUS_CONSOLE_URL": "http://127.0.0.1:\(stack.ports + 20)", "GOVBUS_CONSOLE_USER": "operator",
+                "GOVBUS_CONSOLE_PASSWORD": String(password ?? ""),
+            ])
+        guard outcome.status == 0 else { throw Failure(description: "govbus \(arguments): \(outcome.status) \(outcome.errors)") }
+        return outcome.output
+    }
+
+    @Test("A document request dead-lettered while the document system was down is replayed once it is back: the dossier completes")
+    func deadLetterReplayed() async throws {
+        let stack = try await Self.startStack(extraArguments: ["--inbox-retries", "2"])
+        do {
+            _ = try await Self.request(
+                "PUT", "\(stack.document)/_sandbox/faults",
+                json: #"{"latencyMilliseconds": 0, "failureRate": 1, "timeoutRate": 0, "hangSeconds": 60}"#)
+            let submitted = try JSONSerialization.jsonObject(
+                with: try await Self.request(
+                    "POST", "\(stack.portal)/_sandbox/submit", json: #"{"count": 1, "paidShare": 0, "mismatchShare": 0, "seed": 7}"#))
+            let dossier = try #require(((submitted as? [String: Any])?["submitted"] as? [String])?.first)
+
+            var letter: [String: Any]?
+            let deadline = ContinuousClock.now + .seconds(90)
+            while letter == nil, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .seconds(1))
+                let letters = try JSONSerialization.jsonObject(
+                    with: Data(try await Self.govbus(stack, ["dlq", "list", "--json", "--type", "document.issue-requested.v1"]).utf8))
+                letter = (letters as? [[String: Any]])?.first { $0["correlationId"] as? String == dossier }
+            }
+            let id = try #require(letter?["id"] as? Int, "the document request was not dead-lettered")
+            #expect((letter?["check"] as? String)?.contains("govbus.adapter.document") == true)
+
+            _ = try await Self.request(
+                "PUT", "\(stack.document)/_sandbox/faults",
+                json: #"{"latencyMilliseconds": 0, "failureRate": 0, "timeoutRate": 0, "hangSeconds": 60}"#)
+            _ = try await Self.govbus(stack, ["dlq", "replay", "\(id)"])
+
+            var history: [String] = []
+            let completion = ContinuousClock.now + .seconds(60)
+            while history.last != "completed", ContinuousClock.now < completion {
+                try await Task.sleep(for: .seconds(1))
+                history = try JSONDecoder().decode(
+                    [Update].self, from: try await Self.request("GET", "\(stack.portal)/api/dossiers/\(dossier)/history")
+                ).map(\.TrangThaiGovBus)
+            }
+            #expect(history == ["submitted", "identity-verified", "document-issued", "completed"])
+            let trace = try await Self.govbus(stack, ["trace", dossier])
+            #expect(trace.contains("document.issued.v1"), "\(trace)")
+            #expect(trace.contains("operator.dead-letter.replayed"), "\(trace)")
+        } catch {
+            Issue.record("\(error)\n\(Self.log(stack.work))")
+        }
+        try await stack.stop()
     }
 }
