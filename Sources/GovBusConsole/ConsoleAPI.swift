@@ -104,7 +104,7 @@ struct ConsoleAPI: Sendable {
             throw HTTPError(.badRequest, message: "expected {\"name\", \"password\"}")
         }
         guard let account = configuration.operators[credentials.name],
-            PasswordHash.verify(credentials.password, against: account.passwordHash)
+            await PasswordHash.verifyOffPool(credentials.password, against: account.passwordHash)
         else {
             logger.warning("failed login", metadata: ["name": "\(credentials.name)"])
             throw HTTPError(.unauthorized, message: "wrong name or password")

@@ -1,4 +1,5 @@
 import Crypto
+import Dispatch
 import Foundation
 import _CryptoExtras
 
@@ -10,12 +11,21 @@ enum PasswordHash {
     static let blockSize = 8
     static let parallelism = 1
 
-    static func make(_ password: String) throws -> String {
+    /// `rounds` (scrypt's N) lower than the default only for tests.
+    static func make(_ password: String, rounds: Int = rounds) throws -> String {
         var salt = [UInt8](repeating: 0, count: 16)
         var generator = SystemRandomNumberGenerator()
         for index in salt.indices { salt[index] = generator.next() }
         let key = try derive(password, salt: salt, rounds: rounds, blockSize: blockSize, parallelism: parallelism)
         return "scrypt$\(rounds)$\(blockSize)$\(parallelism)$\(Data(salt).base64EncodedString())$\(key.base64EncodedString())"
+    }
+
+    /// `verify` on a thread of its own: scrypt takes tens of milliseconds of CPU by design, which
+    /// must not hold up the server's other requests.
+    static func verifyOffPool(_ password: String, against hash: String) async -> Bool {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global(qos: .userInitiated).async { continuation.resume(returning: verify(password, against: hash)) }
+        }
     }
 
     /// Whether `password` is the one `hash` was made from; false for a hash it cannot read.

@@ -36,7 +36,7 @@ struct QueueFigures: Sendable {
         components.user = nil
         components.password = nil
         let vhostPath = vhost.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? vhost
-        components.path = "/api/queues/\(vhostPath)"
+        components.percentEncodedPath = "/api/queues/\(vhostPath)"
         var request = HTTPClientRequest(url: components.string ?? "")
         request.headers.add(name: "Authorization", value: "Basic " + Data("\(user):\(password)".utf8).base64EncodedString())
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))

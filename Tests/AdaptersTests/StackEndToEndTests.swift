@@ -258,4 +258,41 @@ struct StackEndToEndTests {
         }
         try await stack.stop()
     }
+
+    @Test("The console in headless Chromium: log in, open each page with real traffic behind it, keep a screenshot of each")
+    func consoleInBrowser() async throws {
+        let stack = try await Self.startStack(extraArguments: ["--inbox-retries", "1"])
+        do {
+            _ = try await Self.request(
+                "PUT", "\(stack.document)/_sandbox/faults",
+                json: #"{"latencyMilliseconds": 0, "failureRate": 1, "timeoutRate": 0, "hangSeconds": 60}"#)
+            let submitted = try JSONSerialization.jsonObject(
+                with: try await Self.request(
+                    "POST", "\(stack.portal)/_sandbox/submit", json: #"{"count": 3, "paidShare": 0, "mismatchShare": 0, "seed": 9}"#))
+            let dossier = try #require(((submitted as? [String: Any])?["submitted"] as? [String])?.first)
+            // Wait for a dead letter in the console's archive.
+            let deadline = ContinuousClock.now + .seconds(60)
+            while ContinuousClock.now < deadline {
+                let letters = try await Self.govbus(stack, ["dlq", "list", "--json"])
+                if letters.contains("document.issue-requested.v1") { break }
+                try await Task.sleep(for: .seconds(1))
+            }
+            let passwords = try String(contentsOf: stack.work.appendingPathComponent("passwords"), encoding: .utf8)
+            let password = passwords.split(separator: "\n").first { $0.hasPrefix("console-operator ") }?.split(separator: " ").last
+            let screenshots = Self.root.appendingPathComponent(".build/console-screenshots").path
+            let outcome = try await TestBroker.execute(
+                "/usr/bin/env",
+                [
+                    "python3", Self.root.appendingPathComponent("Tests/BrowserChecks/console_pages.py").path,
+                    "http://127.0.0.1:\(stack.ports + 20)", "operator", String(password ?? ""), dossier, screenshots,
+                ])
+            #expect(outcome.status == 0, "\(outcome.output)\n\(outcome.errors)")
+            for page in ["overview", "dossiers", "dossier", "dead-letters", "audit"] {
+                #expect(FileManager.default.fileExists(atPath: "\(screenshots)/\(page).png"), "no screenshot of \(page)")
+            }
+        } catch {
+            Issue.record("\(error)\n\(Self.log(stack.work))")
+        }
+        try await stack.stop()
+    }
 }

@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""Opens the console in headless Chromium as a person would: logs in through the login form,
+opens each page, waits for it to draw from the API, checks what it shows, and keeps a
+screenshot of each page.
+
+    console_pages.py CONSOLE_URL USER PASSWORD DOSSIER_ID SCREENSHOT_FOLDER
+
+Driven over the Chrome DevTools Protocol (websocket-client). Exits 1 naming the first page that
+does not show what it should."""
+import base64
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+import websocket
+
+console, user, password, dossier, folder = sys.argv[1:6]
+os.makedirs(folder, exist_ok=True)
+chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+if not chromium:
+    sys.exit("no chromium: apt-get install chromium")
+profile = tempfile.mkdtemp(prefix="govbus-chromium-")
+port = 9300 + os.getpid() % 500
+browser = subprocess.Popen(
+    [chromium, "--headless=new", "--no-sandbox", "--disable-gpu", f"--remote-debugging-port={port}",
+     f"--user-data-dir={profile}", "--window-size=1400,1000", "about:blank"],
+    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+try:
+    for _ in range(100):
+        try:
+            targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json"))
+            page = next(t for t in targets if t["type"] == "page")
+            break
+        except Exception:
+            time.sleep(0.1)
+    else:
+        sys.exit("chromium did not start")
+    socket = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=30)
+    counter = 0
+
+    def call(method, **params):
+        global counter
+        counter += 1
+        socket.send(json.dumps({"id": counter, "method": method, "params": params}))
+        while True:
+            message = json.loads(socket.recv())
+            if message.get("id") == counter:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                return message.get("result", {})
+
+    def evaluate(expression):
+        result = call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
+        return result.get("result", {}).get("value")
+
+    def open_page(path, expect, name):
+        call("Page.navigate", url=console + path)
+        deadline = time.time() + 20
+        text = ""
+        while time.time() < deadline:
+            time.sleep(0.3)
+            text = evaluate("document.getElementById('app') ? document.getElementById('app').innerText : ''") or ""
+            if "Loading" not in text and all(word in text for word in expect):
+                break
+        shot = call("Page.captureScreenshot", format="png")
+        with open(os.path.join(folder, f"{name}.png"), "wb") as file:
+            file.write(base64.b64decode(shot["data"]))
+        missing = [word for word in expect if word not in text]
+        if missing:
+            sys.exit(f"{path} does not show {missing}; it shows:\n{text[:1500]}")
+        print(f"{path}: shows {expect}; screenshot {name}.png")
+
+    call("Page.enable")
+    call("Page.navigate", url=console + "/login")
+    time.sleep(1)
+    evaluate(f"""(() => {{
+        const form = document.querySelector('form.login');
+        form.name.value = {json.dumps(user)}; form.password.value = {json.dumps(password)};
+        form.requestSubmit(); return true; }})()""")
+    time.sleep(1.5)
+    open_page("/", ["govbus.core.ingress", "portal", "Adapters", "management-api"], "overview")
+    open_page("/dossiers", [dossier], "dossiers")
+    open_page(f"/dossiers/{dossier}", ["Timeline", "portal.dossier.submitted.v1"], "dossier")
+    open_page("/dead-letters", ["document.issue-requested.v1"], "dead-letters")
+    open_page("/audit", ["verifies"], "audit")
+finally:
+    browser.terminate()
+    shutil.rmtree(profile, ignore_errors=True)
