@@ -48,8 +48,19 @@ public final class AdapterRuntime: Sendable {
         signer = try MessageSigner(keyID: configuration.keyID, base64Seed: configuration.keySeed)
         brokerUser = try AMQPConfiguration(url: configuration.amqpURL).user
         metrics = PrometheusMetricsFactory(registry: registry)
-        catalog = try configuration.schemas.map { try SchemaCatalog(folder: $0) }
+        catalog = try configuration.schemas.map { try Self.catalog(folder: $0) }
         http = HTTPClient.shared
+    }
+
+    /// Compiled once per folder and process: compiling every schema takes a while, and some
+    /// processes (tests, a host of several adapters) make several runtimes.
+    private static let catalogs = Mutex<[URL: SchemaCatalog]>([:])
+
+    static func catalog(folder: URL) throws -> SchemaCatalog {
+        if let compiled = catalogs.withLock({ $0[folder] }) { return compiled }
+        let compiled = try SchemaCatalog(folder: folder)
+        catalogs.withLock { $0[folder] = compiled }
+        return compiled
     }
 
     /// Stores a message for the bus; it is published once the broker can take it. Returns false

@@ -30,10 +30,15 @@ struct DocumentTests {
             requestedAt: try #require(ContractCoding.parseTimestamp(timestamp)))
     }
 
+    /// Compiled once for all the tests: compiling the catalogue costs CPU the other tests need.
+    static let compiledSchemas = Result {
+        try SchemaCatalog(
+            folder: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().appendingPathComponent("Schemas"))
+    }
+
     static func schemas() throws -> SchemaCatalog {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        return try SchemaCatalog(folder: root.appendingPathComponent("Schemas"))
+        try compiledSchemas.get()
     }
 
     static func schemaErrors(_ message: some GovBusMessage, in catalog: SchemaCatalog) throws -> [String] {
