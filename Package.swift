@@ -143,7 +143,7 @@ let package = Package(
         .target(
             name: "GovBusConsole",
             dependencies: [
-                "AMQP", "GovBusCore", "GovBusContracts",
+                "AMQP", "GovBus", "GovBusCore", "GovBusContracts",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

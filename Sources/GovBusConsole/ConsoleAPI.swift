@@ -1,5 +1,6 @@
 import AMQP
 import Foundation
+import GovBus
 import GovBusCore
 import Hummingbird
 import Logging
@@ -19,6 +20,10 @@ struct ConsoleAPI: Sendable {
     let adapters: [String]
     /// Publishes a replayed letter to where it was going.
     let replay: @Sendable (AMQPMessage, String) async throws -> Void
+    /// Signs edited replays; nil when the configuration has no key.
+    let signer: MessageSigner?
+    /// The core's broker user, which the console publishes as.
+    let coreUser: String
     let logger: Logger
 
     func addRoutes(to router: Router<ConsoleContext>) {
@@ -45,8 +50,14 @@ struct ConsoleAPI: Sendable {
             }
             return try json(masked(letter, for: context))
         }
-        router.post("/api/dead-letters/:id/replay") { _, context in
-            try await act(on: [try context.parameters.require("id", as: Int64.self)], action: "replayed", context)
+        router.post("/api/dead-letters/:id/replay") { request, context in
+            let id = try context.parameters.require("id", as: Int64.self)
+            let body = try await request.body.collect(upTo: 1 << 20)
+            guard body.readableBytes > 0 else { return try await act(on: [id], action: "replayed", context) }
+            guard let edit = try? JSONDecoder().decode(Edit.self, from: Data(buffer: body)) else {
+                throw HTTPError(.badRequest, message: "expected {\"body\": \"the edited JSON body\"}")
+            }
+            return try await replayEdited(id, body: edit.body, context)
         }
         router.post("/api/dead-letters/:id/discard") { _, context in
             try await act(on: [try context.parameters.require("id", as: Int64.self)], action: "discarded", context)
@@ -198,6 +209,44 @@ struct ConsoleAPI: Sendable {
             done.append(id)
         }
         return try json([action: done])
+    }
+
+    struct Edit: Decodable {
+        var body: String
+    }
+
+    /// Replays a letter whose body the operator changed: signed by the console's key (the
+    /// sender's signature covered the old body), marked with who edited it, and recorded in the
+    /// audit log with the body before and after.
+    func replayEdited(_ id: Int64, body edited: String, _ context: ConsoleContext) async throws -> Response {
+        guard let session = context.session, session.role == .operator_ else {
+            throw HTTPError(.forbidden, message: "a viewer takes no action")
+        }
+        guard let signer else { throw HTTPError(.conflict, message: "no signingKey in the console's configuration: edits cannot be signed") }
+        guard let data = edited.data(using: .utf8), (try? JSONSerialization.jsonObject(with: data)) != nil else {
+            throw HTTPError(.badRequest, message: "the edited body is not JSON")
+        }
+        guard let letter = try archive.letter(id), letter.status == "waiting", let (original, origin) = try archive.message(id) else {
+            throw HTTPError(.notFound, message: "no waiting dead letter \(id)")
+        }
+        var message = original.asFirstSent(coreUser: coreUser)
+        message.body = Array(data)
+        message.properties.headers?[IngressChecks.editedByHeader] = .string(session.name)
+        message.properties.headers?["govbus-key-id"] = nil
+        message.properties.headers?["govbus-signature"] = nil
+        let signed = try signer.sign(message).forwarded(byCore: coreUser)
+        try await replay(signed, origin)
+        try archive.mark(id, status: "replayed")
+        let record = try JSONSerialization.data(
+            withJSONObject: [
+                "action": "replayed after an edit", "deadLetter": id, "messageId": letter.messageId, "type": letter.type,
+                "to": origin, "before": letter.body, "after": edited,
+            ], options: [.sortedKeys])
+        try audit.append(
+            kind: .operatorAction, messageID: UUID().uuidString.lowercased(), type: "operator.dead-letter.edited-and-replayed",
+            sender: session.name, receivers: [origin], correlationID: letter.correlationId, body: record, signature: "")
+        logger.info("dead letter edited and replayed", metadata: ["id": "\(id)", "operator": "\(session.name)"])
+        return try json(["replayed": [id]])
     }
 
     // MARK: Helpers

@@ -9,6 +9,7 @@ public import GovBusCore
 /// managementUrl: http://admin:secret@127.0.0.1:15672         # queue figures (optional)
 /// coreData: ../var/core                      # the core's audit.sqlite and dossiers.sqlite
 /// data: ../var/console                       # the dead-letter archive
+/// signingKey: {id: console-2026-01, seed: <base64>}   # signs edited replays (its public key in routes.yaml's operators)
 /// operators:
 ///   - {name: lan, role: operator, passwordHash: "scrypt$..."}
 ///   - {name: minh, role: viewer, passwordHash: "scrypt$..."}
@@ -33,6 +34,8 @@ public struct ConsoleConfiguration: Sendable {
     public var coreData: URL
     public var dataDirectory: URL
     public var operators: [String: Operator]
+    /// Key id and base64 Ed25519 seed that sign the dead letters an operator replays after an edit.
+    public var signingKey: (id: String, seed: String)?
 
     public init(contentsOf url: URL) throws(ConfigurationError) {
         try self.init(root: try YAMLValue.load(url), folder: url.deletingLastPathComponent())
@@ -44,7 +47,7 @@ public struct ConsoleConfiguration: Sendable {
 
     private init(root: YAMLValue, folder: URL) throws(ConfigurationError) {
         let members = try root.mapping(
-            allowed: ["listen", "amqpUrl", "managementUrl", "coreData", "data", "operators"], what: "the console's configuration")
+            allowed: ["listen", "amqpUrl", "managementUrl", "coreData", "data", "operators", "signingKey"], what: "the console's configuration")
         func path(_ key: String, default value: String) throws(ConfigurationError) -> URL {
             let text = try members.value(key)?.string(what: key) ?? value
             return text.hasPrefix("/") ? URL(fileURLWithPath: text) : folder.appendingPathComponent(text)
@@ -83,6 +86,15 @@ public struct ConsoleConfiguration: Sendable {
             operators[name] = Operator(name: name, role: role, passwordHash: hash)
         }
         guard !operators.isEmpty else { throw root.error("no operators: nobody could log in") }
+        if let key = members.value("signingKey") {
+            let fields = try key.mapping(allowed: ["id", "seed"], what: "signingKey")
+            let seedValue = try fields.required("seed", in: "signingKey", at: key)
+            let seed = try seedValue.string(what: "signingKey.seed")
+            guard Data(base64Encoded: seed)?.count == 32 else {
+                throw seedValue.error("signingKey.seed must be the base64 of a 32-byte Ed25519 seed")
+            }
+            signingKey = (try fields.required("id", in: "signingKey", at: key).string(what: "signingKey.id"), seed)
+        }
         self.operators = operators
     }
 }

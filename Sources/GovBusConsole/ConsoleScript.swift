@@ -94,10 +94,17 @@ enum ConsoleScript {
           <button>Filter</button></form>` + (actions ? `<p><button data-bulk="replay">Replay all shown</button> <button data-bulk="discard">Discard all shown</button></p>` : "") +
           table([["id", (l) => l.id], ["time", (l) => time(l.at)], ["type", (l) => esc(l.type)], ["sender", (l) => esc(l.sender)],
                  ["check", (l) => esc(l.check)], ["reason", (l) => esc(l.reason)], ["attempts", (l) => l.attempts],
-                 ["body", (l) => `<details><summary>show</summary><pre>${esc(l.body)}</pre></details>`],
+                 ["body", (l) => actions
+                   ? `<details><summary>show / edit</summary><textarea rows="12" cols="70" data-edit="${l.id}">${esc(l.body)}</textarea><br><button data-edited="${l.id}">Replay edited</button></details>`
+                   : `<details><summary>show</summary><pre>${esc(l.body)}</pre></details>`],
                  ["", (l) => actions ? `<button data-id="${l.id}" data-action="replay">Replay</button> <button data-id="${l.id}" data-action="discard">Discard</button>` : ""]], letters);
         for (const button of app().querySelectorAll("button[data-id]")) button.addEventListener("click", async () => {
           await api(`/api/dead-letters/${button.dataset.id}/${button.dataset.action}`, {method: "POST"}); pages["dead-letters"]();
+        });
+        for (const button of app().querySelectorAll("button[data-edited]")) button.addEventListener("click", async () => {
+          const body = app().querySelector(`textarea[data-edit="${button.dataset.edited}"]`).value;
+          try { await api(`/api/dead-letters/${button.dataset.edited}/replay`, {method: "POST", body: JSON.stringify({body})}); pages["dead-letters"](); }
+          catch (error) { show(error); }
         });
         for (const button of app().querySelectorAll("button[data-bulk]")) button.addEventListener("click", async () => {
           await api(`/api/dead-letters/${button.dataset.bulk}?` + query.toString(), {method: "POST"}); pages["dead-letters"]();

@@ -1,5 +1,6 @@
 public import AMQP
 public import Foundation
+import GovBus
 import GovBusCore
 public import Hummingbird
 public import Logging
@@ -28,7 +29,9 @@ public struct ConsoleServer: Sendable {
             archive: archive,
             queues: QueueFigures(managementURL: configuration.managementURL, vhost: vhost, amqpURL: configuration.amqpURL),
             audit: try AuditLog(path: configuration.coreData.appendingPathComponent("audit.sqlite").path), adapters: adapters,
-            replay: replay, logger: logger)
+            replay: replay,
+            signer: try configuration.signingKey.map { try MessageSigner(keyID: $0.id, base64Seed: $0.seed) },
+            coreUser: try AMQPConfiguration(url: configuration.amqpURL).user, logger: logger)
     }
 
     public func router() -> Router<ConsoleContext> {

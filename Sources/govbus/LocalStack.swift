@@ -65,6 +65,7 @@ struct LocalStack {
         managementUrl: \(managementURL)
         coreData: core
         data: console
+        signingKey: {id: console-sandbox, seed: \(Self.sandboxSeed("console"))}
         operators:
         \(accounts.joined(separator: "\n"))
         """.write(to: work.appendingPathComponent("console.yaml"), atomically: true, encoding: .utf8)

@@ -1,4 +1,5 @@
 import AMQP
+import Crypto
 import Foundation
 import GovBus
 import GovBusContracts
@@ -17,6 +18,7 @@ import Testing
 struct ConsoleAPITests {
     final class Replays: Sendable {
         let list = Mutex<[(messageID: String, queue: String)]>([])
+        let messages = Mutex<[AMQPMessage]>([])
     }
 
     struct Fixture {
@@ -60,6 +62,7 @@ struct ConsoleAPITests {
             amqpUrl: amqp://govbus-core:x@127.0.0.1:1/govbus
             coreData: core
             data: console
+            signingKey: {id: console-sandbox, seed: \(Data(SHA256.hash(data: Data("govbus-sandbox-console".utf8))).base64EncodedString())}
             operators:
               - {name: lan, role: operator, passwordHash: "\(try operatorHash.get())"}
               - {name: minh, role: viewer, passwordHash: "\(try viewerHash.get())"}
@@ -67,7 +70,10 @@ struct ConsoleAPITests {
         let replayed = Replays()
         let server = try ConsoleServer(
             configuration: configuration, adapters: ["portal", "registry"], vhost: "govbus",
-            replay: { message, queue in replayed.list.withLock { $0.append((message.properties.messageID ?? "", queue)) } },
+            replay: { message, queue in
+                replayed.list.withLock { $0.append((message.properties.messageID ?? "", queue)) }
+                replayed.messages.withLock { $0.append(message) }
+            },
             logger: .init(label: "console-test"))
         // A dead letter the core's schema check refused.
         try server.archive.store(
@@ -173,5 +179,41 @@ struct ConsoleAPITests {
             ) { #expect($0.status == .forbidden) }
             #expect(fixture.replayed.list.withLock { $0.isEmpty })
         }
+    }
+
+    @Test("An operator's edited replay is signed by the console, passes the core's checks, and the audit keeps before and after")
+    func editedReplay() async throws {
+        let fixture = try Self.fixture()
+        let edited = try String(
+            contentsOf: IngressChecksTests.root.appendingPathComponent("Schemas/examples/portal.dossier.submitted.v1/valid-2.json"),
+            encoding: .utf8)
+        try await Application(router: fixture.server.router()).test(.router) { client in
+            let (cookie, csrf) = try await Self.login(client, "lan", "operator-secret")
+            try await client.execute(
+                uri: "/api/dead-letters/1/replay", method: .post, headers: [.cookie: cookie, .init("X-CSRF-Token")!: csrf],
+                body: ByteBuffer(string: "{\"body\": \"not json\"}")
+            ) { #expect($0.status == .badRequest) }
+            let request = try JSONSerialization.data(withJSONObject: ["body": edited])
+            try await client.execute(
+                uri: "/api/dead-letters/1/replay", method: .post, headers: [.cookie: cookie, .init("X-CSRF-Token")!: csrf],
+                body: ByteBuffer(data: request)
+            ) { #expect($0.status == .ok) }
+        }
+        let replayed = try #require(fixture.replayed.messages.withLock { $0.first })
+        #expect(String(decoding: replayed.body, as: UTF8.self) == edited)
+        #expect(replayed.properties.headers?[IngressChecks.editedByHeader] == .string("lan"))
+        // The core takes it: the routes file lists the console's key among the operators'.
+        let catalog = try IngressChecksTests.catalog.get()
+        let routes = try RoutesFile(
+            contentsOf: IngressChecksTests.root.appendingPathComponent("config/routes.yaml"), knownTypes: Set(catalog.messageTypes))
+        let accepted = try IngressChecks(routes: routes, catalog: catalog, coreUser: "govbus-core").check(replayed)
+        #expect(accepted.sender == "portal")
+        let action = try #require(
+            try fixture.audit.records(correlationID: "H01.04-251121-0007").first { $0.kind == .operatorAction })
+        let actionBody = try #require(action.body)
+        let record = try #require(try JSONSerialization.jsonObject(with: actionBody) as? [String: Any])
+        #expect(record["after"] as? String == edited)
+        #expect((record["before"] as? String)?.contains("001188012345") == true)
+        #expect(action.type == "operator.dead-letter.edited-and-replayed")
     }
 }

@@ -147,4 +147,30 @@ struct IngressChecksTests {
         spoof.properties.headers?["govbus-sender"] = "registry"
         #expect(try checks.check(spoof).sender == "portal")
     }
+
+    @Test("An edited replay through the core's user passes with the operators' key, and with nothing else")
+    func editedReplay() throws {
+        let catalog = try Self.catalog.get()
+        let routes = try RoutesFile(
+            contentsOf: Self.root.appendingPathComponent("config/routes.yaml"), knownTypes: Set(catalog.messageTypes))
+        let checks = try IngressChecks(routes: routes, catalog: catalog, coreUser: "core")
+        let console = try MessageSigner(
+            keyID: "console-sandbox", base64Seed: Data(SHA256.hash(data: Data("govbus-sandbox-console".utf8))).base64EncodedString())
+        var edited = try Self.message(signWith: nil)
+        edited.body = Array(
+            try Data(contentsOf: Self.root.appendingPathComponent("Schemas/examples/portal.dossier.submitted.v1/valid-2.json")))
+        edited.properties.headers = [IngressChecks.editedByHeader: .string("lan")]
+        let accepted = try checks.check(try console.sign(edited).forwarded(byCore: "core"))
+        #expect(accepted.sender == "portal")
+        #expect(accepted.keyID == "console-sandbox")
+
+        // The sender's own key does not sign an edit; nor does the operators' key sign anything else.
+        let byPortal = try Self.sandboxSigner("portal").sign(edited).forwarded(byCore: "core")
+        #expect(throws: IngressChecks.Rejection.self) { try checks.check(byPortal) }
+        var notEdited = edited
+        notEdited.properties.headers = [:]
+        #expect(throws: IngressChecks.Rejection.self) { try checks.check(try console.sign(notEdited).forwarded(byCore: "core")) }
+        // An adapter cannot claim an edit: the header counts only on the core's copies.
+        #expect(throws: IngressChecks.Rejection.self) { try checks.check(try console.sign(edited)) }
+    }
 }

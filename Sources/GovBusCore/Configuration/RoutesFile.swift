@@ -17,6 +17,8 @@ public import Foundation
 ///   - type: document.issue-requested.v1
 ///     when: {communeCode: "00004"}
 ///     to: document-hanoi
+/// operators:                  # the console's keys: a dead letter an operator edited is signed with one
+///   keys: {console-2026-01: <base64>}
 /// ```
 public struct RoutesFile: Sendable, Hashable {
     public struct Adapter: Sendable, Hashable {
@@ -41,6 +43,9 @@ public struct RoutesFile: Sendable, Hashable {
 
     public let adapters: [String: Adapter]
     public let rules: [Rule]
+    /// Key id → base64 Ed25519 public key of the operators' console, which signs the dead letters
+    /// an operator replays after an edit.
+    public let operatorKeys: [String: String]
 
     /// Reads and checks a routes file against the known message types.
     public init(contentsOf url: URL, knownTypes: Set<String>) throws(ConfigurationError) {
@@ -52,7 +57,7 @@ public struct RoutesFile: Sendable, Hashable {
     }
 
     private init(root: YAMLValue, knownTypes: Set<String>) throws(ConfigurationError) {
-        let top = try root.mapping(allowed: ["adapters", "rules"], what: "the routes file")
+        let top = try root.mapping(allowed: ["adapters", "rules", "operators"], what: "the routes file")
         var adapters: [String: Adapter] = [:]
         var keyOwners: [String: String] = [:]
         for (name, value) in try top.required("adapters", in: "the routes file", at: root).mapping(what: "adapters") {
@@ -73,20 +78,37 @@ public struct RoutesFile: Sendable, Hashable {
         for value in try top.value("rules")?.sequence(what: "rules") ?? [] {
             rules.append(try Self.rule(value, adapters: adapters, knownTypes: knownTypes))
         }
+        var operatorKeys: [String: String] = [:]
+        if let operators = top.value("operators") {
+            let members = try operators.mapping(allowed: ["keys"], what: "operators")
+            operatorKeys = try Self.keys(
+                of: "the operators", try members.required("keys", in: "operators", at: operators))
+            for keyID in operatorKeys.keys.sorted() {
+                if let owner = keyOwners[keyID] {
+                    throw operators.error("key id '\(keyID)' of the operators is also a key id of '\(owner)': key ids must be unique")
+                }
+            }
+        }
         self.adapters = adapters
         self.rules = rules
+        self.operatorKeys = operatorKeys
+    }
+
+    private static func keys(of owner: String, _ value: YAMLValue) throws(ConfigurationError) -> [String: String] {
+        var keys: [String: String] = [:]
+        for (keyID, key) in try value.mapping(what: "the keys of \(owner)") {
+            let encoded = try key.string(what: "key '\(keyID)'")
+            guard let raw = Data(base64Encoded: encoded), raw.count == 32 else {
+                throw key.error("key '\(keyID)' of \(owner) must be a 32-byte Ed25519 public key in base64")
+            }
+            keys[keyID] = encoded
+        }
+        return keys
     }
 
     private static func adapter(_ name: String, _ value: YAMLValue, knownTypes: Set<String>) throws(ConfigurationError) -> Adapter {
         let members = try value.mapping(allowed: ["keys", "publishes", "receives"], what: "adapter '\(name)'")
-        var keys: [String: String] = [:]
-        for (keyID, key) in try members.required("keys", in: "adapter '\(name)'", at: value).mapping(what: "the keys of '\(name)'") {
-            let encoded = try key.string(what: "key '\(keyID)'")
-            guard let raw = Data(base64Encoded: encoded), raw.count == 32 else {
-                throw key.error("key '\(keyID)' of adapter '\(name)' must be a 32-byte Ed25519 public key in base64")
-            }
-            keys[keyID] = encoded
-        }
+        let keys = try Self.keys(of: "adapter '\(name)'", try members.required("keys", in: "adapter '\(name)'", at: value))
         func types(_ key: String) throws(ConfigurationError) -> Set<String> {
             guard let list = members.value(key) else { return [] }
             var result: Set<String> = []
