@@ -1,4 +1,5 @@
 import AMQP
+import AsyncHTTPClient
 import Foundation
 import GovBus
 import GovBusCore
@@ -40,6 +41,11 @@ struct ConsoleAPI: Sendable {
         router.get("/api/overview") { _, _ in try await overview() }
         router.get("/api/dossiers") { request, context in try dossierList(request, context) }
         router.get("/api/dossiers/:id") { _, context in try dossier(try context.parameters.require("id"), context) }
+        for action in ["retry", "reject"] {
+            router.post("/api/dossiers/:id/\(action)") { request, context in
+                try await decide(try context.parameters.require("id"), action: action, request, context)
+            }
+        }
         router.get("/api/dead-letters") { request, context in
             let letters = try archive.list(deadLetterFilter(request))
             return try json(letters.map { masked($0, for: context) })
@@ -209,6 +215,39 @@ struct ConsoleAPI: Sendable {
             done.append(id)
         }
         return try json([action: done])
+    }
+
+    struct Decision: Decodable {
+        var reason: String?
+    }
+
+    /// An operator's retry or rejection of a dossier: the core acts, and records it with the
+    /// operator's name.
+    func decide(_ id: String, action: String, _ request: Request, _ context: ConsoleContext) async throws -> Response {
+        guard let session = context.session, session.role == .operator_ else {
+            throw HTTPError(.forbidden, message: "a viewer takes no action")
+        }
+        guard let core = configuration.core else {
+            throw HTTPError(.conflict, message: "no core in the console's configuration: it cannot act on dossiers")
+        }
+        let body = try await request.body.collect(upTo: 16 * 1024)
+        let reason = (try? JSONDecoder().decode(Decision.self, from: Data(buffer: body)))?.reason
+        var call = HTTPClientRequest(
+            url: core.url.appendingPathComponent("operator/dossiers").appendingPathComponent(id).appendingPathComponent(action)
+                .absoluteString)
+        call.method = .POST
+        call.headers.add(name: "Authorization", value: "Bearer \(core.token)")
+        call.headers.add(name: "Content-Type", value: "application/json")
+        call.body = .bytes(
+            ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: ["operator": session.name, "reason": reason ?? ""])))
+        let response = try await HTTPClient.shared.execute(call, timeout: .seconds(30))
+        let answer = try await response.body.collect(upTo: 64 * 1024)
+        guard response.status.code == 200 else {
+            throw HTTPError(.badGateway, message: "the core answered \(response.status.code): \(String(buffer: answer))")
+        }
+        logger.info("dossier \(action)", metadata: ["dossier": "\(id)", "operator": "\(session.name)"])
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: answer))
     }
 
     struct Edit: Decodable {

@@ -10,6 +10,7 @@ public import GovBusCore
 /// coreData: ../var/core                      # the core's audit.sqlite and dossiers.sqlite
 /// data: ../var/console                       # the dead-letter archive
 /// signingKey: {id: console-2026-01, seed: <base64>}   # signs edited replays (its public key in routes.yaml's operators)
+/// core: {url: http://127.0.0.1:9464, operatorToken: ...}  # where an operator's retry or reject of a dossier goes
 /// operators:
 ///   - {name: lan, role: operator, passwordHash: "scrypt$..."}
 ///   - {name: minh, role: viewer, passwordHash: "scrypt$..."}
@@ -36,6 +37,8 @@ public struct ConsoleConfiguration: Sendable {
     public var operators: [String: Operator]
     /// Key id and base64 Ed25519 seed that sign the dead letters an operator replays after an edit.
     public var signingKey: (id: String, seed: String)?
+    /// The core's operator endpoint (beside its /metrics) and its bearer token.
+    public var core: (url: URL, token: String)?
 
     public init(contentsOf url: URL) throws(ConfigurationError) {
         try self.init(root: try YAMLValue.load(url), folder: url.deletingLastPathComponent())
@@ -47,7 +50,7 @@ public struct ConsoleConfiguration: Sendable {
 
     private init(root: YAMLValue, folder: URL) throws(ConfigurationError) {
         let members = try root.mapping(
-            allowed: ["listen", "amqpUrl", "managementUrl", "coreData", "data", "operators", "signingKey"], what: "the console's configuration")
+            allowed: ["listen", "amqpUrl", "managementUrl", "coreData", "data", "operators", "signingKey", "core"], what: "the console's configuration")
         func path(_ key: String, default value: String) throws(ConfigurationError) -> URL {
             let text = try members.value(key)?.string(what: key) ?? value
             return text.hasPrefix("/") ? URL(fileURLWithPath: text) : folder.appendingPathComponent(text)
@@ -86,6 +89,14 @@ public struct ConsoleConfiguration: Sendable {
             operators[name] = Operator(name: name, role: role, passwordHash: hash)
         }
         guard !operators.isEmpty else { throw root.error("no operators: nobody could log in") }
+        if let value = members.value("core") {
+            let fields = try value.mapping(allowed: ["url", "operatorToken"], what: "core")
+            let urlValue = try fields.required("url", in: "core", at: value)
+            guard let url = URL(string: try urlValue.string(what: "core.url")), url.host != nil else {
+                throw urlValue.error("core.url must be the core's telemetry address: http://127.0.0.1:9464")
+            }
+            core = (url, try fields.required("operatorToken", in: "core", at: value).string(what: "core.operatorToken"))
+        }
         if let key = members.value("signingKey") {
             let fields = try key.mapping(allowed: ["id", "seed"], what: "signingKey")
             let seedValue = try fields.required("seed", in: "signingKey", at: key)

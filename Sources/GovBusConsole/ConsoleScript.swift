@@ -80,10 +80,18 @@ enum ConsoleScript {
         const d = await api("/api/dossiers/" + encodeURIComponent(id));
         app().innerHTML = `<h1>Dossier ${esc(id)}</h1><p class="${d.dossier.overdue ? "overdue" : ""}">${esc(d.dossier.procedureName)} · ${esc(d.dossier.state)}
           · legal deadline ${time(d.dossier.legalDeadline)}${d.dossier.overdue ? " <strong>(overdue)</strong>" : ""}</p><h2>Timeline</h2>` +
+          (me.role === "operator" && !["completed", "rejected"].includes(d.dossier.state)
+            ? `<p>${d.dossier.state === "needs-attention" ? `<button data-decide="retry">Try the step again</button> ` : ""}<button data-decide="reject">Reject the dossier</button></p>` : "") +
           table([["time", (e) => time(e.at)], ["+ seconds", (e) => e.sincePrevious?.toFixed(2) ?? ""], ["from", (e) => esc(e.sender)],
                  ["to", (e) => esc(e.receivers.join(", ") || "core")], ["type", (e) => esc(e.type)]], d.timeline) +
           `<h2>State changes</h2>` + table([["time", (t) => time(t.at)], ["from", (t) => esc(t.from)], ["to", (t) => esc(t.to)],
                  ["note", (t) => esc(t.ignoredBecause)]], d.transitions);
+        for (const button of app().querySelectorAll("button[data-decide]")) button.addEventListener("click", async () => {
+          const reason = button.dataset.decide === "reject" ? prompt("Why is the dossier rejected?") : "";
+          if (reason === null) return;
+          try { await api(`/api/dossiers/${encodeURIComponent(id)}/${button.dataset.decide}`, {method: "POST", body: JSON.stringify({reason})}); pages.dossier(); }
+          catch (error) { show(error); }
+        });
       },
       async "dead-letters"() {
         const query = new URLSearchParams(location.search);

@@ -22,10 +22,13 @@ public enum TelemetryServer {
     /// An application to run as a service of the process's service group.
     public static func application(
         service: String, host: String, port: Int, registry: PrometheusCollectorRegistry,
-        health: @escaping @Sendable () async -> HealthReport, logger: Logger
+        health: @escaping @Sendable () async -> HealthReport, logger: Logger,
+        routes: (Router<BasicRequestContext>) -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        Application(
-            router: router(service: service, registry: registry, health: health),
+        let router = router(service: service, registry: registry, health: health)
+        routes(router)
+        return Application(
+            router: router,
             configuration: .init(address: .hostname(host, port: port), serverName: "govbus-\(service)"),
             logger: logger)
     }

@@ -66,6 +66,7 @@ struct LocalStack {
         coreData: core
         data: console
         signingKey: {id: console-sandbox, seed: \(Self.sandboxSeed("console"))}
+        core: {url: "http://127.0.0.1:\(corePort)", operatorToken: \(password(of: "operator-token"))}
         operators:
         \(accounts.joined(separator: "\n"))
         """.write(to: work.appendingPathComponent("console.yaml"), atomically: true, encoding: .utf8)

@@ -57,6 +57,7 @@ struct UpCommand: AsyncParsableCommand {
                     "GOVBUS_AMQP_URL": stack.amqpURL(user: "govbus-core"),
                     "GOVBUS_DATA_DIR": work.appendingPathComponent("core").path,
                     "GOVBUS_TELEMETRY": "127.0.0.1:\(stack.corePort)",
+                    "GOVBUS_OPERATOR_TOKEN": stack.password(of: "operator-token"),
                 ])
             try await waitForHealth("core", port: stack.corePort, children: children)
             for name in LocalStack.connectors {
@@ -142,7 +143,7 @@ struct UpCommand: AsyncParsableCommand {
             }
         }
         // A user the file does not know yet (a connector added since) gets one now.
-        let users = ["govbus-core"] + LocalStack.connectors + LocalStack.consoleAccounts.map { "console-\($0)" }
+        let users = ["govbus-core", "operator-token"] + LocalStack.connectors + LocalStack.consoleAccounts.map { "console-\($0)" }
         for user in users where passwords[user] == nil {
             passwords[user] = UUID().uuidString.replacingOccurrences(of: "-", with: "")
         }

@@ -85,3 +85,57 @@ struct CoreCrashTests {
         }
     }
 }
+
+@Suite("An operator's decision on a dossier in needs-attention")
+struct OperatorDecisionTests {
+    @Test("A step that times out for the last time waits in needs-attention; the operator's retry asks again, with the token only")
+    func retryFromNeedsAttention() async throws {
+        let bus = try await TestBus.make()
+        let url = bus.broker.url(user: "guest", password: "guest", vhost: bus.vhost)
+        let port = try CoreCommandTests.freePort()
+        let folder = try CoreCommandTests().configFolder(amqpURL: url, routes: bus.routesText, telemetry: "127.0.0.1:\(port)")
+        // The registry never answers here: its step times out after 1 s, once.
+        let procedures = try String(contentsOf: folder.appendingPathComponent("procedures.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "identity: 2m", with: "identity: 1s").replacingOccurrences(of: "maxAttempts: 3", with: "maxAttempts: 1")
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("procedures.yaml"))
+        try procedures.write(to: folder.appendingPathComponent("procedures.yaml"), atomically: true, encoding: .utf8)
+        let token = "test-operator-token-0123456789"
+        let core = try ChildProcess.start(
+            CoreCommandTests.binary, ["core", "--config", folder.appendingPathComponent("core.yaml").path],
+            environment: ["GOVBUS_AMQP_URL": url, "GOVBUS_OPERATOR_TOKEN": token])
+        defer { core.stop() }
+        let watcher = try await AMQPConnection.connect(url: url)
+        try await CoreCrashTests().waitUntil("the core consumes") { (try? await watcher.inspectQueue(CoreTopology.coreQueue).consumerCount) == 1 }
+
+        var dossier = DossierProcessTests.dossier
+        dossier.procedure = Procedure(code: "1.001193", name: "Đăng ký khai sinh")
+        dossier.feeItems = []
+        try await bus.test.send(dossier, as: "portal", dossier: dossier.dossierId)
+        let registryInbox = CoreTopology.inbox(of: bus.test.names["registry"]!)
+        let portalInbox = CoreTopology.inbox(of: bus.test.names["portal"]!)
+        // submitted, then needs-attention once the only try timed out.
+        try await CoreCrashTests().waitUntil("needs-attention reaches the portal") {
+            (try? await watcher.inspectQueue(portalInbox).messageCount) == 2
+        }
+        #expect(try await watcher.inspectQueue(registryInbox).messageCount == 1)
+
+        let endpoint = "http://127.0.0.1:\(port)/operator/dossiers/\(dossier.dossierId)/retry"
+        let refused = try await TestBroker.execute(
+            "/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", endpoint, "-d", #"{"operator":"lan"}"#])
+        #expect(refused.output == "401")
+        let retried = try await TestBroker.execute(
+            "/usr/bin/curl",
+            ["-s", "-X", "POST", endpoint, "-H", "Authorization: Bearer \(token)", "-d", #"{"operator":"lan","reason":"registry back"}"#])
+        #expect(retried.output.contains(#""state":"awaiting-identity""#), "\(retried.output) \(retried.errors)")
+        // The registry is asked again.
+        try await CoreCrashTests().waitUntil("the registry is asked again") { (try? await watcher.inspectQueue(registryInbox).messageCount) == 2 }
+        await watcher.close()
+        core.send(signal: SIGTERM)
+        _ = try await core.exitStatus(within: .seconds(15))
+        let audit = try AuditLog(path: folder.appendingPathComponent("data/audit.sqlite").path)
+        let action = try audit.records(correlationID: dossier.dossierId).first { $0.kind == .operatorAction }
+        #expect(action?.sender == "lan")
+        #expect(action?.type == "operator.dossier.retried")
+        try await bus.tearDown()
+    }
+}

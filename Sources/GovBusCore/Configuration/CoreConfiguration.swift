@@ -24,6 +24,9 @@ public struct CoreConfiguration: Sendable {
     public var drainTimeout: Duration
     /// Where `/metrics` and `/health` are served; nil: nowhere.
     public var telemetry: ListenAddress?
+    /// The bearer token the console shows to act on dossiers (`POST /operator/...` beside
+    /// `/metrics`); nil: no such actions. GOVBUS_OPERATOR_TOKEN overrides.
+    public var operatorToken: String?
 
     public init(contentsOf url: URL, environment: [String: String] = ProcessInfo.processInfo.environment)
         throws(ConfigurationError)
@@ -37,7 +40,7 @@ public struct CoreConfiguration: Sendable {
 
     private init(root: YAMLValue, folder: URL, environment: [String: String]) throws(ConfigurationError) {
         let members = try root.mapping(
-            allowed: ["amqpUrl", "routes", "procedures", "schemas", "data", "auditBodyRetention", "drainTimeout", "telemetry"],
+            allowed: ["amqpUrl", "routes", "procedures", "schemas", "data", "auditBodyRetention", "drainTimeout", "telemetry", "operatorToken"],
             what: "the core's configuration")
         func path(_ key: String, default value: String) throws(ConfigurationError) -> URL {
             let text = try members.value(key)?.string(what: key) ?? value
@@ -60,6 +63,14 @@ public struct CoreConfiguration: Sendable {
         }
         auditBodyRetention = try members.value("auditBodyRetention")?.duration(what: "auditBodyRetention") ?? .seconds(90 * 86400)
         drainTimeout = try members.value("drainTimeout")?.duration(what: "drainTimeout") ?? .seconds(10)
+        if let token = environment["GOVBUS_OPERATOR_TOKEN"] {
+            operatorToken = token
+        } else {
+            operatorToken = try members.value("operatorToken")?.string(what: "operatorToken")
+        }
+        if let token = operatorToken, token.count < 24, let value = members.value("operatorToken") {
+            throw value.error("operatorToken must be at least 24 characters")
+        }
         if let text = environment["GOVBUS_TELEMETRY"] {
             telemetry = try ListenAddress.parseOrOff(text, what: "GOVBUS_TELEMETRY", at: root)
         } else if let value = members.value("telemetry") {

@@ -59,6 +59,22 @@ public final class ProcessManager: Sendable {
             commands: outcome.commands)
     }
 
+    /// An operator's decision on a dossier: try its step again (from "needs attention"), or end
+    /// it as rejected. `actionID` names the action (the cause of the transition it makes).
+    public func operatorDecided(
+        _ dossierID: String, retry: Bool, reason: String?, actionID: String, at now: Date = Date()
+    ) throws -> Handled {
+        var process = try load(dossierID)
+        let event: DossierProcess.Event =
+            retry
+            ? .operatorRetried
+            : .operatorRejected(Reason(code: "rejected-by-operator", message: reason ?? "rejected by an operator"))
+        let outcome = process.handle(event, at: now)
+        return try record(
+            process, from: outcome.from.name, messageID: actionID, at: now, ignoredBecause: outcome.ignoredBecause,
+            commands: outcome.commands)
+    }
+
     /// Fires the step timers due by `now`; returns what they sent.
     public func fireDueTimers(at now: Date = Date()) throws -> [OutgoingMessage] {
         var outputs: [OutgoingMessage] = []

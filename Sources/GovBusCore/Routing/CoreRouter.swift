@@ -356,6 +356,27 @@ public final class CoreRouter: Sendable {
         try await connection.startPublishing(messages).confirmed()
     }
 
+    /// An operator's retry or rejection of a dossier, from the console: the state change, its
+    /// messages recorded and published (confirmed), and the action in the audit log with the
+    /// operator's name. Returns the dossier's new state, or why nothing changed.
+    public func operatorDecided(
+        _ dossierID: String, retry: Bool, reason: String?, operator name: String
+    ) async throws -> (state: String, ignoredBecause: String?) {
+        guard let processManager else { throw NoReceiver(description: "this core runs no dossier process") }
+        let actionID = UUID().uuidString.lowercased()
+        let handled = try processManager.operatorDecided(dossierID, retry: retry, reason: reason, actionID: actionID)
+        let record = try JSONSerialization.data(
+            withJSONObject: ["action": retry ? "retry" : "reject", "reason": reason ?? "", "state": handled.state,
+                "ignoredBecause": handled.ignoredBecause ?? ""],
+            options: [.sortedKeys])
+        try audit.append(
+            kind: .operatorAction, messageID: actionID, type: retry ? "operator.dossier.retried" : "operator.dossier.rejected",
+            sender: name, receivers: [], correlationID: dossierID, body: record, signature: "")
+        try recordOutputs(handled.outputs)
+        try await publish(handled.outputs)
+        return (handled.state, handled.ignoredBecause)
+    }
+
     /// Fires the step timers as they fall due, until cancelled.
     public func runTimers(every interval: Duration = .seconds(1)) async {
         guard let processManager else { return }

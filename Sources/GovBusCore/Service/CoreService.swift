@@ -60,9 +60,13 @@ public struct CoreService: Service {
                     group.addTask { await processManager.reportStates(to: metrics, logger: logger) }
                     if let address = configuration.telemetry {
                         let registry = registry
+                        let token = configuration.operatorToken
                         let app = TelemetryServer.application(
                             service: "core", host: address.host, port: address.port, registry: registry,
-                            health: { health.report }, logger: logger)
+                            health: { health.report }, logger: logger
+                        ) { routes in
+                            if let token { OperatorEndpoint.addRoutes(to: routes, token: token, core: router) }
+                        }
                         group.addTask { try await app.run() }
                     }
                     try await group.next()
