@@ -26,6 +26,7 @@ struct ConsoleAPI: Sendable {
     /// The core's broker user, which the console publishes as.
     let coreUser: String
     let logger: Logger
+    let depthTrend = DepthTrend()
 
     func addRoutes(to router: Router<ConsoleContext>) {
         router.post("/api/login") { request, _ in try await login(request) }
@@ -144,6 +145,7 @@ struct ConsoleAPI: Sendable {
         var alerts: [String] = []
         for adapter in activity where adapter.state != "up" { alerts.append("adapter \(adapter.name) is \(adapter.state)") }
         for queue in figures where queue.messages > 1000 { alerts.append("\(queue.name) holds \(queue.messages) messages") }
+        for queue in depthTrend.growing(figures) { alerts.append("\(queue) is growing") }
         if let dead = figures.first(where: { $0.name == CoreTopology.deadLetterQueue }), dead.messages > 0 {
             alerts.append("\(dead.messages) dead letters arriving")
         }

@@ -217,3 +217,22 @@ struct ConsoleAPITests {
         #expect(action.type == "operator.dead-letter.edited-and-replayed")
     }
 }
+
+@Suite("Which queues are growing")
+struct DepthTrendTests {
+    @Test("A depth that rises at every look for a minute is growing; a steady or a falling one is not")
+    func growing() {
+        let trend = DepthTrend()
+        let start = Date()
+        var alerts: [String] = []
+        for look in 0..<6 {
+            alerts = trend.growing(
+                [
+                    QueueFigures.Queue(name: "rising", messages: 100 + 30 * look, unacked: nil, consumers: 1),
+                    QueueFigures.Queue(name: "steady", messages: 500, unacked: nil, consumers: 1),
+                    QueueFigures.Queue(name: "falling", messages: 500 - 30 * look, unacked: nil, consumers: 1),
+                ], now: start.addingTimeInterval(Double(look) * 20))
+        }
+        #expect(alerts == ["rising"])
+    }
+}
