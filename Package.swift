@@ -15,7 +15,7 @@ let adapterTargets: [Target] = connectors.flatMap { name -> [Target] in
         .target(
             name: "\(name)Adapter",
             dependencies: [
-                "GovBusAdapterKit", "GovBusContracts",
+                "GovBusAdapterKit", "GovBusContracts", "GovBus",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -32,7 +32,7 @@ let adapterTargets: [Target] = connectors.flatMap { name -> [Target] in
         .target(
             name: "\(name)Sandbox",
             dependencies: [
-                "GovBusSandboxKit",
+                "GovBusSandboxKit", "GovBus",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -141,7 +141,7 @@ struct ConsoleAPI: Sendable {
         let names = [CoreTopology.coreQueue, CoreTopology.deadLetterQueue] + adapters.map(CoreTopology.inbox(of:))
         let (source, figures) = try await queues.queues(named: names)
         let activity = try core.adapters(adapters)
-        let waiting = try archive.list(.init(), limit: 10_000).count
+        let waiting = try archive.waitingCount()
         var alerts: [String] = []
         for adapter in activity where adapter.state != "up" { alerts.append("adapter \(adapter.name) is \(adapter.state)") }
         for queue in figures where queue.messages > 1000 { alerts.append("\(queue.name) holds \(queue.messages) messages") }

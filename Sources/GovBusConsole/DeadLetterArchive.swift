@@ -96,6 +96,11 @@ final class DeadLetterArchive: Sendable {
         }
     }
 
+    /// How many wait for an operator (for the overview, without reading their bodies).
+    func waitingCount() throws -> Int {
+        try database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM dead_letter WHERE status = 'waiting'") ?? 0 }
+    }
+
     func letter(_ id: Int64) throws -> Letter? {
         try database.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM dead_letter WHERE id = ?", arguments: [id]).map(Self.letter)

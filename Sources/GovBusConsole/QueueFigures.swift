@@ -4,11 +4,12 @@ import Foundation
 import GovBusCore
 import NIOCore
 import NIOFoundationCompat
+import Synchronization
 
 /// Each queue of the bus with the figures operators also see on RabbitMQ's own page: depth,
 /// unacked, consumers, publish and deliver rates. From the management API; when that is off,
 /// from passive declares (depth and consumers only).
-struct QueueFigures: Sendable {
+final class QueueFigures: Sendable {
     struct Queue: Codable, Sendable {
         var name: String
         var messages: Int
@@ -21,6 +22,14 @@ struct QueueFigures: Sendable {
     let managementURL: URL?
     let vhost: String
     let amqpURL: String
+    /// Kept between calls: the overview asks every few seconds.
+    private let connection = Mutex<AMQPConnection?>(nil)
+
+    init(managementURL: URL?, vhost: String, amqpURL: String) {
+        self.managementURL = managementURL
+        self.vhost = vhost
+        self.amqpURL = amqpURL
+    }
 
     func queues(named names: [String]) async throws -> (source: String, queues: [Queue]) {
         if let managementURL, let fromAPI = try? await fromManagementAPI(managementURL, names: names) {
@@ -56,8 +65,18 @@ struct QueueFigures: Sendable {
     }
 
     private func fromPassiveDeclares(_ names: [String]) async throws -> [Queue] {
-        let connection = try await AMQPConnection.connect(url: amqpURL)
-        defer { Task { await connection.close() } }
+        let connection: AMQPConnection
+        if let kept = self.connection.withLock({ $0 }) {
+            connection = kept
+        } else {
+            let fresh = try await AMQPConnection.connect(url: amqpURL)
+            connection = self.connection.withLock { kept in
+                if let kept { return kept }
+                kept = fresh
+                return fresh
+            }
+            if connection !== fresh { await fresh.close() }
+        }
         var queues: [Queue] = []
         for name in names.sorted() {
             guard let status = try? await connection.inspectQueue(name) else { continue }

@@ -1,4 +1,5 @@
 import Foundation
+import GovBus
 import Synchronization
 
 /// Who is logged in: a random token in an HttpOnly, SameSite=Strict cookie, and for each a CSRF
@@ -17,7 +18,7 @@ final class Sessions: Sendable {
 
     static func randomToken() -> String {
         var generator = SystemRandomNumberGenerator()
-        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        return (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }.lowercaseHex
     }
 
     func start(name: String, role: ConsoleConfiguration.Role) -> (token: String, session: Session) {

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GovBus
 import GovBusAdapterKit
 import GovBusContracts
 
@@ -45,7 +46,7 @@ enum IssueOutcome: Sendable, Hashable {
         func unusable(_ why: String) -> AdapterFailure {
             .permanent("the document system's answer for \(request.dossierId) is unusable: \(why)")
         }
-        let sentDigest = SHA256.hash(data: sentContent).map { String(format: "%02x", $0) }.joined()
+        let sentDigest = SHA256.hash(data: sentContent).lowercaseHex
         guard answer.sha256.lowercased() == sentDigest else {
             throw unusable("it stored a document with SHA-256 \(answer.sha256), not the \(sentDigest) sent")
         }

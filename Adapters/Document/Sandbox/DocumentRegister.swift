@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GovBus
 import GRDB
 
 /// The document system's register of issued documents (sổ đăng ký văn bản đi), in SQLite:
@@ -122,6 +123,6 @@ final class DocumentRegister: Sendable {
     }
 
     static func hexDigest(_ data: Data) -> String {
-        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: data).lowercaseHex
     }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GovBus
 
 /// VNPay's signatures as a merchant makes and checks them: HMAC-SHA512 with the merchant's hash
 /// secret, in lower-case hex. A payment URL or an IPN call signs its `vnp_*` parameters sorted by
@@ -38,7 +39,7 @@ enum VNPaySignature {
 
     static func hash(_ text: String, secret: String) -> String {
         let code = HMAC<SHA512>.authenticationCode(for: Data(text.utf8), using: SymmetricKey(data: Data(secret.utf8)))
-        return code.withUnsafeBytes { bytes in bytes.map { String($0, radix: 16).zeroPadded(to: 2) }.joined() }
+        return code.lowercaseHex
     }
 
     // MARK: Form encoding

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GovBus
 
 /// How the sandbox gateway signs and checks, as VNPay does (the merchant has its own code for the
 /// same rules): HMAC-SHA512 in hex with the merchant's hash secret, over the `vnp_*` parameters with
@@ -51,8 +52,7 @@ enum GatewaySignature {
 
     static func hmac(_ text: String, secret: String) -> String {
         HMAC<SHA512>.authenticationCode(for: Array(text.utf8), using: SymmetricKey(data: Array(secret.utf8)))
-            .map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }
-            .joined()
+            .lowercaseHex
     }
 
     /// The query of a signed call: what is signed, then `vnp_SecureHash`.

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GovBus
 
 /// How the portal and the adapter authenticate each other's requests: `X-Portal-Signature:
 /// sha256=<hex HMAC-SHA256 of the raw body with the shared secret>`.
@@ -8,7 +9,7 @@ enum PortalSignature {
 
     static func sign(_ body: Data, secret: String) -> String {
         let code = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))
-        return "sha256=" + code.map { String(format: "%02x", $0) }.joined()
+        return "sha256=" + code.lowercaseHex
     }
 
     /// Compared in constant time: a timing difference would tell an attacker how much was right.

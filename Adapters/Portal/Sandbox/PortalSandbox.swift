@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import GovBus
 import Crypto
 public import Foundation
 public import GovBusSandboxKit
@@ -174,7 +175,7 @@ public enum PortalSandbox {
 
     static func signature(_ body: Data, secret: String) -> String {
         "sha256=" + HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))
-            .map { String(format: "%02x", $0) }.joined()
+            .lowercaseHex
     }
 
     static func isSigned(_ body: Data, _ header: String?, secret: String) -> Bool {

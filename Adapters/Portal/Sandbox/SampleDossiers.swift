@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GovBus
 import GovBusSandboxKit
 
 /// Dossiers the portal sandbox submits in citizens' names: a mix of a paid procedure and a free
@@ -46,7 +47,7 @@ struct SampleDossiers {
                 "TaiLieuNop": [
                     [
                         "TenTepDinhKem": "don-dang-ky.pdf", "LoaiTep": "application/pdf", "KichThuoc": file.count,
-                        "MaBam": SHA256.hash(data: file).map { String(format: "%02x", $0) }.joined(),
+                        "MaBam": SHA256.hash(data: file).lowercaseHex,
                         "DuongDanTaiTepTin": "https://dichvucong.gov.vn/tep/\(dossierID)/don-dang-ky.pdf",
                     ]
                 ],

@@ -67,6 +67,10 @@ public final class AuditLog: Sendable {
                     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
                     """)
         }
+        migrator.registerMigration("audit log v2: time index") { db in
+            // The console's figures of the last hour (throughput, adapters' messages) read by time.
+            try db.execute(sql: "CREATE INDEX audit_record_time ON audit_record(recorded_at)")
+        }
         return migrator
     }
 

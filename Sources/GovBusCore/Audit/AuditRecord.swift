@@ -1,5 +1,6 @@
 public import Foundation
 import Crypto
+import GovBus
 
 /// One entry of the audit log: a message the core handled (or an operator's action), with the
 /// hash of the entry before it, so that changing or removing any entry breaks the chain.

@@ -155,9 +155,7 @@ public final class CoreRouter: Sendable {
             try recordOutputs(outputs)
             for (index, message) in accepted {
                 guard let messages = outgoing[index] else { continue }
-                for outgoing in messages {
-                    metrics.sent(type: outgoing.message.properties.type ?? "", to: String(outgoing.routingKey.prefix { $0 != "." }))
-                }
+                countSent(messages)
                 taken[index] = InFlight(
                     delivery: batch[index].delivery, outcome: .routed(messageID: message.messageID, type: message.type),
                     publishing: connection.startPublishing(messages), received: batch[index].received)
@@ -220,7 +218,7 @@ public final class CoreRouter: Sendable {
             try outputs.filter { !recorded.contains($0.messageID) }.map { output in
                 AuditLog.Entry(
                     messageID: output.messageID, type: output.type, sender: coreUser,
-                    receivers: try messages(for: [output]).map { String($0.routingKey.prefix { $0 != "." }) },
+                    receivers: try receivers(of: output),
                     correlationID: output.correlationID, body: output.body, signature: "")
             })
     }
@@ -322,15 +320,7 @@ public final class CoreRouter: Sendable {
     func messages(for outputs: [OutgoingMessage]) throws -> [AMQPOutgoingMessage] {
         var messages: [AMQPOutgoingMessage] = []
         for output in outputs {
-            var attributes: [RoutesFile.Rule.Field: String] = [:]
-            for (name, value) in output.routingAttributes {
-                if let field = RoutesFile.Rule.Field(rawValue: name) { attributes[field] = value }
-            }
-            let receivers = checks.routes.receivers(of: output.type, attributes: attributes)
-            guard !receivers.isEmpty else {
-                // The dossier's state moved; its message must not vanish: retried, then dead-lettered.
-                throw NoReceiver(description: "no adapter of the routes file receives \(output.type)")
-            }
+            let receivers = try receivers(of: output)
             let message = AMQPMessage(
                 body: Array(output.body),
                 properties: AMQPProperties(
@@ -347,12 +337,31 @@ public final class CoreRouter: Sendable {
         return messages
     }
 
-    /// Publishes the process manager's messages, confirmed.
-    func publish(_ outputs: [OutgoingMessage]) async throws {
-        let messages = try messages(for: outputs)
+    /// The adapters the routes file names for a process manager's message.
+    private func receivers(of output: OutgoingMessage) throws -> [String] {
+        var attributes: [RoutesFile.Rule.Field: String] = [:]
+        for (name, value) in output.routingAttributes {
+            if let field = RoutesFile.Rule.Field(rawValue: name) { attributes[field] = value }
+        }
+        let receivers = checks.routes.receivers(of: output.type, attributes: attributes)
+        guard !receivers.isEmpty else {
+            // The dossier's state moved; its message must not vanish: retried, then dead-lettered.
+            throw NoReceiver(description: "no adapter of the routes file receives \(output.type)")
+        }
+        return receivers
+    }
+
+    /// Messages out, per type and receiver (the routing key's first part).
+    private func countSent(_ messages: [AMQPOutgoingMessage]) {
         for message in messages {
             metrics.sent(type: message.message.properties.type ?? "", to: String(message.routingKey.prefix { $0 != "." }))
         }
+    }
+
+    /// Publishes the process manager's messages, confirmed.
+    func publish(_ outputs: [OutgoingMessage]) async throws {
+        let messages = try messages(for: outputs)
+        countSent(messages)
         try await connection.startPublishing(messages).confirmed()
     }
 
@@ -362,7 +371,7 @@ public final class CoreRouter: Sendable {
     public func operatorDecided(
         _ dossierID: String, retry: Bool, reason: String?, operator name: String
     ) async throws -> (state: String, ignoredBecause: String?) {
-        guard let processManager else { throw NoReceiver(description: "this core runs no dossier process") }
+        guard let processManager else { throw ProcessManager.Failure(description: "this core runs no dossier process") }
         let actionID = UUID().uuidString.lowercased()
         let handled = try processManager.operatorDecided(dossierID, retry: retry, reason: reason, actionID: actionID)
         let record = try JSONSerialization.data(

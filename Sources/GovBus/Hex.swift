@@ -1,7 +1,7 @@
 extension Sequence<UInt8> {
-    /// The bytes in lower-case hex. By hand: `String(format:)` per byte costs more than the
-    /// SHA-256 it prints, and the core prints one or two per message.
-    var lowercaseHex: String {
+    /// The bytes in lower-case hex (digests, HMACs, derived ids). By hand: `String(format:)` per
+    /// byte costs more than the SHA-256 it prints, and the core prints one or two per message.
+    public var lowercaseHex: String {
         let digits = Array("0123456789abcdef".utf8)
         var text: [UInt8] = []
         text.reserveCapacity(underestimatedCount * 2)
