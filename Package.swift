@@ -10,39 +10,29 @@ let swiftSettings: [SwiftSetting] = [
 /// Each connector: its adapter (what integrators deploy) and its sandbox (a stand-in for the
 /// external system), in Adapters/<Name>/Adapter and Adapters/<Name>/Sandbox.
 let connectors = ["Portal", "Registry", "Payment", "Document"]
+/// What both sides of a connector speak HTTP, XML, JSON and SQLite with.
+let connectorLibraries: [Target.Dependency] = [
+    .product(name: "Hummingbird", package: "hummingbird"),
+    .product(name: "HTTPTypes", package: "swift-http-types"),
+    .product(name: "AsyncHTTPClient", package: "async-http-client"),
+    .product(name: "NIOCore", package: "swift-nio"),
+    .product(name: "NIOFoundationCompat", package: "swift-nio"),
+    .product(name: "Crypto", package: "swift-crypto"),
+    .product(name: "XMLCoder", package: "XMLCoder"),
+    .product(name: "GRDB", package: "GRDB.swift"),
+    .product(name: "Logging", package: "swift-log"),
+]
 let adapterTargets: [Target] = connectors.flatMap { name -> [Target] in
     [
         .target(
             name: "\(name)Adapter",
-            dependencies: [
-                "GovBusAdapterKit", "GovBusContracts", "GovBus",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOFoundationCompat", package: "swift-nio"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "XMLCoder", package: "XMLCoder"),
-                .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
+            dependencies: ["GovBusAdapterKit", "GovBusContracts", "GovBus"] + connectorLibraries,
             path: "Adapters/\(name)/Adapter",
             swiftSettings: swiftSettings
         ),
         .target(
             name: "\(name)Sandbox",
-            dependencies: [
-                "GovBusSandboxKit", "GovBus",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOFoundationCompat", package: "swift-nio"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "XMLCoder", package: "XMLCoder"),
-                .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
+            dependencies: ["GovBusSandboxKit", "GovBus"] + connectorLibraries,
             path: "Adapters/\(name)/Sandbox",
             swiftSettings: swiftSettings
         ),

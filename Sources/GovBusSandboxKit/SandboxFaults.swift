@@ -42,7 +42,7 @@ public final class SandboxFaults: Sendable {
     /// `GET` and `PUT /_sandbox/faults`.
     public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
         router.get("/_sandbox/faults") { _, _ in
-            try Self.json(self.current)
+            try SandboxResponse.json(self.current)
         }
         router.put("/_sandbox/faults") { request, context in
             let body = try await request.body.collect(upTo: 64 * 1024)
@@ -54,16 +54,8 @@ public final class SandboxFaults: Sendable {
                     message: "expected {latencyMilliseconds, failureRate (0-1), timeoutRate (0-1), hangSeconds}")
             }
             self.current = settings
-            return try Self.json(settings)
+            return try SandboxResponse.json(settings)
         }
-    }
-
-    static func json(_ value: some Encodable) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return Response(
-            status: .ok, headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
     }
 }
 

@@ -58,7 +58,7 @@ public enum DocumentSandbox {
 
         let router = Router()
         router.get("/health") { _, _ in
-            try DocumentSystem.json(["status": "up"])
+            try SandboxResponse.json(["status": "up"])
         }
         faults.addRoutes(to: router)
         router.get("/_sandbox/documents") { request, _ in

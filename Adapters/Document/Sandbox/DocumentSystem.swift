@@ -1,4 +1,5 @@
 import Foundation
+import GovBusSandboxKit
 import Hummingbird
 import Logging
 import NIOFoundationCompat
@@ -50,12 +51,12 @@ struct DocumentSystem: Sendable {
                 sha256: entry.sha256, signature: entry.signature, retrievalUrl: retrievalURL(of: entry),
                 storedAt: Self.timestamp(entry.storedAt))
         }
-        return try Self.json(documents)
+        return try SandboxResponse.json(documents)
     }
 
     /// `GET /_sandbox/signing-key`: the public key that checks the documents' signatures.
     func publicKey() throws -> Response {
-        try Self.json(["publicKey": try signer.publicKey()])
+        try SandboxResponse.json(["publicKey": try signer.publicKey()])
     }
 
     private func retrievalURL(of entry: DocumentRegister.Entry) -> String {
@@ -66,14 +67,6 @@ struct DocumentSystem: Sendable {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]
         return formatter.string(from: date)
-    }
-
-    static func json(_ value: some Encodable) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Response(
-            status: .ok, headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
     }
 }
 

@@ -68,7 +68,7 @@ public enum PaymentSandbox {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: faults.middleware())
         faults.addRoutes(to: router)
-        router.get("/health") { _, _ in try Self.json(["status": "up"]) }
+        router.get("/health") { _, _ in try SandboxResponse.json(["status": "up"]) }
 
         router.get("/paymentv2/vpcpay.html") { request, _ -> Response in
             let payment = try PaymentRequest(
@@ -96,11 +96,11 @@ public enum PaymentSandbox {
             } catch {
                 throw HTTPError(.badRequest, message: "expected VNPay's refund request: a JSON object of vnp_ fields")
             }
-            return try Self.json(
+            return try SandboxResponse.json(
                 RefundDesk.answer(refund, tmnCode: options.tmnCode, hashSecret: options.hashSecret, ledger: ledger))
         }
 
-        router.get("/_sandbox/payment") { _, _ in try Self.json(simulator.behaviour) }
+        router.get("/_sandbox/payment") { _, _ in try SandboxResponse.json(simulator.behaviour) }
         router.put("/_sandbox/payment") { request, _ -> Response in
             let body = try await request.body.collect(upTo: 64 * 1024)
             guard let behaviour = try? JSONDecoder().decode(PaymentBehaviour.self, from: Data(buffer: body)) else {
@@ -110,27 +110,19 @@ public enum PaymentSandbox {
             }
             if let problem = behaviour.problem { throw HTTPError(.badRequest, message: problem) }
             simulator.behaviour = behaviour
-            return try Self.json(behaviour)
+            return try SandboxResponse.json(behaviour)
         }
         router.get("/_sandbox/orders/:txnRef") { _, context -> Response in
             let txnRef = try context.parameters.require("txnRef")
             guard let order = try ledger.order(txnRef: txnRef) else {
                 throw HTTPError(.notFound, message: "the gateway has no order \(txnRef)")
             }
-            return try Self.json(order)
+            return try SandboxResponse.json(order)
         }
 
         return Application(
             router: router,
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: "govbus-payment-sandbox"),
             logger: logger)
-    }
-
-    private static func json(_ value: some Encodable) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Response(
-            status: .ok, headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(data: try encoder.encode(value))))
     }
 }

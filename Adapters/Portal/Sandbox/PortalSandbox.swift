@@ -71,10 +71,10 @@ public enum PortalSandbox {
             return jsonObject(["batch": batch, "submitted": answers.accepted, "refused": answers.refused])
         }
         router.get("/_sandbox/batches/:batch") { _, context -> Response in
-            try json(store.summary(batch: try context.parameters.require("batch")))
+            try SandboxResponse.json(store.summary(batch: try context.parameters.require("batch")))
         }
         router.get("/api/dossiers/:id/history") { _, context -> Response in
-            try json(store.history(of: try context.parameters.require("id")))
+            try SandboxResponse.json(store.history(of: try context.parameters.require("id")))
         }
         let portal = router.group().add(middleware: faults.middleware())
         portal.post("/api/progress") { request, _ -> Response in
@@ -189,13 +189,5 @@ public enum PortalSandbox {
         let data = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys])) ?? Data("{}".utf8)
         return Response(
             status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
-    }
-
-    static func json(_ value: some Encodable) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return Response(
-            status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
     }
 }

@@ -60,7 +60,7 @@ public enum RegistrySandbox {
 
         let router = Router(context: BasicRequestContext.self)
         router.get("/health") { _, _ -> Response in
-            try Self.json(["status": "up"])
+            try SandboxResponse.json(["status": "up"])
         }
         faults.addRoutes(to: router)
         router.get("/_sandbox/citizens/:personalId") { _, context -> Response in
@@ -68,7 +68,7 @@ public enum RegistrySandbox {
             guard let citizen = try await directory.citizen(personalId: personalId) else {
                 throw HTTPError(.notFound, message: "the registry holds no citizen with personal id \(personalId)")
             }
-            return try Self.json(citizen)
+            return try SandboxResponse.json(citizen)
         }
         router.add(middleware: faults.middleware())
         let lookups = LookupCitizenEndpoint(directory: directory)
@@ -80,13 +80,5 @@ public enum RegistrySandbox {
             configuration: .init(
                 address: .hostname(options.host, port: options.port), serverName: "govbus-registry-sandbox"),
             logger: logger)
-    }
-
-    private static func json(_ value: some Encodable) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return Response(
-            status: .ok, headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
     }
 }
