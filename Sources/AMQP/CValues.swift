@@ -89,7 +89,7 @@ final class CArena {
             field.value.bytes = bytes(data)
         case .timestamp(let date):
             field.kind = kind(AMQP_FIELD_KIND_TIMESTAMP)
-            field.value.u64 = UInt64(max(0, date.timeIntervalSince1970.rounded(.down)))
+            field.value.u64 = wireSeconds(date)
         case .table(let nested):
             field.kind = kind(AMQP_FIELD_KIND_TABLE)
             field.value.table = table(nested)
@@ -146,7 +146,7 @@ final class CArena {
         }
         if let value = properties.timestamp {
             flags |= PropertyFlag.timestamp
-            c.timestamp = UInt64(max(0, value.timeIntervalSince1970.rounded(.down)))
+            c.timestamp = wireSeconds(value)
         }
         if let value = properties.type {
             flags |= PropertyFlag.type
@@ -274,4 +274,12 @@ func swiftProperties(_ c: amqp_basic_properties_t) -> AMQPProperties {
     if has(PropertyFlag.appID) { properties.appID = String(amqpBytes: c.app_id) }
     if has(PropertyFlag.clusterID) { properties.clusterID = String(amqpBytes: c.cluster_id) }
     return properties
+}
+
+/// A date as an AMQP timestamp (whole seconds since 1970, unsigned). A date read from the wire may
+/// be anything up to 2^64 - 1 s, which a Double rounds past `UInt64.max`: kept in range, never a trap.
+func wireSeconds(_ date: Date) -> UInt64 {
+    let seconds = date.timeIntervalSince1970.rounded(.down)
+    guard seconds > 0 else { return 0 }
+    return UInt64(exactly: seconds) ?? UInt64.max
 }

@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+public import Foundation
 
 /// Message ids that follow from what a message is about (a dossier's code, a payment's reference):
 /// the same event seen twice (a repeated callback, a redelivery) gets the same id, so that the bus
@@ -11,7 +11,23 @@ public enum DerivedID {
     }
 
     public static func uuid(_ parts: [String]) -> String {
-        var bytes = Array(SHA256.hash(data: Data(parts.joined(separator: "|").utf8)).prefix(16))
+        uuid(digest: Array(SHA256.hash(data: Data(parts.joined(separator: "|").utf8))))
+    }
+
+    /// The same, under a secret key of the sender's (an HMAC, not a plain hash): no one without
+    /// the key can tell in advance which id an event will get.
+    public static func uuid(key: Data, _ parts: [String]) -> String {
+        let code = HMAC<SHA256>.authenticationCode(for: Data(parts.joined(separator: "|").utf8), using: SymmetricKey(data: key))
+        return uuid(digest: Array(code))
+    }
+
+    /// The key an adapter derives its ids under, from its signing seed.
+    public static func key(fromSigningSeed seed: Data) -> Data {
+        Data(HMAC<SHA256>.authenticationCode(for: Data("govbus-derived-id-v1".utf8), using: SymmetricKey(data: seed)))
+    }
+
+    private static func uuid(digest: [UInt8]) -> String {
+        var bytes = Array(digest.prefix(16))
         bytes[6] = (bytes[6] & 0x0F) | 0x80
         bytes[8] = (bytes[8] & 0x3F) | 0x80
         let hex = bytes.lowercaseHex

@@ -29,6 +29,8 @@ public final class AdapterRuntime: Sendable {
     public static let version = "0.5.0"
 
     private let signer: MessageSigner
+    /// Derived message ids are keyed, so that no other adapter can predict them.
+    private let derivedIDKey: Data
     private let catalog: SchemaCatalog?
     private let brokerUser: String
     private let registry = PrometheusCollectorRegistry()
@@ -46,6 +48,7 @@ public final class AdapterRuntime: Sendable {
         try FileManager.default.createDirectory(at: configuration.dataDirectory, withIntermediateDirectories: true)
         outbox = try Outbox(path: configuration.dataDirectory.appendingPathComponent("outbox.sqlite").path)
         signer = try MessageSigner(keyID: configuration.keyID, base64Seed: configuration.keySeed)
+        derivedIDKey = DerivedID.key(fromSigningSeed: Data(base64Encoded: configuration.keySeed) ?? Data())
         brokerUser = try AMQPConfiguration(url: configuration.amqpURL).user
         metrics = PrometheusMetricsFactory(registry: registry)
         catalog = try configuration.schemas.map { try Self.catalog(folder: $0) }
@@ -61,6 +64,13 @@ public final class AdapterRuntime: Sendable {
         let compiled = try SchemaCatalog(folder: folder)
         catalogs.withLock { $0[folder] = compiled }
         return compiled
+    }
+
+    /// The id of a message that follows from what it is about (a dossier's code, an order), the same
+    /// each time the event is seen, keyed under this adapter's secret: another adapter can neither
+    /// predict it nor, the core's dedup being per sender, claim it.
+    public func derivedID(_ parts: String...) -> String {
+        DerivedID.uuid(key: derivedIDKey, parts)
     }
 
     /// Stores a message for the bus; it is published once the broker can take it. Returns false

@@ -14,6 +14,8 @@ import NIOFoundationCompat
 struct ConsoleAPI: Sendable {
     let configuration: ConsoleConfiguration
     let sessions: Sessions
+    /// Checks names and passwords: same answer and time for unknown names, rate-limited, bounded.
+    let logins: ConsoleLogin
     let core: CoreDataReader
     let archive: DeadLetterArchive
     let queues: QueueFigures
@@ -29,7 +31,8 @@ struct ConsoleAPI: Sendable {
     let depthTrend = DepthTrend()
 
     func addRoutes(to router: Router<ConsoleContext>) {
-        router.post("/api/login") { request, _ in try await login(request) }
+        // JSON from the console's own origin only: `AccessMiddleware` sees to it.
+        router.post("/api/login") { request, context in try await login(request, context) }
         router.post("/api/logout") { request, _ -> Response in
             sessions.end(request.cookies[Sessions.cookieName]?.value)
             var response = Response(status: .noContent)
@@ -37,7 +40,8 @@ struct ConsoleAPI: Sendable {
             return response
         }
         router.get("/api/me") { _, context in
-            try json(["name": context.session?.name ?? "", "role": context.session?.role.rawValue ?? "", "csrfToken": context.session?.csrfToken ?? ""])
+            try json(
+                Me(name: context.session?.name ?? "", role: context.session?.role.rawValue ?? "", csrfToken: context.session?.csrfToken ?? ""))
         }
         router.get("/api/overview") { _, _ in try await overview() }
         router.get("/api/dossiers") { request, context in try dossierList(request, context) }
@@ -116,19 +120,28 @@ struct ConsoleAPI: Sendable {
         var password: String
     }
 
-    func login(_ request: Request) async throws -> Response {
+    /// Who is logged in, and the token their actions carry in `X-CSRF-Token`.
+    struct Me: Codable {
+        var name: String
+        var role: String
+        var csrfToken: String
+    }
+
+    func login(_ request: Request, _ context: ConsoleContext) async throws -> Response {
         let body = try await request.body.collect(upTo: 16 * 1024)
         guard let credentials = try? JSONDecoder().decode(Credentials.self, from: Data(buffer: body)) else {
             throw HTTPError(.badRequest, message: "expected {\"name\", \"password\"}")
         }
-        guard let account = configuration.operators[credentials.name],
-            await PasswordHash.verifyOffPool(credentials.password, against: account.passwordHash)
-        else {
-            logger.warning("failed login", metadata: ["name": "\(credentials.name)"])
-            throw HTTPError(.unauthorized, message: "wrong name or password")
+        let account: ConsoleConfiguration.Operator
+        do {
+            account = try await logins.check(name: credentials.name, password: credentials.password, address: context.clientAddress)
+        } catch {
+            logger.warning(
+                "failed login", metadata: ["name": "\(credentials.name)", "address": "\(context.clientAddress ?? "-")", "error": "\(error)"])
+            throw error
         }
         let (token, session) = sessions.start(name: account.name, role: account.role)
-        var response = try json(["name": session.name, "role": session.role.rawValue, "csrfToken": session.csrfToken])
+        var response = try json(Me(name: session.name, role: session.role.rawValue, csrfToken: session.csrfToken))
         response.setCookie(
             .init(name: Sessions.cookieName, value: token, maxAge: Int(Sessions.lifetime), path: "/", httpOnly: true, sameSite: .strict))
         logger.info("login", metadata: ["name": "\(account.name)", "role": "\(account.role.rawValue)"])
@@ -179,7 +192,11 @@ struct ConsoleAPI: Sendable {
         for index in timeline.indices {
             timeline[index].body = timeline[index].body.map { isOperator(context) ? $0 : PersonalDataMask.body($0) }
         }
-        return try json(DossierPage(dossier: masked(row, for: context), transitions: try core.transitions(of: id), timeline: timeline))
+        var transitions = try core.transitions(of: id)
+        for index in transitions.indices where !isOperator(context) {
+            transitions[index].ignoredBecause = transitions[index].ignoredBecause.map { PersonalDataMask.text($0) }
+        }
+        return try json(DossierPage(dossier: masked(row, for: context), transitions: transitions, timeline: timeline))
     }
 
     func deadLetterFilter(_ request: Request) -> DeadLetterArchive.Filter {
@@ -204,11 +221,9 @@ struct ConsoleAPI: Sendable {
                 try await replay(message, origin)
             }
             try archive.mark(id, status: action)
-            let record = try JSONSerialization.data(
-                withJSONObject: [
-                    "action": action, "deadLetter": id, "messageId": letter.messageId, "type": letter.type,
-                    "check": letter.check, "to": letter.origin,
-                ], options: [.sortedKeys])
+            let record = try ActionRecord(
+                action: action, deadLetter: id, messageId: letter.messageId, type: letter.type, check: letter.check, to: letter.origin
+            ).encoded()
             try audit.append(
                 kind: .operatorAction, messageID: UUID().uuidString.lowercased(), type: "operator.dead-letter.\(action)",
                 sender: session.name, receivers: action == "replayed" ? [letter.origin] : [],
@@ -219,12 +234,32 @@ struct ConsoleAPI: Sendable {
         return try json([action: done])
     }
 
-    struct Decision: Decodable {
+    /// An operator action as the audit log keeps it.
+    struct ActionRecord: Encodable {
+        var action: String
+        var deadLetter: Int64
+        var messageId: String
+        var type: String
+        var check: String?
+        var to: String
+        var before: String?
+        var after: String?
+
+        func encoded() throws -> Data {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            return try encoder.encode(self)
+        }
+    }
+
+    /// What the browser may say about a retry or rejection: why. Who decides is the session's
+    /// operator, whatever else the body holds.
+    struct Decision: Codable {
         var reason: String?
     }
 
     /// An operator's retry or rejection of a dossier: the core acts, and records it with the
-    /// operator's name.
+    /// operator's name, which the console alone gives it (`GovBus-Operator`, from the session).
     func decide(_ id: String, action: String, _ request: Request, _ context: ConsoleContext) async throws -> Response {
         guard let session = context.session, session.role == .operator_ else {
             throw HTTPError(.forbidden, message: "a viewer takes no action")
@@ -239,9 +274,9 @@ struct ConsoleAPI: Sendable {
                 .absoluteString)
         call.method = .POST
         call.headers.add(name: "Authorization", value: "Bearer \(core.token)")
+        call.headers.add(name: OperatorEndpoint.operatorHeader, value: OperatorEndpoint.headerValue(naming: session.name))
         call.headers.add(name: "Content-Type", value: "application/json")
-        call.body = .bytes(
-            ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: ["operator": session.name, "reason": reason ?? ""])))
+        call.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(Decision(reason: reason))))
         let response = try await HTTPClient.shared.execute(call, timeout: .seconds(30))
         let answer = try await response.body.collect(upTo: 64 * 1024)
         guard response.status.code == 200 else {
@@ -278,11 +313,10 @@ struct ConsoleAPI: Sendable {
         let signed = try signer.sign(message).forwarded(byCore: coreUser)
         try await replay(signed, origin)
         try archive.mark(id, status: "replayed")
-        let record = try JSONSerialization.data(
-            withJSONObject: [
-                "action": "replayed after an edit", "deadLetter": id, "messageId": letter.messageId, "type": letter.type,
-                "to": origin, "before": letter.body, "after": edited,
-            ], options: [.sortedKeys])
+        let record = try ActionRecord(
+            action: "replayed after an edit", deadLetter: id, messageId: letter.messageId, type: letter.type, to: origin,
+            before: letter.body, after: edited
+        ).encoded()
         try audit.append(
             kind: .operatorAction, messageID: UUID().uuidString.lowercased(), type: "operator.dead-letter.edited-and-replayed",
             sender: session.name, receivers: [origin], correlationID: letter.correlationId, body: record, signature: "")
@@ -299,13 +333,21 @@ struct ConsoleAPI: Sendable {
         var row = row
         row.applicantName = "***"
         row.applicantPersonalId = PersonalDataMask.personalID(row.applicantPersonalId)
+        row.procedureName = PersonalDataMask.text(row.procedureName)
         return row
     }
 
     func masked(_ letter: DeadLetterArchive.Letter, for context: ConsoleContext) -> DeadLetterArchive.Letter {
         guard !isOperator(context) else { return letter }
         var letter = letter
+        // A reason can quote the body (a schema error, an adapter's message): its values go too.
+        let values = PersonalDataMask.personalValues(ofBody: letter.body)
         letter.body = PersonalDataMask.body(letter.body)
+        letter.reason = PersonalDataMask.text(letter.reason, hiding: values)
+        letter.check = PersonalDataMask.text(letter.check, hiding: values)
+        letter.correlationId = PersonalDataMask.text(letter.correlationId, hiding: values)
+        letter.messageId = PersonalDataMask.text(letter.messageId, hiding: values)
+        letter.sender = PersonalDataMask.text(letter.sender, hiding: values)
         return letter
     }
 

@@ -3,14 +3,21 @@ public import GovBusCore
 
 /// The console's configuration file. Paths are relative to the file's folder.
 ///
+/// `publicUrl` is where browsers reach the console (`scheme://host[:port]`, served at the root):
+/// a login, and any action that says where it comes from, must carry this origin in its `Origin`
+/// header, so that no other site can log a browser in or act through its session. It defaults to
+/// `http://<listen>`; set it when the console is reached by another name, through a proxy, or
+/// over https, and always when `listen` is a wildcard (0.0.0.0, ::), which names no origin.
+///
 /// ```yaml
 /// listen: 127.0.0.1:8090                     # local only unless set otherwise
+/// publicUrl: https://console.example.gov.vn  # default http://127.0.0.1:8090 (the listen address)
 /// amqpUrl: amqp://govbus-core:secret@127.0.0.1:5672/govbus   # the core's user: replays go as the core
 /// managementUrl: http://admin:secret@127.0.0.1:15672         # queue figures (optional)
 /// coreData: ../var/core                      # the core's audit.sqlite and dossiers.sqlite
 /// data: ../var/console                       # the dead-letter archive
 /// signingKey: {id: console-2026-01, seed: <base64>}   # signs edited replays (its public key in routes.yaml's operators)
-/// core: {url: http://127.0.0.1:9464, operatorToken: ...}  # where an operator's retry or reject of a dossier goes
+/// core: {url: http://127.0.0.1:9464, operatorToken: ...}  # where an operator's retry or reject of a dossier goes (token: 32 characters or more)
 /// operators:
 ///   - {name: lan, role: operator, passwordHash: "scrypt$..."}
 ///   - {name: minh, role: viewer, passwordHash: "scrypt$..."}
@@ -30,6 +37,9 @@ public struct ConsoleConfiguration: Sendable {
     }
 
     public var listen: ListenAddress
+    /// The console's own origin, `scheme://host[:port]` as browsers write it in `Origin` (no
+    /// default port, lower case): from `publicUrl`, else the listen address.
+    public var publicOrigin: String
     public var amqpURL: String
     public var managementURL: URL?
     public var coreData: URL
@@ -50,7 +60,7 @@ public struct ConsoleConfiguration: Sendable {
 
     private init(root: YAMLValue, folder: URL) throws(ConfigurationError) {
         let members = try root.mapping(
-            allowed: ["listen", "amqpUrl", "managementUrl", "coreData", "data", "operators", "signingKey", "core"], what: "the console's configuration")
+            allowed: ["listen", "publicUrl", "amqpUrl", "managementUrl", "coreData", "data", "operators", "signingKey", "core"], what: "the console's configuration")
         func path(_ key: String, default value: String) throws(ConfigurationError) -> URL {
             let text = try members.value(key)?.string(what: key) ?? value
             return text.hasPrefix("/") ? URL(fileURLWithPath: text) : folder.appendingPathComponent(text)
@@ -62,6 +72,22 @@ public struct ConsoleConfiguration: Sendable {
             listen = address
         } else {
             listen = ListenAddress(host: "127.0.0.1", port: 8090)
+        }
+        if let value = members.value("publicUrl") {
+            guard let origin = Self.origin(of: try value.string(what: "publicUrl")) else {
+                throw value.error("publicUrl must be where browsers reach the console: http(s)://host[:port], without a path")
+            }
+            publicOrigin = origin
+        } else {
+            guard !["0.0.0.0", "::", "[::]", "*", ""].contains(listen.host) else {
+                throw (members.value("listen") ?? root).error(
+                    "listen \(listen) names no address a browser uses: set publicUrl (http(s)://host[:port]) too")
+            }
+            let host = listen.host.contains(":") && !listen.host.hasPrefix("[") ? "[\(listen.host)]" : listen.host
+            guard let origin = Self.origin(of: "http://\(host):\(listen.port)") else {
+                throw (members.value("listen") ?? root).error("listen \(listen) makes no URL: set publicUrl")
+            }
+            publicOrigin = origin
         }
         amqpURL = try members.required("amqpUrl", in: "the console's configuration", at: root).string(what: "amqpUrl")
         if let value = members.value("managementUrl") {
@@ -95,7 +121,10 @@ public struct ConsoleConfiguration: Sendable {
             guard let url = URL(string: try urlValue.string(what: "core.url")), url.host != nil else {
                 throw urlValue.error("core.url must be the core's telemetry address: http://127.0.0.1:9464")
             }
-            core = (url, try fields.required("operatorToken", in: "core", at: value).string(what: "core.operatorToken"))
+            let tokenValue = try fields.required("operatorToken", in: "core", at: value)
+            let token = try tokenValue.string(what: "core.operatorToken")
+            if let problem = OperatorEndpoint.tokenProblem(token, source: "core.operatorToken") { throw tokenValue.error(problem) }
+            core = (url, token)
         }
         if let key = members.value("signingKey") {
             let fields = try key.mapping(allowed: ["id", "seed"], what: "signingKey")
@@ -107,5 +136,19 @@ public struct ConsoleConfiguration: Sendable {
             signingKey = (try fields.required("id", in: "signingKey", at: key).string(what: "signingKey.id"), seed)
         }
         self.operators = operators
+    }
+
+    /// `scheme://host[:port]` of an http(s) URL at the root, as a browser's `Origin` header
+    /// writes it; nil for anything else.
+    static func origin(of text: String) -> String? {
+        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
+            scheme == "http" || scheme == "https", let host = components.host?.lowercased(), !host.isEmpty,
+            components.path.isEmpty || components.path == "/", components.query == nil, components.fragment == nil,
+            components.user == nil
+        else { return nil }
+        let bracketed = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
+        let defaultPort = scheme == "https" ? 443 : 80
+        guard let port = components.port, port != defaultPort else { return "\(scheme)://\(bracketed)" }
+        return "\(scheme)://\(bracketed):\(port)"
     }
 }

@@ -32,8 +32,15 @@ enum ConsoleScript {
         app().querySelector("form").addEventListener("submit", async (event) => {
           event.preventDefault();
           const form = new FormData(event.target);
-          try { await api("/api/login", {method: "POST", body: JSON.stringify({name: form.get("name"), password: form.get("password")})}); location.href = "/"; }
-          catch (error) { document.getElementById("error").textContent = "Wrong name or password."; }
+          // JSON, from this page's own origin (the browser adds Origin to a POST): what the login requires.
+          try {
+            const response = await fetch("/api/login", {method: "POST", headers: {"Content-Type": "application/json"}, credentials: "same-origin",
+              body: JSON.stringify({name: form.get("name"), password: form.get("password")})});
+            if (response.ok) { location.href = "/"; return; }
+            const problem = await response.json().catch(() => null);
+            document.getElementById("error").textContent = response.status === 401 ? "Wrong name or password." :
+              (problem?.error?.message || response.statusText);
+          } catch (error) { document.getElementById("error").textContent = error.message; }
         });
       },
       async overview() {

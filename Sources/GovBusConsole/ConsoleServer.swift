@@ -25,7 +25,8 @@ public struct ConsoleServer: Sendable {
         try FileManager.default.createDirectory(at: configuration.dataDirectory, withIntermediateDirectories: true)
         archive = try DeadLetterArchive(path: configuration.dataDirectory.appendingPathComponent("dead-letters.sqlite").path)
         api = ConsoleAPI(
-            configuration: configuration, sessions: Sessions(), core: try CoreDataReader(folder: configuration.coreData),
+            configuration: configuration, sessions: Sessions(), logins: ConsoleLogin(operators: configuration.operators),
+            core: try CoreDataReader(folder: configuration.coreData),
             archive: archive,
             queues: QueueFigures(managementURL: configuration.managementURL, vhost: vhost, amqpURL: configuration.amqpURL),
             audit: try AuditLog(path: configuration.coreData.appendingPathComponent("audit.sqlite").path), adapters: adapters,
@@ -36,7 +37,7 @@ public struct ConsoleServer: Sendable {
 
     public func router() -> Router<ConsoleContext> {
         let router = Router(context: ConsoleContext.self)
-        router.add(middleware: AccessMiddleware(sessions: api.sessions))
+        router.add(middleware: AccessMiddleware(sessions: api.sessions, origin: configuration.publicOrigin))
         router.get("/health") { _, _ in Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"up"}"#))) }
         router.get("/metrics") { _, _ in
             Response(

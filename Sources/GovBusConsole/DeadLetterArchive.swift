@@ -4,8 +4,9 @@ import GRDB
 
 /// The dead letters, taken off `govbus.dead-letters` into SQLite so that an operator can look at
 /// them, replay them to where they were going, or discard them, one by one or by a filter, with
-/// every action kept. A letter rejected by the core's checks goes back to the core's queue; one an
-/// adapter rejected (the inbox's dead-lettering) goes back to that inbox.
+/// every action kept. Every replay goes through the core's queue, to be checked again: a letter an
+/// adapter rejected (the inbox's dead-lettering) names that adapter in `govbus-replay-to`, and the
+/// core sends it back there only if it still passes.
 final class DeadLetterArchive: Sendable {
     struct Letter: Codable, Sendable {
         var id: Int64
@@ -107,15 +108,24 @@ final class DeadLetterArchive: Sendable {
         }
     }
 
-    /// The letter as it can be published again: its properties, without the dead-lettering's headers.
+    /// The letter as it can be published again, to the core's queue: its properties without the
+    /// dead-lettering's headers, and the inbox's adapter it goes back to, if an adapter rejected it.
     func message(_ id: Int64, body: Data? = nil) throws -> (message: AMQPMessage, origin: String)? {
         try database.read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT properties, body, origin FROM dead_letter WHERE id = ?", arguments: [id])
             else { return nil }
             let stored = try JSONDecoder().decode(StoredProperties.self, from: row["properties"] as Data)
-            return (AMQPMessage(body: Array(body ?? row["body"]), properties: stored.properties), row["origin"])
+            var message = AMQPMessage(body: Array(body ?? row["body"]), properties: stored.properties)
+            let origin: String = row["origin"]
+            if origin.hasPrefix(Self.inboxPrefix) {
+                message.properties.headers?["govbus-replay-to"] = .string(String(origin.dropFirst(Self.inboxPrefix.count)))
+            }
+            return (message, Self.coreQueue)
         }
     }
+
+    static let coreQueue = "govbus.core.ingress"
+    static let inboxPrefix = "govbus.adapter."
 
     func mark(_ id: Int64, status: String) throws {
         try database.write { db in
@@ -154,7 +164,7 @@ struct StoredProperties: Codable, Sendable {
         timestamp = properties.timestamp
         var headers: [String: String] = [:]
         for (name, value) in properties.headers ?? [:]
-        where !name.hasPrefix("govbus-error-") && !name.hasPrefix("x-") && name != "govbus-attempt" {
+        where !name.hasPrefix("govbus-error-") && !name.hasPrefix("x-") && name != "govbus-attempt" && name != "govbus-replay-to" {
             if let text = value.stringValue { headers[name] = text }
         }
         self.headers = headers

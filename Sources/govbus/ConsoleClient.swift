@@ -41,6 +41,8 @@ struct ConsoleClient {
         var request = HTTPClientRequest(url: base + "/api/login")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
+        // The console takes a login only from its own origin (the address it is served at).
+        request.headers.add(name: "Origin", value: base)
         request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: ["name": name, "password": password])))
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 1 << 20)

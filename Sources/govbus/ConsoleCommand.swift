@@ -27,6 +27,10 @@ struct ServeConsoleCommand: AsyncParsableCommand {
         let amqp: AMQPConfiguration
         do {
             configuration = try ConsoleConfiguration(contentsOf: URL(fileURLWithPath: config))
+            // Outside sandbox mode (GOVBUS_SANDBOX_KEYS=allow, set by govbus up), no public sandbox key signs.
+            try SandboxKeyCheck.check(
+                signingKey: configuration.signingKey, file: URL(fileURLWithPath: config),
+                environment: ProcessInfo.processInfo.environment)
             amqp = try AMQPConfiguration(url: configuration.amqpURL)
         } catch {
             printError("\(error)")

@@ -20,8 +20,14 @@ struct CoreCommand: AsyncParsableCommand {
         let logger = Logger(label: "govbus.core")
         let service: CoreService
         do {
-            service = try CoreService(
-                configuration: try CoreConfiguration(contentsOf: URL(fileURLWithPath: config)), logger: logger)
+            // The environment says whether this is sandbox mode (GOVBUS_SANDBOX_KEYS=allow, set by
+            // govbus up), the one place the sandbox's public keys may sign: the core's own key here,
+            // routes.yaml's keys in CoreService.
+            let environment = ProcessInfo.processInfo.environment
+            let file = URL(fileURLWithPath: config)
+            let configuration = try CoreConfiguration(contentsOf: file, environment: environment)
+            try SandboxKeyCheck.check(signingKey: configuration.signingKey, owner: "the core", file: file, environment: environment)
+            service = try CoreService(configuration: configuration, logger: logger, environment: environment)
         } catch {
             printError("\(error)")
             throw ExitCode(2)

@@ -2,11 +2,24 @@ import ArgumentParser
 import Foundation
 import Logging
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The entry point: logs go to standard error, so that what a command prints (tables, JSON)
 /// stays clean for scripts.
 @main
 enum GovBusMain {
     static func main() async {
+        // Everything govbus creates is its owner's only, from the start: the SQLite files that hold
+        // personal data (the core's stores and audit log, the adapters' outboxes, inboxes and
+        // orders, the console's archive), the logs, the work folder of govbus up. SQLite and
+        // Foundation create files with 0644 and folders with 0755 less the umask, and offer no
+        // mode of their own: a umask of 077 makes those 0600 and 0700. (Secret files are opened
+        // 0600 anyway, through SecretFile.) The children govbus up starts inherit it.
+        umask(0o077)
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         await GovBusCommand.main()
     }
@@ -19,7 +32,7 @@ struct GovBusCommand: AsyncParsableCommand {
         subcommands: [
             UpCommand.self, DemoCommand.self, CoreCommand.self, AdapterCommand.self, SandboxCommand.self, ConsoleCommand.self,
             StatusCommand.self, DeadLettersCommand.self, TraceCommand.self, ProvisionCommand.self,
-            BenchCommand.self, ValidateCommand.self, SchemasCommand.self, AuditCommand.self,
+            BenchCommand.self, ValidateCommand.self, SchemasCommand.self, AuditCommand.self, KeysCommand.self,
         ])
 }
 

@@ -1,7 +1,7 @@
 import AMQPTesting
 import Crypto
 import Foundation
-import Glibc
+import GovBus
 import GovBusConsole
 import GovBusCore
 
@@ -42,24 +42,32 @@ struct LocalStack {
         return "amqp://\(encode(user)):\(encode(passwords[user] ?? ""))@\(amqpHost):\(amqpPort)/\(encode(vhost))"
     }
 
-    /// The sandbox keys of config/routes.yaml: seed = sha256("govbus-sandbox-<adapter>").
+    /// The sandbox keys of config/routes.yaml: seed = sha256("govbus-sandbox-<adapter>"), and
+    /// likewise the console's ("console") and the core's ("core").
+    /// Public: the core and the console accept them only in sandbox mode, which govbus up sets for them.
     static func sandboxSeed(_ adapter: String) -> String {
-        Data(SHA256.hash(data: Data("govbus-sandbox-\(adapter)".utf8))).base64EncodedString()
+        PublicSandboxKeys.seed(of: adapter).base64EncodedString()
     }
 
-    /// The shared secrets between each adapter and its sandbox (local only).
-    static let portalSecret = "govbus-sandbox-portal-hmac"
+    /// The shared secrets between each adapter and its sandbox (local only): the sandboxes' defaults.
+    static let portalSecret = SandboxCommand.defaultHMACSecret
     static let paymentTmnCode = "GOVBUS01"
-    static let paymentSecret = "govbus-sandbox-vnpay-secret"
+    static let paymentSecret = SandboxCommand.defaultHashSecret
     static let publicPaymentPage = "https://sandbox.vnpayment.vn"
 
-    /// Writes core.yaml, console.yaml and one file per adapter.
+    /// Writes core.yaml, console.yaml and one file per adapter, each 0600 from the start: they
+    /// hold broker passwords, signing seeds and shared secrets.
     func writeConfigurations() throws {
+        func write(_ text: String, to name: String) throws {
+            try SecretFile.write(Data(text.utf8), to: work.appendingPathComponent(name))
+        }
         let accounts = try Self.consoleAccounts.map { name in
             "  - {name: \(name), role: \(name), passwordHash: \"\(try ConsoleServer.hashPassword(password(of: "console-\(name)")))\"}"
         }
-        try """
-        # Written by govbus up.
+        try write(
+            """
+        # Written by govbus up. Its signing key is a public sandbox key: the console takes it only in
+        # sandbox mode (GOVBUS_SANDBOX_KEYS=allow, which govbus up sets for it); `govbus keys new` makes a real one.
         listen: 127.0.0.1:\(consolePort)
         amqpUrl: \(amqpURL(user: "govbus-core"))
         managementUrl: \(managementURL)
@@ -69,12 +77,13 @@ struct LocalStack {
         core: {url: "http://127.0.0.1:\(corePort)", operatorToken: \(password(of: "operator-token"))}
         operators:
         \(accounts.joined(separator: "\n"))
-        """.write(to: work.appendingPathComponent("console.yaml"), atomically: true, encoding: .utf8)
-        chmod(work.appendingPathComponent("console.yaml").path, 0o600)
-        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+        """, to: "console.yaml")
+        try SecretFile.makeDirectory(at: logs)
         let config = repository.appendingPathComponent("config")
-        try """
-        # Written by govbus up.
+        try write(
+            """
+        # Written by govbus up. Its signing key, and the keys routes.yaml trusts, are the sandbox's public
+        # keys: the core takes them only in sandbox mode (GOVBUS_SANDBOX_KEYS=allow, which govbus up sets for it).
         amqpUrl: \(amqpURL(user: "govbus-core"))
         routes: \(config.appendingPathComponent("routes.yaml").path)
         procedures: \(config.appendingPathComponent("procedures.yaml").path)
@@ -82,11 +91,11 @@ struct LocalStack {
         data: core
         telemetry: 127.0.0.1:\(corePort)
         drainTimeout: 5s
-        """.write(to: work.appendingPathComponent("core.yaml"), atomically: true, encoding: .utf8)
-        // They hold broker passwords and shared secrets.
-        chmod(work.appendingPathComponent("core.yaml").path, 0o600)
+        signingKey: {id: core-sandbox, seed: \(Self.sandboxSeed("core"))}
+        """, to: "core.yaml")
         for name in Self.connectors {
-            try """
+            try write(
+                """
             # Written by govbus up.
             name: \(name)
             amqpUrl: \(amqpURL(user: name))
@@ -99,8 +108,7 @@ struct LocalStack {
             inboxRetries: \(inboxRetries)
             settings:
             \(settings(name).map { "  \($0.key): \"\($0.value)\"" }.sorted().joined(separator: "\n"))
-            """.write(to: work.appendingPathComponent("\(name).yaml"), atomically: true, encoding: .utf8)
-            chmod(work.appendingPathComponent("\(name).yaml").path, 0o600)
+            """, to: "\(name).yaml")
         }
     }
 
@@ -125,7 +133,16 @@ struct LocalStack {
         }
     }
 
-    /// The arguments of `govbus sandbox NAME`.
+    /// The environment of `govbus sandbox NAME`: its secrets, which never go on a command line.
+    func sandboxEnvironment(_ name: String) -> [String: String] {
+        switch name {
+        case "portal": ["GOVBUS_PORTAL_HMAC_SECRET": Self.portalSecret]
+        case "payment": ["GOVBUS_PAYMENT_HASH_SECRET": Self.paymentSecret]
+        default: [:]
+        }
+    }
+
+    /// The arguments of `govbus sandbox NAME` (its secrets are in `sandboxEnvironment`).
     func sandboxArguments(_ name: String) -> [String] {
         var arguments = [
             "sandbox", name, "--port", "\(sandboxPort(name))", "--data", work.appendingPathComponent("sandbox-\(name)").path,
@@ -133,13 +150,12 @@ struct LocalStack {
         switch name {
         case "portal":
             arguments += [
-                "--adapter-url", "http://127.0.0.1:\(adapterPort("portal"))/portal/dossiers", "--hmac-secret", Self.portalSecret,
+                "--adapter-url", "http://127.0.0.1:\(adapterPort("portal"))/portal/dossiers",
                 "--payment-page", "\(Self.publicPaymentPage)=http://127.0.0.1:\(sandboxPort("payment"))",
             ]
         case "payment":
             arguments += [
                 "--ipn-url", "http://127.0.0.1:\(adapterPort("payment"))/vnpay/ipn", "--tmn-code", Self.paymentTmnCode,
-                "--hash-secret", Self.paymentSecret,
             ]
         default:
             break

@@ -14,12 +14,16 @@ struct ProvisionCommand: AsyncParsableCommand {
             generated password, printed once. Running it again changes nothing that is already right.
             """)
 
-    @Option(name: .customLong("management-url"), help: "http://user:password@host:15672 (default: $GOVBUS_MANAGEMENT_URL).")
+    @Option(
+        name: .customLong("management-url"),
+        help: "http://user:password@host:15672 (default: $GOVBUS_MANAGEMENT_URL, better: it holds a password).")
     var managementURL: String?
     @Option(help: "The routes file.") var routes = "config/routes.yaml"
     @Option(help: "The vhost.") var vhost = "govbus"
     @Option(name: .customLong("core-user"), help: "The core's broker user.") var coreUser = "govbus-core"
-    @Option(name: .customLong("core-password"), help: "Its password (default: $GOVBUS_CORE_PASSWORD).") var corePassword: String?
+    // Never the password itself on the command line (anyone on the machine can read it there).
+    @Option(name: .customLong("core-password-file"), help: "A file holding its password (default: $GOVBUS_CORE_PASSWORD).")
+    var corePasswordFile: String?
     @Option(help: "A YAML file of adapter passwords.") var passwords: String?
     @OptionGroup var schemaOptions: SchemaOptions
 
@@ -28,8 +32,11 @@ struct ProvisionCommand: AsyncParsableCommand {
         guard let management = managementURL ?? environment["GOVBUS_MANAGEMENT_URL"], let url = URL(string: management) else {
             throw ValidationError("no management API: pass --management-url or set GOVBUS_MANAGEMENT_URL")
         }
-        guard let corePassword = corePassword ?? environment["GOVBUS_CORE_PASSWORD"] else {
-            throw ValidationError("no password for the core's user: pass --core-password or set GOVBUS_CORE_PASSWORD")
+        guard
+            let corePassword = try Secret.read(
+                file: corePasswordFile, variable: "GOVBUS_CORE_PASSWORD", option: "--core-password-file", environment: environment)
+        else {
+            throw ValidationError("no password for the core's user: pass --core-password-file or set GOVBUS_CORE_PASSWORD")
         }
         let catalog = try schemaOptions.catalog()
         let routesFile: RoutesFile

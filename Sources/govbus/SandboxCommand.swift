@@ -34,17 +34,29 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(help: "0 to 1: the share of requests answered 503.") var failureRate = 0.0
     @Option(help: "0 to 1: the share of requests that hang.") var timeoutRate = 0.0
     @Option(help: "portal: where the adapter takes dossiers.") var adapterUrl = "http://127.0.0.1:18081/portal/dossiers"
-    @Option(help: "portal: the secret shared with the adapter.") var hmacSecret = "govbus-sandbox-portal-hmac"
+    // Secrets come from a file or the environment, never the command line (which anyone on the
+    // machine can read); without either, the sandbox's public defaults, which govbus up uses too.
+    @Option(help: "portal: a file holding the secret shared with the adapter (default: $GOVBUS_PORTAL_HMAC_SECRET, else the sandbox's).")
+    var hmacSecretFile: String?
     @Option(help: "portal: PUBLIC=LOCAL, where the citizen's browser finds a payment page (https://gateway=http://127.0.0.1:port).")
     var paymentPage: String?
     @Option(help: "registry: how many citizens.") var population = 100_000
     @Option(help: "payment: the merchant's IPN URL.") var ipnUrl = "http://127.0.0.1:18083/vnpay/ipn"
     @Option(help: "payment: the merchant's terminal code.") var tmnCode = "GOVBUS01"
-    @Option(help: "payment: the merchant's hash secret.") var hashSecret = "govbus-sandbox-vnpay-secret"
+    @Option(help: "payment: a file holding the merchant's hash secret (default: $GOVBUS_PAYMENT_HASH_SECRET, else the sandbox's).")
+    var hashSecretFile: String?
     @Option(help: "payment: milliseconds from the citizen's click to the payment.") var payDelayMs = 200
     @Option(help: "document: the https URL the documents are served at (behind a proxy).") var publicUrl: String?
-    @Option(help: "document: the base64 seed of its Ed25519 signing key (default: made once, kept in its data folder).")
-    var signingSeed: String?
+    @Option(
+        help: """
+            document: a file holding the base64 seed of its Ed25519 signing key (default: $GOVBUS_DOCUMENT_SIGNING_SEED, \
+            else one made once and kept in its data folder).
+            """)
+    var signingSeedFile: String?
+
+    /// The sandboxes' public defaults: what `govbus up` gives the adapters too.
+    static let defaultHMACSecret = "govbus-sandbox-portal-hmac"
+    static let defaultHashSecret = "govbus-sandbox-vnpay-secret"
 
     func run() async throws {
         let logger = Logger(label: "govbus.sandbox.\(name)")
@@ -59,7 +71,9 @@ struct SandboxCommand: AsyncParsableCommand {
         case "portal":
             service = try await PortalSandbox.application(
                 options: .init(
-                    host: host, port: port, dataDirectory: folder, adapterURL: adapterUrl, hmacSecret: hmacSecret,
+                    host: host, port: port, dataDirectory: folder, adapterURL: adapterUrl,
+                    hmacSecret: try Secret.read(file: hmacSecretFile, variable: "GOVBUS_PORTAL_HMAC_SECRET", option: "--hmac-secret-file")
+                        ?? Self.defaultHMACSecret,
                     paymentPages: try paymentPages()),
                 faults: faults, logger: logger)
         case "registry":
@@ -69,14 +83,18 @@ struct SandboxCommand: AsyncParsableCommand {
         case "payment":
             service = try await PaymentSandbox.application(
                 options: .init(
-                    host: host, port: port, dataDirectory: folder, tmnCode: tmnCode, hashSecret: hashSecret, ipnURL: ipnUrl,
+                    host: host, port: port, dataDirectory: folder, tmnCode: tmnCode,
+                    hashSecret: try Secret.read(file: hashSecretFile, variable: "GOVBUS_PAYMENT_HASH_SECRET", option: "--hash-secret-file")
+                        ?? Self.defaultHashSecret,
+                    ipnURL: ipnUrl,
                     payDelay: .milliseconds(payDelayMs)),
                 faults: faults, logger: logger)
         case "document":
             service = try await DocumentSandbox.application(
                 options: .init(
                     host: host, port: port, dataDirectory: folder, publicURL: publicUrl ?? "https://vanban.sandbox.govbus.local",
-                    signingSeed: signingSeed),
+                    signingSeed: try Secret.read(
+                        file: signingSeedFile, variable: "GOVBUS_DOCUMENT_SIGNING_SEED", option: "--signing-seed-file")),
                 faults: faults, logger: logger)
         default:
             throw ValidationError("no sandbox '\(name)': portal, registry, payment or document")

@@ -3,7 +3,9 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import Glibc
+import GovBus
 import GovBusCore
+import Synchronization
 
 struct UpCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -27,11 +29,12 @@ struct UpCommand: AsyncParsableCommand {
         let work = URL(fileURLWithPath: self.work, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
             .standardizedFileURL
         if fresh { try? FileManager.default.removeItem(at: work) }
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        // 0700: it holds passwords, keys and personal data.
+        try SecretFile.makeDirectory(at: work)
         try? FileManager.default.removeItem(at: work.appendingPathComponent("ready"))
         try? FileManager.default.removeItem(at: work.appendingPathComponent("logs"))
 
-        var children = ChildGroup()
+        let children = ChildGroup()
         let signals = SignalWatcher([SIGINT, SIGTERM])
         var broker = try await Self.broker(repository: repository, work: work)
         defer { broker.stop(repository: repository) }
@@ -58,10 +61,14 @@ struct UpCommand: AsyncParsableCommand {
                     "GOVBUS_DATA_DIR": work.appendingPathComponent("core").path,
                     "GOVBUS_TELEMETRY": "127.0.0.1:\(stack.corePort)",
                     "GOVBUS_OPERATOR_TOKEN": stack.password(of: "operator-token"),
+                    // Sandbox mode: routes.yaml trusts the sandbox's public keys, and only here may it.
+                    SandboxKeyCheck.environmentVariable: "allow",
                 ])
             try await waitForHealth("core", port: stack.corePort, children: children)
             for name in LocalStack.connectors {
-                try children.start("\(name)-sandbox", executable, stack.sandboxArguments(name), logs: stack.logs)
+                try children.start(
+                    "\(name)-sandbox", executable, stack.sandboxArguments(name), logs: stack.logs,
+                    environment: stack.sandboxEnvironment(name))
             }
             for name in LocalStack.connectors {
                 try await waitForHealth("\(name) sandbox", port: stack.sandboxPort(name), children: children)
@@ -75,7 +82,7 @@ struct UpCommand: AsyncParsableCommand {
             }
             try children.start(
                 "console", executable, ["console", "serve", "--config", work.appendingPathComponent("console.yaml").path],
-                logs: stack.logs)
+                logs: stack.logs, environment: SandboxKeyCheck.sandboxMode)
             try await waitForHealth("console", port: stack.consolePort, children: children)
         } catch {
             say("\(error); stopping")
@@ -92,7 +99,9 @@ struct UpCommand: AsyncParsableCommand {
             console: http://127.0.0.1:\(stack.consolePort) (operator / \(stack.password(of: "console-operator")), \
             viewer / \(stack.password(of: "console-viewer")); passwords kept in \(work.appendingPathComponent("passwords").path))
             """)
-        let stoppedBy = await signals.next(orChildExit: children)
+        let stoppedBy = await signals.next(restarting: children) { line in
+            FileHandle.standardError.write(Data("govbus up: \(line)\n".utf8))
+        }
         say("\(stoppedBy); stopping")
         await children.stopAll()
         try? FileManager.default.removeItem(at: work.appendingPathComponent("ready"))
@@ -147,9 +156,7 @@ struct UpCommand: AsyncParsableCommand {
         for user in users where passwords[user] == nil {
             passwords[user] = UUID().uuidString.replacingOccurrences(of: "-", with: "")
         }
-        try passwords.map { "\($0.key) \($0.value)" }.sorted().joined(separator: "\n")
-            .write(to: file, atomically: true, encoding: .utf8)
-        chmod(file.path, 0o600)
+        try SecretFile.write(Data(passwords.map { "\($0.key) \($0.value)" }.sorted().joined(separator: "\n").utf8), to: file)
         return passwords
     }
 
@@ -190,25 +197,75 @@ struct UpCommand: AsyncParsableCommand {
     }
 }
 
-/// The children of `govbus up`, stopped in reverse order of their start.
-struct ChildGroup {
-    private(set) var children: [(name: String, process: ChildProcess.Running)] = []
+/// The children of `govbus up`, stopped in reverse order of their start. A child that dies once
+/// the stack is up is started again (its exit noted in its log), rather than stopping the stack: a
+/// core killed by a message comes back, and the queue's delivery limit keeps that message away.
+final class ChildGroup: Sendable {
+    private struct Child: Sendable {
+        let name: String
+        let executable: String
+        let arguments: [String]
+        let environment: [String: String]?
+        let log: String
+        var process: ChildProcess.Running
+        /// When it was last started, for the pause before starting a child that keeps dying.
+        var started: ContinuousClock.Instant
+    }
 
-    mutating func start(
+    private let children = Mutex<[Child]>([])
+
+    func start(
         _ name: String, _ executable: String, _ arguments: [String], logs: URL, environment: [String: String]? = nil
     ) throws {
         let log = logs.appendingPathComponent("\(name).log").path
-        children.append(
-            (name, try ChildProcess.start(executable, arguments, environment: environment, errors: log, output: log)))
+        let process = try ChildProcess.start(executable, arguments, environment: environment, errors: log, output: log)
+        children.withLock {
+            $0.append(
+                Child(
+                    name: name, executable: executable, arguments: arguments, environment: environment, log: log,
+                    process: process, started: .now))
+        }
     }
 
-    /// The name of a child that has exited, if one has.
+    /// The name of a child that has exited, if one has (while the stack starts, that is fatal).
     func firstExited() -> String? {
-        children.first { waitpid($0.process.pid, nil, WNOHANG) == $0.process.pid || kill($0.process.pid, 0) != 0 }?.name
+        children.withLock { children in
+            children.first { kill($0.process.pid, 0) != 0 || waitpid($0.process.pid, nil, WNOHANG) == $0.process.pid }?.name
+        }
+    }
+
+    /// Starts again every child that has exited, noting how it ended in its log; returns what it did.
+    func restartExited() -> [String] {
+        children.withLock { children in
+            var said: [String] = []
+            for index in children.indices {
+                var status: Int32 = 0
+                guard waitpid(children[index].process.pid, &status, WNOHANG) == children[index].process.pid else { continue }
+                let child = children[index]
+                let ended = (status & 0x7f) == 0 ? "exited with status \((status >> 8) & 0xff)" : "was killed by signal \(status & 0x7f)"
+                let line = "govbus up: \(child.name) \(ended); starting it again\n"
+                if let handle = FileHandle(forWritingAtPath: child.log) {
+                    handle.seekToEndOfFile()
+                    handle.write(Data(line.utf8))
+                    try? handle.close()
+                }
+                // A child that dies within seconds of its start waits a little before the next.
+                if ContinuousClock.now - child.started < .seconds(5) { Thread.sleep(forTimeInterval: 1) }
+                do {
+                    children[index].process = try ChildProcess.start(
+                        child.executable, child.arguments, environment: child.environment, errors: child.log, output: child.log)
+                    children[index].started = .now
+                    said.append("\(child.name) \(ended); started again")
+                } catch {
+                    said.append("\(child.name) \(ended) and cannot start again: \(error)")
+                }
+            }
+            return said
+        }
     }
 
     func stopAll() async {
-        for child in children.reversed() {
+        for child in children.withLock({ $0 }).reversed() {
             child.process.send(signal: SIGTERM)
             if (try? await child.process.exitStatus(within: .seconds(15))) == nil { child.process.stop() }
         }
@@ -232,8 +289,8 @@ final class SignalWatcher: @unchecked Sendable {
         }
     }
 
-    /// What stopped the stack: a signal, or a child that exited on its own.
-    func next(orChildExit children: ChildGroup) async -> String {
+    /// What stopped the stack: a signal. Meanwhile, children that exit are started again.
+    func next(restarting children: ChildGroup, say: @escaping @Sendable (String) -> Void) async -> String {
         await withTaskGroup(of: String.self) { group in
             group.addTask { [received] in
                 for await number in received.stream { return number == SIGINT ? "interrupted" : "terminated" }
@@ -241,7 +298,7 @@ final class SignalWatcher: @unchecked Sendable {
             }
             group.addTask {
                 while !Task.isCancelled {
-                    if let exited = children.firstExited() { return "\(exited) exited on its own" }
+                    for line in children.restartExited() { say(line) }
                     try? await Task.sleep(for: .seconds(1))
                 }
                 return "stopped"

@@ -78,7 +78,8 @@ struct RoundTripTests {
         let (_, connection) = try await connectToTestBroker()
         let queue = TestBroker.uniqueName("large")
         try await connection.declare(AMQPQueue(queue, exclusive: true))
-        let body = (0..<1_000_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        // Four frames of at most 128 KiB, and under the broker's max_message_size (512 KiB, scripts/broker).
+        let body = (0..<400_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
         try await connection.publish(AMQPMessage(body: body), exchange: "", routingKey: queue)
         try await connection.publish(AMQPMessage(body: []), exchange: "", routingKey: queue)
         let consumer = try await connection.consume(queue: queue)

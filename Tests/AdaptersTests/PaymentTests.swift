@@ -231,7 +231,7 @@ struct PaymentTests {
         #expect(entries.count == 1)
         let entry = try #require(entries.first)
         #expect(entry.type == FeeLinkCreatedV1.messageType)
-        #expect(entry.messageID == DerivedID.uuid(FeeLinkCreatedV1.messageType, Self.order.txnRef))
+        #expect(entry.messageID == runtime.derivedID(FeeLinkCreatedV1.messageType, Self.order.txnRef))
         let link = try FeeLinkCreatedV1(jsonBody: entry.body)
         #expect(link.amount == 80_000)
         #expect(link.paymentUrl.absoluteString.hasPrefix("https://sandbox.vnpayment.example/paymentv2/vpcpay.html?"))
@@ -283,7 +283,7 @@ struct PaymentTests {
         }
         let settled = try runtime.outbox.pending().filter { $0.type != FeeLinkCreatedV1.messageType }
         #expect(settled.map(\.type) == [FeePaidV1.messageType])
-        #expect(settled.first?.messageID == DerivedID.uuid("payment.fee.settled", Self.order.txnRef))
+        #expect(settled.first?.messageID == runtime.derivedID("payment.fee.settled", Self.order.txnRef))
         let paid = try FeePaidV1(jsonBody: try #require(settled.first).body)
         #expect(paid.bankTransactionNumber == "14000001")
         #expect(paid.amount == 80_000)

@@ -82,7 +82,18 @@ try:
         const form = document.querySelector('form.login');
         form.name.value = {json.dumps(user)}; form.password.value = {json.dumps(password)};
         form.requestSubmit(); return true; }})()""")
-    time.sleep(1.5)
+    # The form posts JSON from the console's own origin; on success the page goes to /.
+    def pathname():
+        try:
+            return evaluate("location.pathname")
+        except RuntimeError:  # between two pages
+            return None
+
+    deadline = time.time() + 10
+    while time.time() < deadline and pathname() in ("/login", None):
+        time.sleep(0.3)
+    if pathname() == "/login":
+        sys.exit("the login failed: " + (evaluate("(document.getElementById('error') || {}).textContent || ''") or "no answer"))
     open_page("/", ["govbus.core.ingress", "portal", "Adapters", "management-api"], "overview")
     open_page("/dossiers", [dossier], "dossiers")
     open_page(f"/dossiers/{dossier}", ["Timeline", "portal.dossier.submitted.v1"], "dossier")

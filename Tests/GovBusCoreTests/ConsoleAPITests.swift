@@ -31,7 +31,13 @@ struct ConsoleAPITests {
     static let operatorHash = Result { try PasswordHash.make("operator-secret", rounds: 1 << 10) }
     static let viewerHash = Result { try PasswordHash.make("viewer-secret", rounds: 1 << 10) }
 
-    static func fixture() throws -> Fixture {
+    /// Where the test console says it is served: the `Origin` its pages' requests carry.
+    static let origin = "http://console.test:8090"
+    /// What the console's login page sends besides the body.
+    static let loginHeaders: HTTPFields = [.contentType: "application/json", .origin: origin]
+
+    /// `coreEndpoint`: the core's operator endpoint and its token, for dossier actions.
+    static func fixture(coreEndpoint: (url: String, token: String)? = nil) throws -> Fixture {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("console-\(UUID().uuidString)")
         let core = folder.appendingPathComponent("core")
         try FileManager.default.createDirectory(at: core, withIntermediateDirectories: true)
@@ -40,7 +46,7 @@ struct ConsoleAPITests {
         let manager = try ProcessManager(storePath: core.appendingPathComponent("dossiers.sqlite").path, procedures: procedures)
         let body = try Data(
             contentsOf: IngressChecksTests.root.appendingPathComponent("Schemas/examples/portal.dossier.submitted.v1/valid-1.json"))
-        let handled = try manager.handle(type: DossierSubmittedV1.messageType, body: body, messageID: UUID().uuidString.lowercased())
+        let handled = try manager.handle(type: DossierSubmittedV1.messageType, body: body, messageID: UUID().uuidString.lowercased(), sender: "portal")
         let audit = try AuditLog(path: core.appendingPathComponent("audit.sqlite").path)
         try audit.append(
             messageID: UUID().uuidString.lowercased(), type: DossierSubmittedV1.messageType, sender: "portal", receivers: [],
@@ -59,6 +65,7 @@ struct ConsoleAPITests {
         let configuration = try ConsoleConfiguration(
             """
             listen: 127.0.0.1:0
+            publicUrl: \(origin)
             amqpUrl: amqp://govbus-core:x@127.0.0.1:1/govbus
             coreData: core
             data: console
@@ -66,7 +73,7 @@ struct ConsoleAPITests {
             operators:
               - {name: lan, role: operator, passwordHash: "\(try operatorHash.get())"}
               - {name: minh, role: viewer, passwordHash: "\(try viewerHash.get())"}
-            """, file: "console.yaml", folder: folder)
+            """ + (coreEndpoint.map { "\ncore: {url: \"\($0.url)\", operatorToken: \($0.token)}" } ?? ""), file: "console.yaml", folder: folder)
         let replayed = Replays()
         let server = try ConsoleServer(
             configuration: configuration, adapters: ["portal", "registry"], vhost: "govbus",
@@ -91,7 +98,8 @@ struct ConsoleAPITests {
 
     static func login(_ client: some TestClientProtocol, _ name: String, _ password: String) async throws -> (cookie: String, csrf: String) {
         try await client.execute(
-            uri: "/api/login", method: .post, body: ByteBuffer(string: #"{"name":"\#(name)","password":"\#(password)"}"#)
+            uri: "/api/login", method: .post, headers: loginHeaders,
+            body: ByteBuffer(string: #"{"name":"\#(name)","password":"\#(password)"}"#)
         ) { response in
             #expect(response.status == .ok)
             let cookie = try #require(response.headers[.setCookie]?.split(separator: ";").first.map(String.init))
@@ -115,7 +123,7 @@ struct ConsoleAPITests {
             try await client.execute(uri: "/metrics", method: .get) { #expect($0.status == .ok) }
             try await client.execute(uri: "/login", method: .get) { #expect($0.status == .ok) }
             try await client.execute(
-                uri: "/api/login", method: .post, body: ByteBuffer(string: #"{"name":"lan","password":"wrong"}"#)
+                uri: "/api/login", method: .post, headers: Self.loginHeaders, body: ByteBuffer(string: #"{"name":"lan","password":"wrong"}"#)
             ) { #expect($0.status == .unauthorized) }
         }
     }

@@ -78,7 +78,8 @@ struct CoreCommandTests {
         // The environment's broker would win over the file's: point it at this test's vhost.
         let core = try ChildProcess.start(
             Self.binary, ["core", "--config", folder.appendingPathComponent("core.yaml").path],
-            environment: ["GOVBUS_AMQP_URL": url])
+            // Sandbox mode: the sample routes.yaml trusts the sandbox's public keys.
+            environment: ["GOVBUS_AMQP_URL": url, "GOVBUS_SANDBOX_KEYS": "allow"])
         // Running once it has declared its queue.
         let connection = try await AMQPConnection.connect(url: url)
         let deadline = ContinuousClock.now + .seconds(30)

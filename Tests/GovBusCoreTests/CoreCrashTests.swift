@@ -20,7 +20,9 @@ struct CoreCrashTests {
         let folder = try CoreCommandTests().configFolder(amqpURL: url, routes: bus.routesText)
         let config = folder.appendingPathComponent("core.yaml").path
         func startCore() throws -> ChildProcess.Running {
-            try ChildProcess.start(CoreCommandTests.binary, ["core", "--config", config], environment: ["GOVBUS_AMQP_URL": url])
+            // Sandbox mode: the test adapters sign with the sandbox's public keys.
+            try ChildProcess.start(
+                CoreCommandTests.binary, ["core", "--config", config], environment: ["GOVBUS_AMQP_URL": url, "GOVBUS_SANDBOX_KEYS": "allow"])
         }
         var core = try startCore()
         // The core declares the topology; wait for its consumer before submitting.
@@ -99,10 +101,10 @@ struct OperatorDecisionTests {
             .replacingOccurrences(of: "identity: 2m", with: "identity: 1s").replacingOccurrences(of: "maxAttempts: 3", with: "maxAttempts: 1")
         try FileManager.default.removeItem(at: folder.appendingPathComponent("procedures.yaml"))
         try procedures.write(to: folder.appendingPathComponent("procedures.yaml"), atomically: true, encoding: .utf8)
-        let token = "test-operator-token-0123456789"
+        let token = "test-operator-token-0123456789-abcdef"
         let core = try ChildProcess.start(
             CoreCommandTests.binary, ["core", "--config", folder.appendingPathComponent("core.yaml").path],
-            environment: ["GOVBUS_AMQP_URL": url, "GOVBUS_OPERATOR_TOKEN": token])
+            environment: ["GOVBUS_AMQP_URL": url, "GOVBUS_OPERATOR_TOKEN": token, "GOVBUS_SANDBOX_KEYS": "allow"])
         defer { core.stop() }
         let watcher = try await AMQPConnection.connect(url: url)
         try await CoreCrashTests().waitUntil("the core consumes") { (try? await watcher.inspectQueue(CoreTopology.coreQueue).consumerCount) == 1 }
@@ -125,7 +127,10 @@ struct OperatorDecisionTests {
         #expect(refused.output == "401")
         let retried = try await TestBroker.execute(
             "/usr/bin/curl",
-            ["-s", "-X", "POST", endpoint, "-H", "Authorization: Bearer \(token)", "-d", #"{"operator":"lan","reason":"registry back"}"#])
+            [
+                "-s", "-X", "POST", endpoint, "-H", "Authorization: Bearer \(token)", "-H", "GovBus-Operator: lan", "-d",
+                #"{"operator":"mallory","reason":"registry back"}"#,
+            ])
         #expect(retried.output.contains(#""state":"awaiting-identity""#), "\(retried.output) \(retried.errors)")
         // The registry is asked again.
         try await CoreCrashTests().waitUntil("the registry is asked again") { (try? await watcher.inspectQueue(registryInbox).messageCount) == 2 }

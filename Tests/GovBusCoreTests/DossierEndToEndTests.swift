@@ -39,12 +39,17 @@ struct DossierEndToEndTests {
         let names: [String: String]
         let connections: [String: AMQPConnection]
 
-        func send<Message: GovBusMessage>(_ message: Message, as role: String, dossier: String) async throws {
+        /// Publishes `message` as `role`'s test adapter; a reply names the request it answers.
+        func send<Message: GovBusMessage>(
+            _ message: Message, as role: String, dossier: String, answering request: String? = nil
+        ) async throws {
             let signed = try IngressChecksTests.sandboxSigner(role).sign(
                 AMQPMessage(
                     body: Array(try message.jsonBody()),
                     properties: AMQPProperties(
-                        contentType: "application/json", deliveryMode: .persistent, correlationID: dossier,
+                        contentType: "application/json",
+                        headers: request.map { ["govbus-causation-id": .string($0)] } ?? [:], deliveryMode: .persistent,
+                        correlationID: dossier,
                         messageID: UUID().uuidString.lowercased(), timestamp: Date(), type: Message.messageType,
                         userID: names[role]!, appID: "\(role)-test")))
             try await connections[role]!.publish(
@@ -71,7 +76,7 @@ struct DossierEndToEndTests {
                     let request = try IdentityVerificationRequestedV1(jsonBody: Data(delivery.body))
                     try await test.send(
                         IdentityVerifiedV1(dossierId: request.dossierId, personalId: request.personalId, eIdLevel: 2, verifiedAt: Date()),
-                        as: "registry", dossier: request.dossierId)
+                        as: "registry", dossier: request.dossierId, answering: delivery.properties.messageID)
                     delivery.ack()
                 }
             }
@@ -83,12 +88,12 @@ struct DossierEndToEndTests {
                             dossierId: request.dossierId, orderId: request.orderId, amount: request.amount,
                             paymentUrl: URL(string: "https://pay.example.vn/\(request.orderId)")!,
                             expiresAt: Date().addingTimeInterval(900)),
-                        as: "payment", dossier: request.dossierId)
+                        as: "payment", dossier: request.dossierId, answering: delivery.properties.messageID)
                     try await test.send(
                         FeePaidV1(
                             dossierId: request.dossierId, orderId: request.orderId, amount: request.amount, bankCode: "NCB",
                             bankTransactionNumber: String(UInt32.random(in: 1_000_000...9_999_999)), paidAt: Date()),
-                        as: "payment", dossier: request.dossierId)
+                        as: "payment", dossier: request.dossierId, answering: delivery.properties.messageID)
                     delivery.ack()
                 }
             }
@@ -103,7 +108,7 @@ struct DossierEndToEndTests {
                             sha256: String(repeating: "b", count: 64),
                             retrievalUrl: URL(string: "https://docs.example.vn/\(request.dossierId)")!, signature: "c2ln",
                             issuedAt: Date()),
-                        as: "document", dossier: request.dossierId)
+                        as: "document", dossier: request.dossierId, answering: delivery.properties.messageID)
                     delivery.ack()
                 }
             }

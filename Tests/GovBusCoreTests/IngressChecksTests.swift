@@ -142,10 +142,43 @@ struct IngressChecksTests {
             contentsOf: Self.root.appendingPathComponent("config/routes.yaml"), knownTypes: Set(catalog.messageTypes))
         let checks = try IngressChecks(routes: routes, catalog: catalog, coreUser: "core")
         #expect(try checks.check(forwarded).sender == "portal")
-        // An adapter cannot pass itself off as another through the header: only the core's copies count.
+        // An adapter cannot pass itself off as another through the header: only the core's copies
+        // may carry it, and on an adapter's message it is refused.
         var spoof = try Self.message()
         spoof.properties.headers?["govbus-sender"] = "registry"
-        #expect(try checks.check(spoof).sender == "portal")
+        #expect(throws: IngressChecks.Rejection(check: .envelope, reason: "header 'govbus-sender' is written by the core only")) {
+            try checks.check(spoof)
+        }
+    }
+
+    @Test("Headers only the core writes are refused on an adapter's message, whatever their value or case")
+    func coreOnlyHeaders() throws {
+        let values: [AMQPFieldValue] = [.int32(0), .int32(-1), .int64(.max), .string("x"), .bytes([0, 0xff]), .bool(true)]
+        for name in ["govbus-attempt", "govbus-sender", "govbus-edited-by", "govbus-replay-to", "govbus-error-check", "Govbus-Attempt", "x-death"] {
+            for value in values {
+                let rejection = try #require(try rejection(try Self.message { $0.properties.headers = [name: value] }))
+                #expect(rejection.check == .envelope)
+                #expect(rejection.reason.contains("written by the core only"), "\(rejection)")
+            }
+        }
+    }
+
+    @Test("govbus-causation-id, when present, is the UUID of a message")
+    func causation() throws {
+        for value: AMQPFieldValue in [.int64(7), .string("not-a-uuid"), .string(""), .bytes([1, 2])] {
+            let rejection = try #require(try rejection(try Self.message { $0.properties.headers = ["govbus-causation-id": value] }))
+            #expect(rejection.check == .envelope)
+        }
+        let answering = UUID().uuidString.lowercased()
+        let accepted = try Self.checks().check(try Self.message { $0.properties.headers = ["govbus-causation-id": .string(answering)] })
+        #expect(accepted.causationID == answering)
+    }
+
+    @Test("Correlation: correlation_id must be the body's dossier")
+    func correlationID() throws {
+        let rejection = try #require(try rejection(try Self.message { $0.properties.correlationID = "H01.04-251121-9999" }))
+        #expect(rejection.check == .correlation)
+        #expect(rejection.reason.contains("dossierId"))
     }
 
     @Test("An edited replay through the core's user passes with the operators' key, and with nothing else")
@@ -160,6 +193,7 @@ struct IngressChecksTests {
         edited.body = Array(
             try Data(contentsOf: Self.root.appendingPathComponent("Schemas/examples/portal.dossier.submitted.v1/valid-2.json")))
         edited.properties.headers = [IngressChecks.editedByHeader: .string("lan")]
+        edited.properties.correlationID = "G22.99-251121-0001"
         let accepted = try checks.check(try console.sign(edited).forwarded(byCore: "core"))
         #expect(accepted.sender == "portal")
         #expect(accepted.keyID == "console-sandbox")

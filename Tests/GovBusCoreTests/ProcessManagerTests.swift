@@ -22,7 +22,7 @@ struct ProcessManagerTests {
     func submit(_ manager: ProcessManager) throws -> ProcessManager.Handled {
         try manager.handle(
             type: DossierSubmittedV1.messageType, body: try DossierProcessTests.dossier.jsonBody(), messageID: "m-submitted",
-            at: now)
+            sender: "portal", at: now)
     }
 
     @Test("A dossier goes from submission to completion; each step's messages come out")
@@ -31,11 +31,11 @@ struct ProcessManagerTests {
         var handled = try submit(manager)
         #expect(handled.outputs.map(\.type) == [DossierStatusChangedV1.messageType, IdentityVerificationRequestedV1.messageType])
         #expect(handled.outputs.allSatisfy { $0.correlationID == "H01.04-251121-0007" && $0.causationID == "m-submitted" })
-        handled = try manager.handle(type: IdentityVerifiedV1.messageType, body: try fixture.verified.jsonBody(), messageID: "m-2", at: now)
+        handled = try manager.handle(type: IdentityVerifiedV1.messageType, body: try fixture.verified.jsonBody(), messageID: "m-2", sender: "registry", at: now)
         #expect(handled.outputs.map(\.type).contains(FeeRequestedV1.messageType))
-        handled = try manager.handle(type: FeePaidV1.messageType, body: try fixture.paid.jsonBody(), messageID: "m-3", at: now)
+        handled = try manager.handle(type: FeePaidV1.messageType, body: try fixture.paid.jsonBody(), messageID: "m-3", sender: "registry", at: now)
         #expect(handled.outputs.map(\.type).contains(DocumentIssueRequestedV1.messageType))
-        handled = try manager.handle(type: DocumentIssuedV1.messageType, body: try fixture.issued.jsonBody(), messageID: "m-4", at: now)
+        handled = try manager.handle(type: DocumentIssuedV1.messageType, body: try fixture.issued.jsonBody(), messageID: "m-4", sender: "registry", at: now)
         #expect(handled.state == "completed")
         #expect(try manager.countsByState() == ["completed": 1])
     }
@@ -71,7 +71,7 @@ struct ProcessManagerTests {
     func lateAndUnknown() throws {
         let manager = try ProcessManager(storePath: Self.storePath(), procedures: Self.procedures())
         _ = try submit(manager)
-        let late = try manager.handle(type: DocumentIssuedV1.messageType, body: try fixture.issued.jsonBody(), messageID: "m-late", at: now)
+        let late = try manager.handle(type: DocumentIssuedV1.messageType, body: try fixture.issued.jsonBody(), messageID: "m-late", sender: "registry", at: now)
         #expect(late.outputs.isEmpty)
         #expect(late.ignoredBecause?.contains("awaiting-identity") == true)
         #expect(late.state == "awaiting-identity")
@@ -79,8 +79,8 @@ struct ProcessManagerTests {
         var other = DossierProcessTests.dossier
         other.dossierId = "H01.04-251121-0099"
         other.procedure = Procedure(code: "9.999999", name: "Unknown")
-        #expect(throws: ProcessManager.Failure.self) {
-            try manager.handle(type: DossierSubmittedV1.messageType, body: try other.jsonBody(), messageID: "m-x", at: now)
+        #expect(throws: ProcessManager.Refusal.self) {
+            try manager.handle(type: DossierSubmittedV1.messageType, body: try other.jsonBody(), messageID: "m-x", sender: "registry", at: now)
         }
     }
 }

@@ -94,6 +94,69 @@ struct MessageSigningTests {
         #expect(try verifier.verify(retried) == vector.keyId)
     }
 
+    /// What verifying a negative vector must give: `error` (a case of SignatureError) with its
+    /// `detail`, or `valid` for a message that is the same as the signed one.
+    struct NegativeExpectation: Decodable {
+        struct Expect: Decodable {
+            let error: String?
+            let detail: String?
+            let valid: Bool?
+        }
+
+        let expect: Expect
+
+        var error: SignatureError? {
+            switch (expect.error, expect.detail) {
+            case ("mismatch", let detail?): .mismatch(detail)
+            case ("unknownKey", let detail?): .unknownKey(detail)
+            case ("malformedSignature", let detail?): .malformedSignature(detail)
+            case ("missing", let detail?): .missing(detail)
+            default: nil
+            }
+        }
+    }
+
+    static let negativeVectorsFile = schemas.appendingPathComponent("signing-negative-test-vectors.json")
+
+    @Test("The negative vectors of Schemas/: each fails with its expected error, or verifies when it is the same message")
+    func negativeVectors() throws {
+        let data = try Data(contentsOf: Self.negativeVectorsFile)
+        let vectors = try JSONDecoder().decode([Vector].self, from: data)
+        let expectations = try JSONDecoder().decode([NegativeExpectation].self, from: data)
+        #expect(vectors.count >= 6)
+        for (vector, expectation) in zip(vectors, expectations) {
+            // The vector holds together: its signature is over its canonical bytes, with its private key.
+            let signer = try MessageSigner(keyID: vector.keyId, base64Seed: vector.privateKeySeed)
+            let signature = try #require(Data(base64Encoded: vector.signature))
+            let canonical = try #require(Data(base64Encoded: vector.canonical))
+            #expect(signer.publicKey.isValidSignature(signature, for: canonical), "\(vector.description)")
+
+            var received = vector.message
+            received.properties.headers = (received.properties.headers ?? [:]).merging([
+                "govbus-key-id": .string(vector.keyId), "govbus-signature": .string(vector.signature),
+            ]) { $1 }
+            let verifier = try SignatureVerifier(base64Keys: [vector.keyId: vector.publicKey])
+            if expectation.expect.valid == true {
+                #expect(
+                    Data(try CanonicalForm.bytes(of: received, keyID: vector.keyId)).base64EncodedString() == vector.canonical,
+                    "\(vector.description)")
+                #expect(try verifier.verify(received) == vector.keyId, "\(vector.description)")
+                continue
+            }
+            let expected = try #require(expectation.error, "\(vector.description): no expected error")
+            #expect(throws: expected, "\(vector.description)") { try verifier.verify(received) }
+        }
+    }
+
+    @Test("Python's reference implementation fails the negative vectors as they say")
+    func pythonNegativeVectors() async throws {
+        let script = Self.schemas.appendingPathComponent("reference/govbus_signing.py").path
+        // Exits non-zero (and runProcess throws) when a vector does not behave as it says.
+        let output = try await TestBroker.runProcess(
+            "/usr/bin/env", ["python3", script, "check-negative"], input: try Data(contentsOf: Self.negativeVectorsFile))
+        #expect(output.contains("negative vectors behave as expected"))
+    }
+
     @Test("Python's reference implementation, written from Schemas/README.md, signs what Swift verifies")
     func pythonInterop() async throws {
         let seed = Data((0..<32).map { _ in UInt8.random(in: 0...255) })

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GovBus
 
 /// How the document system signs documents (Ed25519): with a key from a seed when one is given
 /// (the same key wherever the sandbox runs), else one made on first start and kept in the data
@@ -31,8 +32,8 @@ struct DocumentSigner: Sendable {
             return DocumentSigner(seed: bytes)
         }
         let bytes = Curve25519.Signing.PrivateKey().rawRepresentation
-        try Data(bytes.base64EncodedString().utf8).write(to: file, options: .atomic)
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
+        // 0600 from the start (SecretFile), not written and then chmod-ed; never over another key.
+        try SecretFile.create(Data(bytes.base64EncodedString().utf8), at: file)
         return DocumentSigner(seed: bytes)
     }
 

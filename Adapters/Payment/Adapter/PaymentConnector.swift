@@ -62,7 +62,8 @@ public struct PaymentConnector: Connector {
 
     /// One order per orderId: a repeated request finds it and sends the same link with the same id.
     func createLink(for fee: FeeRequestedV1, causationID: String) throws {
-        let order = try orders.open(txnRef: fee.orderId, dossierId: fee.dossierId, amount: fee.amount, now: Date())
+        let order = try orders.open(
+            txnRef: fee.orderId, dossierId: fee.dossierId, amount: fee.amount, requestID: causationID, now: Date())
         guard order.dossierId == fee.dossierId, order.amount == fee.amount else {
             throw AdapterFailure.permanent(
                 "order \(fee.orderId) exists for dossier \(order.dossierId) and \(order.amount) VND; "
@@ -74,7 +75,7 @@ public struct PaymentConnector: Connector {
                 dossierId: order.dossierId, orderId: order.txnRef, amount: order.amount, paymentUrl: link.url,
                 expiresAt: link.expiresAt),
             correlationID: order.dossierId, causationID: causationID,
-            messageID: DerivedID.uuid(FeeLinkCreatedV1.messageType, order.txnRef))
+            messageID: runtime.derivedID(FeeLinkCreatedV1.messageType, order.txnRef))
     }
 
     // MARK: IPN calls
@@ -95,12 +96,12 @@ public struct PaymentConnector: Connector {
                     metadata: ["RspCode": "\(decision.responseCode)", "txnRef": "\(txnRef ?? "")"])
                 return decision
             }
-            let messageID = DerivedID.uuid("payment.fee.settled", order.txnRef)
+            let messageID = runtime.derivedID("payment.fee.settled", order.txnRef)
             switch settlement {
             case .paid(let paid):
-                try runtime.send(paid, correlationID: order.dossierId, messageID: messageID)
+                try runtime.send(paid, correlationID: order.dossierId, causationID: order.requestID, messageID: messageID)
             case .failed(let failed):
-                try runtime.send(failed, correlationID: order.dossierId, messageID: messageID)
+                try runtime.send(failed, correlationID: order.dossierId, causationID: order.requestID, messageID: messageID)
             }
             try orders.settle(txnRef: order.txnRef, as: settlement.status)
             runtime.logger.info(

@@ -14,6 +14,9 @@ struct PaymentOrder: Sendable, Hashable {
     var status: Status
     /// When its payment link was made, in whole seconds: a repeated request makes the same link.
     let created: Date
+    /// The fee request the order answers (its latest, when the core asked again): what the
+    /// settlement names in `govbus-causation-id`, so that the core ties it to its request.
+    var requestID: String?
 }
 
 /// The adapter's orders, in SQLite (`payment.sqlite` in the data directory): what an IPN call is
@@ -36,19 +39,28 @@ final class PaymentOrders: Sendable {
                     )
                     """)
         }
+        migrator.registerMigration("orders v2: the request answered") { db in
+            try db.execute(sql: "ALTER TABLE orders ADD COLUMN request_id TEXT")
+        }
         try migrator.migrate(database)
     }
 
-    /// The order `txnRef`, made now (pending) when there is none yet.
-    func open(txnRef: String, dossierId: String, amount: Int, now: Date) throws -> PaymentOrder {
+    /// The order `txnRef`, made now (pending) when there is none yet; `requestID` is the fee
+    /// request that asks for it (a repeated request becomes the one its settlement answers).
+    func open(txnRef: String, dossierId: String, amount: Int, requestID: String, now: Date) throws -> PaymentOrder {
         try database.write { db in
-            if let existing = try Self.order(txnRef, in: db) { return existing }
+            if var existing = try Self.order(txnRef, in: db) {
+                guard existing.dossierId == dossierId, existing.amount == amount else { return existing }
+                try db.execute(sql: "UPDATE orders SET request_id = ? WHERE txn_ref = ?", arguments: [requestID, txnRef])
+                existing.requestID = requestID
+                return existing
+            }
             let order = PaymentOrder(
                 txnRef: txnRef, dossierId: dossierId, amount: amount, status: .pending,
-                created: Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down)))
+                created: Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down)), requestID: requestID)
             try db.execute(
-                sql: "INSERT INTO orders (txn_ref, dossier_id, amount, status, created) VALUES (?, ?, ?, ?, ?)",
-                arguments: [txnRef, dossierId, amount, order.status, Int64(order.created.timeIntervalSince1970)])
+                sql: "INSERT INTO orders (txn_ref, dossier_id, amount, status, created, request_id) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [txnRef, dossierId, amount, order.status, Int64(order.created.timeIntervalSince1970), requestID])
             return order
         }
     }
@@ -77,7 +89,7 @@ final class PaymentOrders: Sendable {
         try Row.fetchOne(db, sql: "SELECT * FROM orders WHERE txn_ref = ?", arguments: [txnRef]).map { row in
             PaymentOrder(
                 txnRef: row["txn_ref"], dossierId: row["dossier_id"], amount: row["amount"], status: row["status"],
-                created: Date(timeIntervalSince1970: TimeInterval(row["created"] as Int64)))
+                created: Date(timeIntervalSince1970: TimeInterval(row["created"] as Int64)), requestID: row["request_id"])
         }
     }
 }

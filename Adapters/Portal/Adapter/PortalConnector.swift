@@ -51,7 +51,7 @@ public struct PortalConnector: Connector {
             // The same dossier pushed twice goes out once: its message id follows from its code.
             let stored = try runtime.send(
                 submitted, correlationID: submitted.dossierId,
-                messageID: DerivedID.uuid("portal-submitted", submitted.dossierId))
+                messageID: runtime.derivedID("portal-submitted", submitted.dossierId))
             return Self.answer(
                 .ok, code: 0, stored ? "đã tiếp nhận" : "đã tiếp nhận trước đó", dossier: dossier.MaHoSo)
         } catch let error as PortalDossier.Invalid {

@@ -1,4 +1,5 @@
 public import AMQP
+import Foundation
 
 /// The bytes a GovBus signature covers, as Schemas/README.md writes them down for implementers in
 /// any language: a fixed first line, one `name:value` line per signed property or header in a
@@ -17,7 +18,7 @@ public enum CanonicalForm {
             ("correlation-id", properties.correlationID ?? ""),
             ("type", properties.type ?? ""),
             ("content-type", properties.contentType ?? ""),
-            ("timestamp", properties.timestamp.map { String(Int64($0.timeIntervalSince1970.rounded(.down))) } ?? ""),
+            ("timestamp", properties.timestamp.map(seconds) ?? ""),
             ("app-id", properties.appID ?? ""),
             ("user-id", properties.userID ?? ""),
             ("causation-id", properties.headers?["govbus-causation-id"]?.stringValue ?? ""),
@@ -26,11 +27,18 @@ public enum CanonicalForm {
         ]
     }
 
+    /// A timestamp as whole seconds. One from the wire may be past what an Int64 holds (a u64 read
+    /// into a Double): it gets a text no signer makes, so its signature fails instead of a trap.
+    static func seconds(_ date: Date) -> String {
+        Int64(exactly: date.timeIntervalSince1970.rounded(.down)).map(String.init) ?? "out-of-range"
+    }
+
     /// The canonical bytes of a message signed with `keyID`.
     public static func bytes(of message: AMQPMessage, keyID: String) throws(Unsignable) -> [UInt8] {
         var text = version + "\n"
         for (name, value) in fields(of: message.properties, keyID: keyID, bodyLength: message.body.count) {
-            guard !value.contains("\n") && !value.contains("\r") else {
+            // Bytes, not Characters: "\r\n" is one Character, which contains neither "\r" nor "\n".
+            guard !value.utf8.contains(where: { $0 == 0x0A || $0 == 0x0D }) else {
                 throw Unsignable(description: "the \(name) of the message holds a line break and cannot be signed")
             }
             text += "\(name):\(value)\n"

@@ -165,21 +165,36 @@ public final class AuditLog: Sendable {
         }
     }
 
-    /// Whether a message id is recorded already (a message delivered again after a crash).
+    /// Whether a message id is recorded already, from any sender.
     public func contains(messageID: String) throws -> Bool {
-        try !recorded(among: [messageID]).isEmpty
+        try database.read { db in
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM audit_record WHERE message_id = ? LIMIT 1", arguments: [messageID])
+                ?? false
+        }
     }
 
-    /// Those of the message ids that are recorded already, in one read.
-    public func recorded(among messageIDs: [String]) throws -> Set<String> {
-        guard !messageIDs.isEmpty else { return [] }
+    /// Those of the messages that are recorded already (a message delivered again after a crash),
+    /// by sender and message id, in one read.
+    public func recorded(among keys: [MessageKey]) throws -> Set<MessageKey> {
+        guard !keys.isEmpty else { return [] }
         return try database.read { db in
-            let statement = try db.cachedStatement(sql: "SELECT 1 FROM audit_record WHERE message_id = ? LIMIT 1")
-            var found: Set<String> = []
-            for messageID in messageIDs where try Bool.fetchOne(statement, arguments: [messageID]) ?? false {
-                found.insert(messageID)
+            let statement = try db.cachedStatement(
+                sql: "SELECT 1 FROM audit_record WHERE message_id = ? AND sender = ? LIMIT 1")
+            var found: Set<MessageKey> = []
+            for key in keys where try Bool.fetchOne(statement, arguments: [key.messageID, key.sender]) ?? false {
+                found.insert(key)
             }
             return found
+        }
+    }
+
+    /// The record of a message that `sender` sent (the core's request a reply names), if any.
+    public func record(messageID: String, sentBy sender: String) throws -> AuditRecord? {
+        try database.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM audit_record WHERE message_id = ? AND sender = ? ORDER BY sequence LIMIT 1",
+                arguments: [messageID, sender]
+            ).map(Self.record)
         }
     }
 
@@ -191,6 +206,29 @@ public final class AuditLog: Sendable {
                 sql: "UPDATE audit_record SET body = NULL WHERE recorded_at < ? AND body IS NOT NULL",
                 arguments: [date.timeIntervalSince1970])
             return db.changesCount
+        }
+    }
+
+    /// The last record's number and hash ((0, genesis) for an empty log): what a checkpoint signs.
+    public func head() throws -> (sequence: Int64, hash: String) {
+        try database.read { db -> (sequence: Int64, hash: String) in
+            let last = try Row.fetchOne(db, sql: "SELECT sequence, hash FROM audit_record ORDER BY sequence DESC LIMIT 1")
+            let sequence: Int64 = last?["sequence"] ?? 0
+            let hash: String = last?["hash"] ?? AuditRecord.genesis
+            return (sequence, hash)
+        }
+    }
+
+    /// The hashes of the records with these numbers, those that exist, in one read.
+    public func hashes(of sequences: [Int64]) throws -> [Int64: String] {
+        guard !sequences.isEmpty else { return [:] }
+        return try database.read { db in
+            let statement = try db.cachedStatement(sql: "SELECT hash FROM audit_record WHERE sequence = ?")
+            var hashes: [Int64: String] = [:]
+            for sequence in Set(sequences) {
+                if let hash = try String.fetchOne(statement, arguments: [sequence]) { hashes[sequence] = hash }
+            }
+            return hashes
         }
     }
 

@@ -3,7 +3,10 @@ import Crypto
 import GovBus
 
 /// One entry of the audit log: a message the core handled (or an operator's action), with the
-/// hash of the entry before it, so that changing or removing any entry breaks the chain.
+/// hash of the entry before it, so that changing or removing an entry followed by others breaks
+/// the chain. The chain alone does not show its last entries removed, nor the log rewritten from
+/// some entry on with every hash recomputed: the core's signed checkpoints (`AuditCheckpoint`),
+/// kept off the machine, do, up to the last one kept.
 public struct AuditRecord: Sendable, Hashable, Codable {
     public enum Kind: String, Sendable, Codable {
         case message, operatorAction = "operator-action"

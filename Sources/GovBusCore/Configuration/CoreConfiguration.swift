@@ -2,7 +2,8 @@ public import Foundation
 
 /// config/core.yaml: where the core finds the broker, its other files and its data. Paths are
 /// relative to the file's folder. The environment overrides: GOVBUS_AMQP_URL, GOVBUS_DATA_DIR,
-/// GOVBUS_TELEMETRY (where `/metrics` and `/health` listen: `host:port`, or `off`).
+/// GOVBUS_TELEMETRY (where `/metrics` and `/health` listen: `host:port`, or `off`),
+/// GOVBUS_CORE_SIGNING_KEY (`<key id>:<base64 seed>`).
 ///
 /// ```yaml
 /// amqpUrl: amqp://govbus-core:secret@127.0.0.1:5672/govbus
@@ -13,6 +14,10 @@ public import Foundation
 /// auditBodyRetention: 90d
 /// drainTimeout: 10s
 /// telemetry: 127.0.0.1:9464
+/// operatorToken: <32 characters or more>    # optional; GOVBUS_OPERATOR_TOKEN overrides
+/// signingKey: {id: core-2026-01, seed: <base64>}   # the core's key; its public key in routes.yaml's core
+/// auditCheckpoints: ../var/core/audit-checkpoints.jsonl   # default: in the data folder
+/// auditCheckpointInterval: 60s
 /// ```
 public struct CoreConfiguration: Sendable {
     public var amqpURL: String
@@ -25,8 +30,19 @@ public struct CoreConfiguration: Sendable {
     /// Where `/metrics` and `/health` are served; nil: nowhere.
     public var telemetry: ListenAddress?
     /// The bearer token the console shows to act on dossiers (`POST /operator/...` beside
-    /// `/metrics`); nil: no such actions. GOVBUS_OPERATOR_TOKEN overrides.
+    /// `/metrics`); nil: no such actions. GOVBUS_OPERATOR_TOKEN overrides. At least 32
+    /// characters from either source, or the core does not start. Its one holder is the console.
     public var operatorToken: String?
+    /// The core's own Ed25519 key: key id and base64 32-byte seed. It signs the audit log's
+    /// checkpoints (and what the core sends); its public key goes in routes.yaml's
+    /// `core: {keys: ...}`. GOVBUS_CORE_SIGNING_KEY (`<key id>:<base64 seed>`) overrides. nil: no
+    /// checkpoints.
+    public var signingKey: (id: String, seed: String)?
+    /// Where the core appends its signed audit checkpoints, one JSON line each (created 0600):
+    /// an operator ships this file off the machine. Default: `audit-checkpoints.jsonl` in the data folder.
+    public var auditCheckpoints: URL
+    /// How often the core makes a checkpoint when the audit log has moved (and once at shutdown).
+    public var auditCheckpointInterval: Duration
 
     public init(contentsOf url: URL, environment: [String: String] = ProcessInfo.processInfo.environment)
         throws(ConfigurationError)
@@ -40,7 +56,10 @@ public struct CoreConfiguration: Sendable {
 
     private init(root: YAMLValue, folder: URL, environment: [String: String]) throws(ConfigurationError) {
         let members = try root.mapping(
-            allowed: ["amqpUrl", "routes", "procedures", "schemas", "data", "auditBodyRetention", "drainTimeout", "telemetry", "operatorToken"],
+            allowed: [
+                "amqpUrl", "routes", "procedures", "schemas", "data", "auditBodyRetention", "drainTimeout", "telemetry",
+                "operatorToken", "signingKey", "auditCheckpoints", "auditCheckpointInterval",
+            ],
             what: "the core's configuration")
         func path(_ key: String, default value: String) throws(ConfigurationError) -> URL {
             let text = try members.value(key)?.string(what: key) ?? value
@@ -63,14 +82,45 @@ public struct CoreConfiguration: Sendable {
         }
         auditBodyRetention = try members.value("auditBodyRetention")?.duration(what: "auditBodyRetention") ?? .seconds(90 * 86400)
         drainTimeout = try members.value("drainTimeout")?.duration(what: "drainTimeout") ?? .seconds(10)
+        // Whichever source gives it, a short token stops the core, naming that source.
         if let token = environment["GOVBUS_OPERATOR_TOKEN"] {
+            if let problem = OperatorEndpoint.tokenProblem(token, source: "GOVBUS_OPERATOR_TOKEN (the environment)") {
+                throw root.error(problem)
+            }
+            operatorToken = token
+        } else if let value = members.value("operatorToken") {
+            let token = try value.string(what: "operatorToken")
+            if let problem = OperatorEndpoint.tokenProblem(token, source: "operatorToken") { throw value.error(problem) }
             operatorToken = token
         } else {
-            operatorToken = try members.value("operatorToken")?.string(what: "operatorToken")
+            operatorToken = nil
         }
-        if let token = operatorToken, token.count < 24, let value = members.value("operatorToken") {
-            throw value.error("operatorToken must be at least 24 characters")
+        if let text = environment["GOVBUS_CORE_SIGNING_KEY"] {
+            // `<key id>:<base64 seed>`: base64 has no colon, so the last one splits.
+            guard let colon = text.lastIndex(of: ":"), colon > text.startIndex,
+                Data(base64Encoded: String(text[text.index(after: colon)...]))?.count == 32
+            else {
+                throw root.error("GOVBUS_CORE_SIGNING_KEY (the environment) must be <key id>:<base64 of a 32-byte Ed25519 seed>")
+            }
+            signingKey = (String(text[..<colon]), String(text[text.index(after: colon)...]))
+        } else if let key = members.value("signingKey") {
+            let fields = try key.mapping(allowed: ["id", "seed"], what: "signingKey")
+            let seedValue = try fields.required("seed", in: "signingKey", at: key)
+            let seed = try seedValue.string(what: "signingKey.seed")
+            guard Data(base64Encoded: seed)?.count == 32 else {
+                throw seedValue.error("signingKey.seed must be the base64 of a 32-byte Ed25519 seed")
+            }
+            signingKey = (try fields.required("id", in: "signingKey", at: key).string(what: "signingKey.id"), seed)
+        } else {
+            signingKey = nil
         }
+        if members.value("auditCheckpoints") != nil {
+            auditCheckpoints = try path("auditCheckpoints", default: "")
+        } else {
+            auditCheckpoints = dataDirectory.appendingPathComponent("audit-checkpoints.jsonl")
+        }
+        auditCheckpointInterval =
+            try members.value("auditCheckpointInterval")?.duration(what: "auditCheckpointInterval") ?? .seconds(60)
         if let text = environment["GOVBUS_TELEMETRY"] {
             telemetry = try ListenAddress.parseOrOff(text, what: "GOVBUS_TELEMETRY", at: root)
         } else if let value = members.value("telemetry") {

@@ -19,6 +19,8 @@ public import Foundation
 ///     to: document-hanoi
 /// operators:                  # the console's keys: a dead letter an operator edited is signed with one
 ///   keys: {console-2026-01: <base64>}
+/// core:                       # the core's keys: what the core signs (its audit checkpoints, its messages)
+///   keys: {core-2026-01: <base64>}
 /// ```
 public struct RoutesFile: Sendable, Hashable {
     public struct Adapter: Sendable, Hashable {
@@ -46,6 +48,9 @@ public struct RoutesFile: Sendable, Hashable {
     /// Key id → base64 Ed25519 public key of the operators' console, which signs the dead letters
     /// an operator replays after an edit.
     public let operatorKeys: [String: String]
+    /// Key id → base64 Ed25519 public key of the core (its configuration's `signingKey`), for
+    /// those who check what the core signs: `govbus audit verify --checkpoint`, adapters.
+    public let coreKeys: [String: String]
 
     /// Reads and checks a routes file against the known message types.
     public init(contentsOf url: URL, knownTypes: Set<String>) throws(ConfigurationError) {
@@ -57,7 +62,7 @@ public struct RoutesFile: Sendable, Hashable {
     }
 
     private init(root: YAMLValue, knownTypes: Set<String>) throws(ConfigurationError) {
-        let top = try root.mapping(allowed: ["adapters", "rules", "operators"], what: "the routes file")
+        let top = try root.mapping(allowed: ["adapters", "rules", "operators", "core"], what: "the routes file")
         var adapters: [String: Adapter] = [:]
         var keyOwners: [String: String] = [:]
         for (name, value) in try top.required("adapters", in: "the routes file", at: root).mapping(what: "adapters") {
@@ -89,9 +94,20 @@ public struct RoutesFile: Sendable, Hashable {
                 }
             }
         }
+        var coreKeys: [String: String] = [:]
+        if let core = top.value("core") {
+            let members = try core.mapping(allowed: ["keys"], what: "core")
+            coreKeys = try Self.keys(of: "the core", try members.required("keys", in: "core", at: core))
+            for keyID in coreKeys.keys.sorted() {
+                if let owner = keyOwners[keyID] ?? (operatorKeys[keyID] != nil ? "the operators" : nil) {
+                    throw core.error("key id '\(keyID)' of the core is also a key id of '\(owner)': key ids must be unique")
+                }
+            }
+        }
         self.adapters = adapters
         self.rules = rules
         self.operatorKeys = operatorKeys
+        self.coreKeys = coreKeys
     }
 
     private static func keys(of owner: String, _ value: YAMLValue) throws(ConfigurationError) -> [String: String] {

@@ -7,6 +7,13 @@ public import GovBus
 public struct IngressChecks: Sendable {
     public enum Check: String, Sendable, Hashable, CaseIterable {
         case envelope, sender, signature, permission, schema
+        /// The message does not belong where it says: its correlation_id is not the body's dossier,
+        /// or a reply answers no request the core made to its sender (see `ReplyCorrelation`).
+        case correlation
+        /// The core died while it had this message in hand; it is not tried again.
+        case crash
+        /// The message is well formed but the core cannot act on it (e.g. an unknown procedure).
+        case process
     }
 
     /// A message that passed every check.
@@ -16,8 +23,15 @@ public struct IngressChecks: Sendable {
         public let type: String
         public let messageID: String
         public let correlationID: String
+        /// The message this one answers (`govbus-causation-id`), if it names one.
+        public let causationID: String?
         public let body: JSONValue
         public let signature: String
+        /// An operator edited it (a dead letter replayed after an edit, signed with an operators' key).
+        public let editedByOperator: Bool
+        /// A dead letter an adapter rejected, replayed by an operator: the adapter to deliver it to
+        /// again, after the checks (it is neither deduplicated nor fed to the dossier process).
+        public let replayTo: String?
     }
 
     public struct Rejection: Error, Sendable, Hashable, CustomStringConvertible {
@@ -56,6 +70,13 @@ public struct IngressChecks: Sendable {
             keys[keyID] = key
             owners[keyID] = Self.operatorsAsOwner
         }
+        // The core's own messages come back only as replays of dead letters.
+        if let coreUser {
+            for (keyID, key) in routes.coreKeys {
+                keys[keyID] = key
+                owners[keyID] = coreUser
+            }
+        }
         verifier = try SignatureVerifier(base64Keys: keys)
         keyOwners = owners
     }
@@ -64,9 +85,25 @@ public struct IngressChecks: Sendable {
     static let operatorsAsOwner = "(operators)"
     /// The header of a dead letter an operator edited before replaying it.
     public static let editedByHeader = "govbus-edited-by"
+    /// The header of a replayed dead letter that an adapter had rejected: the adapter it goes back to.
+    public static let replayToHeader = "govbus-replay-to"
+
+    /// Headers only the core writes, on its own copies (retries, forwarded and dead letters,
+    /// replays). Any of them on an adapter's message is a forgery: it is refused, never read.
+    public static func isCoreOnlyHeader(_ name: String) -> Bool {
+        let lowercased = name.lowercased()
+        return ["govbus-attempt", "govbus-sender", editedByHeader, replayToHeader].contains(lowercased)
+            || lowercased.hasPrefix("govbus-error-") || lowercased.hasPrefix("x-death") || lowercased.hasPrefix("x-first-death")
+            || lowercased.hasPrefix("x-last-death")
+    }
 
     /// Runs the checks; returns the accepted message or throws the first rejection.
     public func check(_ received: AMQPMessage) throws(Rejection) -> Accepted {
+        if received.properties.userID != coreUser || coreUser == nil,
+            let forged = received.properties.headers?.keys.sorted().first(where: Self.isCoreOnlyHeader)
+        {
+            throw Rejection(check: .envelope, reason: "header '\(forged)' is written by the core only")
+        }
         let message = received.asFirstSent(coreUser: coreUser)
         let properties = message.properties
         // Envelope.
@@ -83,13 +120,31 @@ public struct IngressChecks: Sendable {
             throw Rejection(
                 check: .envelope, reason: "content_type must be application/json, not \(properties.contentType ?? "absent")")
         }
+        var causationID: String?
+        if let causation = properties.headers?["govbus-causation-id"] {
+            guard let text = causation.stringValue, UUID(uuidString: text) != nil else {
+                throw Rejection(check: .envelope, reason: "govbus-causation-id must be the UUID of the message answered")
+            }
+            causationID = text
+        }
         guard message.body.count <= maximumBodyBytes else {
             throw Rejection(
                 check: .envelope, reason: "the body has \(message.body.count) bytes, more than the \(maximumBodyBytes) allowed")
         }
         // Sender: the broker checked user_id against the connection; it must be a known adapter,
         // and the signature must be made with one of that adapter's keys.
-        guard let sender = properties.userID, routes.adapters[sender] != nil else {
+        // The core's own copies may name an adapter to replay to; and only as a replay may the
+        // core's own message (a request it made) come back to it.
+        let fromCore = received.properties.userID == coreUser && coreUser != nil
+        var replayTo: String?
+        if fromCore, let target = received.properties.headers?[Self.replayToHeader] {
+            guard let name = target.stringValue, routes.adapters[name] != nil else {
+                throw Rejection(check: .envelope, reason: "\(Self.replayToHeader) names no known adapter")
+            }
+            replayTo = name
+        }
+        let coreMessage = replayTo != nil && properties.userID == coreUser
+        guard let sender = properties.userID, routes.adapters[sender] != nil || coreMessage else {
             throw Rejection(check: .sender, reason: "user_id '\(properties.userID ?? "")' is not a known adapter")
         }
         let keyID: String
@@ -109,8 +164,8 @@ public struct IngressChecks: Sendable {
                     ? "an edited replay must be signed with an operators' key, not '\(keyID)'"
                     : "key '\(keyID)' is not a key of '\(sender)'")
         }
-        // Permission.
-        guard routes.allows(sender, toPublish: type) else {
+        // Permission: an adapter's, from the routes file; the core's own messages (replays) need none.
+        guard coreMessage || routes.allows(sender, toPublish: type) else {
             throw Rejection(check: .permission, reason: "'\(sender)' may not publish \(type)")
         }
         // Schema.
@@ -127,9 +182,14 @@ public struct IngressChecks: Sendable {
         guard errors.isEmpty else {
             throw Rejection(check: .schema, reason: errors.prefix(5).map(\.description).joined(separator: "; "))
         }
+        // Correlation: a message about a dossier belongs to that dossier only.
+        if case .object(let fields) = body, case .string(let dossierID)? = fields["dossierId"], dossierID != correlationID {
+            throw Rejection(check: .correlation, reason: "correlation_id is not the body's dossierId")
+        }
         return Accepted(
-            sender: sender, keyID: keyID, type: type, messageID: messageID, correlationID: correlationID, body: body,
-            signature: properties.headers?["govbus-signature"]?.stringValue ?? "")
+            sender: sender, keyID: keyID, type: type, messageID: messageID, correlationID: correlationID,
+            causationID: causationID, body: body, signature: properties.headers?["govbus-signature"]?.stringValue ?? "",
+            editedByOperator: editedByOperator, replayTo: replayTo)
     }
 }
 

@@ -1,5 +1,5 @@
 public import Foundation
-import GovBusContracts
+public import GovBusContracts
 import Logging
 
 /// Drives every dossier through its procedure: starts a process for each submitted dossier, feeds
@@ -21,6 +21,12 @@ public final class ProcessManager: Sendable {
         public let description: String
     }
 
+    /// A message the process cannot act on, now or later (a procedure the file does not know, a
+    /// dossier that does not exist): it goes to the dead letters, not to the retries.
+    public struct Refusal: Error, Sendable, CustomStringConvertible {
+        public let description: String
+    }
+
     /// The types the process manager consumes.
     public static let handledTypes: Set<String> = [
         DossierSubmittedV1.messageType, IdentityVerifiedV1.messageType, IdentityRejectedV1.messageType,
@@ -33,30 +39,33 @@ public final class ProcessManager: Sendable {
         self.procedures = procedures.procedures
     }
 
-    /// Handles one accepted message of a handled type.
-    public func handle(type: String, body: Data, messageID: String, at now: Date = Date()) throws -> Handled {
-        if let done = try store.transition(causedBy: messageID) {
+    /// Handles one accepted message of a handled type. A transition is keyed on its cause's sender
+    /// and message id together: no sender can reuse another's id to replay its transition.
+    public func handle(type: String, body: Data, messageID: String, sender: String, at now: Date = Date()) throws -> Handled {
+        let cause = "\(sender)/\(messageID)"
+        if let done = try store.transition(causedBy: cause) {
             return Handled(outputs: done.outputs, state: done.to, ignoredBecause: done.ignoredBecause)
         }
         if type == DossierSubmittedV1.messageType {
             let dossier = try DossierSubmittedV1(jsonBody: body)
             if try store.snapshot(of: dossier.dossierId) != nil {
                 return try record(
-                    try load(dossier.dossierId), from: nil, messageID: messageID, at: now,
+                    try load(dossier.dossierId), from: nil, cause: cause, causationID: messageID, at: now,
                     ignoredBecause: "dossier \(dossier.dossierId) was submitted before", commands: [])
             }
             guard let procedure = procedures[dossier.procedure.code] else {
-                throw Failure(description: "no procedure '\(dossier.procedure.code)' in the procedures file")
+                throw Refusal(description: "no procedure '\(dossier.procedure.code)' in the procedures file")
             }
             let (process, commands) = DossierProcess.start(dossier, procedure: procedure, at: now)
-            return try record(process, from: "new", messageID: messageID, at: now, ignoredBecause: nil, commands: commands)
+            return try record(
+                process, from: "new", cause: cause, causationID: messageID, at: now, ignoredBecause: nil, commands: commands)
         }
         let (dossierID, event) = try Self.event(type: type, body: body)
         var process = try load(dossierID)
         let outcome = process.handle(event, at: now)
         return try record(
-            process, from: outcome.from.name, messageID: messageID, at: now, ignoredBecause: outcome.ignoredBecause,
-            commands: outcome.commands)
+            process, from: outcome.from.name, cause: cause, causationID: messageID, at: now,
+            ignoredBecause: outcome.ignoredBecause, commands: outcome.commands)
     }
 
     /// An operator's decision on a dossier: try its step again (from "needs attention"), or end
@@ -71,8 +80,8 @@ public final class ProcessManager: Sendable {
             : .operatorRejected(Reason(code: "rejected-by-operator", message: reason ?? "rejected by an operator"))
         let outcome = process.handle(event, at: now)
         return try record(
-            process, from: outcome.from.name, messageID: actionID, at: now, ignoredBecause: outcome.ignoredBecause,
-            commands: outcome.commands)
+            process, from: outcome.from.name, cause: actionID, causationID: actionID, at: now,
+            ignoredBecause: outcome.ignoredBecause, commands: outcome.commands)
     }
 
     /// Fires the step timers due by `now`; returns what they sent.
@@ -91,7 +100,8 @@ public final class ProcessManager: Sendable {
             var process = try load(timer.dossierID)
             let outcome = process.handle(.stepTimedOut(timer.step, attempt: timer.attempt), at: now)
             outputs += try record(
-                process, from: outcome.from.name, messageID: cause, at: now, ignoredBecause: outcome.ignoredBecause,
+                process, from: outcome.from.name, cause: cause, causationID: cause, at: now,
+                ignoredBecause: outcome.ignoredBecause,
                 commands: outcome.commands + (outcome.ignoredBecause != nil ? [.cancelTimeout] : [])
             ).outputs
         }
@@ -106,9 +116,39 @@ public final class ProcessManager: Sendable {
         try store.countsByState()
     }
 
+    /// What a reply about a dossier must agree with: the applicant, the order and the fee.
+    public struct Expectations: Sendable, Hashable {
+        public let personalID: String
+        public let orderID: String
+        public let fee: Int
+        /// The payment the core recorded, if any: a refund is for this payment, never more.
+        public let payment: FeePaidV1?
+    }
+
+    public func expectations(of dossierID: String) throws -> Expectations? {
+        guard let snapshot = try store.snapshot(of: dossierID) else { return nil }
+        let process = try load(dossierID)
+        return Expectations(
+            personalID: snapshot.dossier.applicant.personalId, orderID: process.orderId, fee: process.procedure.fee,
+            payment: snapshot.payment)
+    }
+
+    /// What content-based routing rules look at for the dossier's messages (nil: no such dossier).
+    public func routingAttributes(of dossierID: String) throws -> [String: String]? {
+        guard let snapshot = try store.snapshot(of: dossierID) else { return nil }
+        return Self.routingAttributes(of: snapshot.dossier)
+    }
+
+    static func routingAttributes(of dossier: DossierSubmittedV1) -> [String: String] {
+        [
+            "procedureCode": dossier.procedure.code, "receivingAgency": dossier.receivingAgency.code,
+            "communeCode": dossier.communeCode,
+        ]
+    }
+
     private func load(_ dossierID: String) throws -> DossierProcess {
         guard let snapshot = try store.snapshot(of: dossierID) else {
-            throw Failure(description: "no dossier '\(dossierID)'")
+            throw Refusal(description: "no dossier '\(dossierID)'")
         }
         guard let procedure = procedures[snapshot.procedureCode] else {
             throw Failure(description: "dossier '\(dossierID)' has procedure '\(snapshot.procedureCode)', no longer configured")
@@ -116,13 +156,15 @@ public final class ProcessManager: Sendable {
         return DossierProcess(snapshot: snapshot, procedure: procedure)
     }
 
+    /// `cause` keys the transition (handling it again repeats it); `causationID` is the message id
+    /// its messages answer.
     private func record(
-        _ process: DossierProcess, from: String?, messageID: String, at now: Date, ignoredBecause: String?,
-        commands: [DossierProcess.Command]
+        _ process: DossierProcess, from: String?, cause: String, causationID: String, at now: Date,
+        ignoredBecause: String?, commands: [DossierProcess.Command]
     ) throws -> Handled {
         let dossierID = process.dossier.dossierId
         let transition = try store.save(
-            process, from: from ?? process.state.name, causedBy: messageID, at: now, ignoredBecause: ignoredBecause,
+            process, from: from ?? process.state.name, causedBy: cause, at: now, ignoredBecause: ignoredBecause,
             timers: commands
         ) { sequence in
             var outputs: [OutgoingMessage] = []
@@ -132,12 +174,8 @@ public final class ProcessManager: Sendable {
                     OutgoingMessage(
                         type: type(of: message).messageType,
                         messageID: OutgoingMessage.derivedID(dossierID, String(sequence), String(index)),
-                        correlationID: dossierID, causationID: messageID, body: try message.jsonBody(),
-                        routingAttributes: [
-                            "procedureCode": process.dossier.procedure.code,
-                            "receivingAgency": process.dossier.receivingAgency.code,
-                            "communeCode": process.dossier.communeCode,
-                        ]))
+                        correlationID: dossierID, causationID: causationID, body: try message.jsonBody(),
+                        routingAttributes: Self.routingAttributes(of: process.dossier)))
             }
             return outputs
         }

@@ -1,6 +1,6 @@
 public import AMQP
 import Foundation
-import GovBus
+public import GovBus
 import Synchronization
 public import Logging
 
@@ -27,14 +27,18 @@ public final class CoreRouter: Sendable {
     /// A message past the first stage, its outputs handed to the connection.
     private struct InFlight: Sendable {
         enum Outcome: Sendable {
-            case routed(messageID: String, type: String)
+            case routed(MessageKey, type: String)
             case rejected(IngressChecks.Check)
             case duplicate
+            /// A dead letter replayed to the adapter that had rejected it.
+            case replayed
             /// The first stage failed in a way that may pass later (the store busy).
             case failed(reason: String)
         }
 
         let delivery: AMQPDelivery
+        /// The message as the core took it in (`delivery`'s body and properties).
+        var message: AMQPMessage { AMQPMessage(body: delivery.body, properties: delivery.properties) }
         let outcome: Outcome
         let publishing: AMQPPublishing?
         let received: ContinuousClock.Instant
@@ -49,20 +53,31 @@ public final class CoreRouter: Sendable {
     private let metrics: CoreMetrics
     private let logger: Logger
     private let counters = Mutex(Counters())
-    /// Message ids past the first stage and not yet settled: a copy of one of them that arrives
+    /// Messages past the first stage and not yet settled: a copy of one of them that arrives
     /// meanwhile is a duplicate too (if the first fails, its retry still carries the message).
-    private let inFlightIDs = Mutex(Set<String>())
+    private let inFlightKeys = Mutex(Set<MessageKey>())
+    private let replies: ReplyCorrelation?
+    /// Signs the messages the core makes, so that receivers and the audit log can tell them apart.
+    private let signer: MessageSigner?
+    private let witness: CrashWitness?
+    private let faults: CoreFaults
 
+    /// `crashWitnessPath`: where the core notes the message in hand (see `CrashWitness`); nil for none.
     public init(
         checks: IngressChecks, audit: AuditLog, ledgerPath: String, processManager: ProcessManager? = nil,
-        connection: AMQPConnection, metrics: CoreMetrics = CoreMetrics(), logger: Logger
+        connection: AMQPConnection, signer: MessageSigner? = nil, crashWitnessPath: String? = nil,
+        faults: CoreFaults = .none, metrics: CoreMetrics = CoreMetrics(), logger: Logger
     ) throws {
         self.checks = checks
         self.coreUser = connection.configuration.user
         self.audit = audit
         self.ledger = try MessageLedger(path: ledgerPath)
         self.processManager = processManager
+        self.replies = processManager.map { ReplyCorrelation(coreUser: connection.configuration.user, audit: audit, processManager: $0) }
         self.connection = connection
+        self.signer = signer
+        self.witness = try crashWitnessPath.map(CrashWitness.init(path:))
+        self.faults = faults
         self.metrics = metrics
         self.logger = logger
     }
@@ -99,32 +114,51 @@ public final class CoreRouter: Sendable {
     /// The first stage: checks, dedup, audit, the dossiers' state; the outputs handed out.
     private func take(_ batch: [(delivery: AMQPDelivery, received: ContinuousClock.Instant)]) -> [InFlight] {
         var taken: [InFlight?] = Array(repeating: nil, count: batch.count)
-        var accepted: [(index: Int, message: IngressChecks.Accepted)] = []
+        var accepted: [(index: Int, message: IngressChecks.Accepted, key: MessageKey)] = []
         for (index, (delivery, received)) in batch.enumerated() {
+            let witnessKey = CrashWitness.key(of: (delivery.properties.userID, delivery.properties.messageID))
+            if witness?.killedThePreviousRun(witnessKey, redelivered: delivery.redelivered) == true {
+                taken[index] = deadLetter(
+                    delivery, received: received,
+                    because: IngressChecks.Rejection(check: .crash, reason: "the core died while it had this message in hand"))
+                continue
+            }
+            witness?.hold(witnessKey)
+            faults.crashIfAsked(correlationID: delivery.properties.correlationID)
             do {
                 let message = try checks.check(AMQPMessage(body: delivery.body, properties: delivery.properties))
+                if let target = message.replayTo {
+                    taken[index] = try replay(message, to: target, delivery: delivery, received: received)
+                    continue
+                }
+                if let rejection = try replies?.check(message) { throw rejection }
                 metrics.received(type: message.type)
+                let key = MessageKey(sender: message.sender, messageID: message.messageID)
                 // A copy of a message in the pipe (or earlier in this batch) is a duplicate too.
-                if inFlightIDs.withLock({ $0.insert(message.messageID).inserted }) {
-                    accepted.append((index, message))
+                if inFlightKeys.withLock({ $0.insert(key).inserted }) {
+                    accepted.append((index, message, key))
                 } else {
                     taken[index] = InFlight(delivery: delivery, outcome: .duplicate, publishing: nil, received: received)
                 }
+            } catch let rejection as IngressChecks.Rejection {
+                taken[index] = deadLetter(delivery, received: received, because: rejection)
             } catch {
-                taken[index] = deadLetter(delivery, received: received, because: error)
+                // The audit log or the dossier store could not be read: the message is tried later.
+                taken[index] = InFlight(delivery: delivery, outcome: .failed(reason: "\(error)"), publishing: nil, received: received)
             }
         }
+        witness?.release()
         do {
-            let ids = accepted.map(\.message.messageID)
-            let handled = try ledger.handled(among: ids)
+            let keys = accepted.map(\.key)
+            let handled = try ledger.handled(among: keys)
             // A message delivered again after a crash is recorded once.
-            let recorded = try audit.recorded(among: ids.filter { !handled.contains($0) })
+            let recorded = try audit.recorded(among: keys.filter { !handled.contains($0) })
             var entries: [AuditLog.Entry] = []
             var routes: [Int: [String]] = [:]
-            for (index, message) in accepted where !handled.contains(message.messageID) {
+            for (index, message, key) in accepted where !handled.contains(key) {
                 let receivers = checks.routes.receivers(of: message.type, attributes: Self.attributes(of: message.body))
                 routes[index] = receivers
-                guard !recorded.contains(message.messageID) else { continue }
+                guard !recorded.contains(key) else { continue }
                 entries.append(
                     AuditLog.Entry(
                         messageID: message.messageID, type: message.type, sender: message.sender, receivers: receivers,
@@ -134,36 +168,42 @@ public final class CoreRouter: Sendable {
             try audit.append(entries)
             // The dossiers' state changes; what they send is recorded too, before it goes out.
             var outgoing: [Int: [AMQPOutgoingMessage]] = [:]
-            var outputs: [OutgoingMessage] = []
-            for (index, message) in accepted {
+            var outputs: [PreparedOutput] = []
+            for (index, message, key) in accepted {
                 let (delivery, received) = batch[index]
                 guard let receivers = routes[index] else {
-                    inFlightIDs.withLock { _ = $0.remove(message.messageID) }
+                    inFlightKeys.withLock { _ = $0.remove(key) }
                     taken[index] = InFlight(delivery: delivery, outcome: .duplicate, publishing: nil, received: received)
                     continue
                 }
+                witness?.hold(CrashWitness.key(of: (delivery.properties.userID, delivery.properties.messageID)))
                 do {
                     let routed = try route(message, delivery: delivery, to: receivers)
                     outgoing[index] = routed.messages
                     outputs += routed.outputs
+                } catch let refusal as ProcessManager.Refusal {
+                    inFlightKeys.withLock { _ = $0.remove(key) }
+                    taken[index] = deadLetter(
+                        delivery, received: received, because: IngressChecks.Rejection(check: .process, reason: refusal.description))
                 } catch {
-                    inFlightIDs.withLock { _ = $0.remove(message.messageID) }
+                    inFlightKeys.withLock { _ = $0.remove(key) }
                     taken[index] = InFlight(
                         delivery: delivery, outcome: .failed(reason: "\(error)"), publishing: nil, received: received)
                 }
             }
+            witness?.release()
             try recordOutputs(outputs)
-            for (index, message) in accepted {
+            for (index, message, key) in accepted {
                 guard let messages = outgoing[index] else { continue }
                 countSent(messages)
                 taken[index] = InFlight(
-                    delivery: batch[index].delivery, outcome: .routed(messageID: message.messageID, type: message.type),
+                    delivery: batch[index].delivery, outcome: .routed(key, type: message.type),
                     publishing: connection.startPublishing(messages), received: batch[index].received)
             }
         } catch {
             // The stores failed for the whole batch: every accepted message is tried again later.
-            for (index, message) in accepted {
-                inFlightIDs.withLock { _ = $0.remove(message.messageID) }
+            for (index, _, key) in accepted {
+                inFlightKeys.withLock { _ = $0.remove(key) }
                 taken[index] = InFlight(
                     delivery: batch[index].delivery, outcome: .failed(reason: "\(error)"), publishing: nil,
                     received: batch[index].received)
@@ -175,10 +215,14 @@ public final class CoreRouter: Sendable {
     private func deadLetter(
         _ delivery: AMQPDelivery, received: ContinuousClock.Instant, because error: IngressChecks.Rejection
     ) -> InFlight {
-        let message = AMQPMessage(body: delivery.body, properties: delivery.properties)
+        var message = AMQPMessage(body: delivery.body, properties: delivery.properties)
         logger.info(
             "message rejected",
             metadata: ["check": "\(error.check.rawValue)", "reason": "\(error.reason)", "type": "\(message.properties.type ?? "")"])
+        // What a sender forged in the core's own headers does not travel on with the core's name.
+        if message.properties.userID != coreUser {
+            message.properties.headers = message.properties.headers?.filter { !IngressChecks.isCoreOnlyHeader($0.key) }
+        }
         let deadLetter = message.forwarded(byCore: coreUser).deadLettered(
             check: error.check.rawValue, reason: error.reason, where: "core", at: Date())
         return InFlight(
@@ -190,36 +234,73 @@ public final class CoreRouter: Sendable {
             received: received)
     }
 
+    /// A dead letter an adapter had rejected, replayed by an operator and checked again: back to that
+    /// adapter only, if it receives the type for that dossier (and a refund only for what was paid).
+    private func replay(
+        _ message: IngressChecks.Accepted, to target: String, delivery: AMQPDelivery, received: ContinuousClock.Instant
+    ) throws -> InFlight {
+        guard let replies else {
+            throw IngressChecks.Rejection(check: .correlation, reason: "this core runs no dossier process to check a replay against")
+        }
+        if let rejection = try replies.checkReplay(message, to: target, routes: checks.routes) { throw rejection }
+        var copy = AMQPMessage(body: delivery.body, properties: delivery.properties)
+        copy.properties.headers?[IngressChecks.replayToHeader] = nil
+        logger.info("dead letter replayed", metadata: ["type": "\(message.type)", "to": "\(target)"])
+        return InFlight(
+            delivery: delivery, outcome: .replayed,
+            publishing: connection.startPublishing([
+                AMQPOutgoingMessage(
+                    copy, exchange: CoreTopology.deliverExchange, routingKey: "\(target).\(message.type)", mandatory: true)
+            ]),
+            received: received)
+    }
+
     /// An accepted, audited message: to its receivers, and to the process manager, whose
     /// messages go out with it.
     private func route(
         _ accepted: IngressChecks.Accepted, delivery: AMQPDelivery, to receivers: [String]
-    ) throws -> (messages: [AMQPOutgoingMessage], outputs: [OutgoingMessage]) {
+    ) throws -> (messages: [AMQPOutgoingMessage], outputs: [PreparedOutput]) {
         let forwarded = AMQPMessage(body: delivery.body, properties: delivery.properties).forwarded(byCore: coreUser)
         var messages = receivers.map { receiver in
             AMQPOutgoingMessage(
                 forwarded, exchange: CoreTopology.deliverExchange, routingKey: "\(receiver).\(accepted.type)", mandatory: true)
         }
         guard let processManager, ProcessManager.handledTypes.contains(accepted.type) else { return (messages, []) }
-        let handled = try processManager.handle(type: accepted.type, body: Data(delivery.body), messageID: accepted.messageID)
+        let handled = try processManager.handle(
+            type: accepted.type, body: Data(delivery.body), messageID: accepted.messageID, sender: accepted.sender)
         if let ignored = handled.ignoredBecause {
             logger.info("reply recorded, nothing changed", metadata: ["dossier": "\(accepted.correlationID)", "why": "\(ignored)"])
         }
-        messages += try self.messages(for: handled.outputs)
-        return (messages, handled.outputs)
+        let prepared = try prepare(handled.outputs)
+        messages += prepared.flatMap(\.outgoing)
+        return (messages, prepared)
+    }
+
+    /// A process manager's message, signed, with the adapters that receive it.
+    struct PreparedOutput: Sendable {
+        let output: OutgoingMessage
+        let message: AMQPMessage
+        let receivers: [String]
+
+        var outgoing: [AMQPOutgoingMessage] {
+            receivers.map { receiver in
+                AMQPOutgoingMessage(
+                    message, exchange: CoreTopology.deliverExchange, routingKey: "\(receiver).\(output.type)", mandatory: true)
+            }
+        }
     }
 
     /// The process manager's messages in the audit log, sent by the core, once each (a message
     /// handled again after a crash sends the same ones again).
-    private func recordOutputs(_ outputs: [OutgoingMessage]) throws {
-        guard !outputs.isEmpty else { return }
-        let recorded = try audit.recorded(among: outputs.map(\.messageID))
+    private func recordOutputs(_ prepared: [PreparedOutput]) throws {
+        guard !prepared.isEmpty else { return }
+        let recorded = try audit.recorded(among: prepared.map { MessageKey(sender: coreUser, messageID: $0.output.messageID) })
         try audit.append(
-            try outputs.filter { !recorded.contains($0.messageID) }.map { output in
+            prepared.filter { !recorded.contains(MessageKey(sender: coreUser, messageID: $0.output.messageID)) }.map { item in
                 AuditLog.Entry(
-                    messageID: output.messageID, type: output.type, sender: coreUser,
-                    receivers: try receivers(of: output),
-                    correlationID: output.correlationID, body: output.body, signature: "")
+                    messageID: item.output.messageID, type: item.output.type, sender: coreUser, receivers: item.receivers,
+                    correlationID: item.output.correlationID, body: item.output.body,
+                    signature: item.message.properties.headers?["govbus-signature"]?.stringValue ?? "")
             })
     }
 
@@ -237,21 +318,21 @@ public final class CoreRouter: Sendable {
                 failures[index] = "\(error)"
             }
         }
-        var routedIDs: [String] = []
-        var confirmedIDs: [String] = []
+        var routedKeys: [MessageKey] = []
+        var confirmedKeys: [MessageKey] = []
         for (index, inFlight) in batch.enumerated() {
-            guard case .routed(let messageID, _) = inFlight.outcome else { continue }
-            routedIDs.append(messageID)
-            if confirmed[index] { confirmedIDs.append(messageID) }
+            guard case .routed(let key, _) = inFlight.outcome else { continue }
+            routedKeys.append(key)
+            if confirmed[index] { confirmedKeys.append(key) }
         }
         var markFailure: String?
         do {
-            try ledger.markHandled(confirmedIDs)
+            try ledger.markHandled(confirmedKeys)
         } catch {
             markFailure = "\(error)"
         }
         // Out of the pipe, confirmed or not: a retry that comes back must not look like a copy.
-        inFlightIDs.withLock { $0.subtract(routedIDs) }
+        inFlightKeys.withLock { $0.subtract(routedKeys) }
         for (index, inFlight) in batch.enumerated() {
             let delivery = inFlight.delivery
             if let failure = failures[index] {
@@ -272,6 +353,8 @@ public final class CoreRouter: Sendable {
             case .duplicate:
                 counters.withLock { $0.duplicates += 1 }
                 metrics.duplicate()
+            case .replayed:
+                break
             case .failed(let reason):
                 await retryLater(delivery, because: reason)
                 continue
@@ -284,7 +367,10 @@ public final class CoreRouter: Sendable {
     /// in the next retry queue, then comes back; after the last one it goes to the dead letters.
     private func retryLater(_ delivery: AMQPDelivery, because error: String) async {
         let message = AMQPMessage(body: delivery.body, properties: delivery.properties)
-        let attempt = Int(message.properties.headers?["govbus-attempt"]?.integerValue ?? 1)
+        // Only the core's own copies count their attempts; the header on an adapter's message is
+        // refused by the checks, and the count is kept in range whatever it says.
+        let counted = message.properties.userID == coreUser ? message.properties.headers?["govbus-attempt"]?.integerValue : nil
+        let attempt = Int(clamping: min(max(counted ?? 1, 1), Int64(CoreTopology.retryDelays.count + 1)))
         do {
             if attempt <= CoreTopology.retryDelays.count {
                 var retry = message.forwarded(byCore: coreUser)
@@ -317,24 +403,18 @@ public final class CoreRouter: Sendable {
         let description: String
     }
 
-    func messages(for outputs: [OutgoingMessage]) throws -> [AMQPOutgoingMessage] {
-        var messages: [AMQPOutgoingMessage] = []
-        for output in outputs {
-            let receivers = try receivers(of: output)
-            let message = AMQPMessage(
+    /// The process manager's messages, signed with the core's key, and their receivers.
+    func prepare(_ outputs: [OutgoingMessage]) throws -> [PreparedOutput] {
+        try outputs.map { output in
+            var message = AMQPMessage(
                 body: Array(output.body),
                 properties: AMQPProperties(
                     contentType: "application/json", headers: ["govbus-causation-id": .string(output.causationID)],
                     deliveryMode: .persistent, correlationID: output.correlationID, messageID: output.messageID,
                     timestamp: Date(), type: output.type, userID: coreUser, appID: "govbus-core"))
-            for receiver in receivers {
-                messages.append(
-                    AMQPOutgoingMessage(
-                        message, exchange: CoreTopology.deliverExchange, routingKey: "\(receiver).\(output.type)",
-                        mandatory: true))
-            }
+            if let signer { message = try signer.sign(message) }
+            return PreparedOutput(output: output, message: message, receivers: try receivers(of: output))
         }
-        return messages
     }
 
     /// The adapters the routes file names for a process manager's message.
@@ -358,9 +438,11 @@ public final class CoreRouter: Sendable {
         }
     }
 
-    /// Publishes the process manager's messages, confirmed.
-    func publish(_ outputs: [OutgoingMessage]) async throws {
-        let messages = try messages(for: outputs)
+    /// Records the process manager's messages in the audit log and publishes them, confirmed.
+    func recordAndPublish(_ outputs: [OutgoingMessage]) async throws {
+        let prepared = try prepare(outputs)
+        try recordOutputs(prepared)
+        let messages = prepared.flatMap(\.outgoing)
         countSent(messages)
         try await connection.startPublishing(messages).confirmed()
     }
@@ -381,8 +463,7 @@ public final class CoreRouter: Sendable {
         try audit.append(
             kind: .operatorAction, messageID: actionID, type: retry ? "operator.dossier.retried" : "operator.dossier.rejected",
             sender: name, receivers: [], correlationID: dossierID, body: record, signature: "")
-        try recordOutputs(handled.outputs)
-        try await publish(handled.outputs)
+        try await recordAndPublish(handled.outputs)
         return (handled.state, handled.ignoredBecause)
     }
 
@@ -391,9 +472,7 @@ public final class CoreRouter: Sendable {
         guard let processManager else { return }
         while !Task.isCancelled {
             do {
-                let outputs = try processManager.fireDueTimers()
-                try recordOutputs(outputs)
-                try await publish(outputs)
+                try await recordAndPublish(try processManager.fireDueTimers())
             } catch {
                 logger.error("step timers failed; trying again", metadata: ["error": "\(error)"])
             }

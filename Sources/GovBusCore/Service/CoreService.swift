@@ -18,12 +18,15 @@ public struct CoreService: Service {
     private let topology: CoreTopology
     private let registry = PrometheusCollectorRegistry()
 
-    /// Loads every file, so that a bad one stops the core before it connects.
-    public init(configuration: CoreConfiguration, logger: Logger) throws {
+    /// Loads every file, so that a bad one stops the core before it connects. `environment`
+    /// says whether this is sandbox mode (`SandboxKeyCheck`): without it, a routes file that
+    /// trusts a public sandbox key stops the core too.
+    public init(configuration: CoreConfiguration, logger: Logger, environment: [String: String] = [:]) throws {
         self.configuration = configuration
         self.logger = logger
         let catalog = try SchemaCatalog(folder: configuration.schemas)
         let routes = try RoutesFile(contentsOf: configuration.routes, knownTypes: Set(catalog.messageTypes))
+        try SandboxKeyCheck.check(routes: routes, file: configuration.routes, environment: environment)
         let procedures = try ProceduresFile(contentsOf: configuration.procedures)
         try FileManager.default.createDirectory(at: configuration.dataDirectory, withIntermediateDirectories: true)
         let amqp = try AMQPConfiguration(url: configuration.amqpURL)
@@ -45,9 +48,13 @@ public struct CoreService: Service {
         let metrics = CoreMetrics(factory: prometheus)
         let router = try CoreRouter(
             checks: checks, audit: audit, ledgerPath: configuration.dataDirectory.appendingPathComponent("ledger.sqlite").path,
-            processManager: processManager, connection: connection, metrics: metrics, logger: logger)
+            processManager: processManager, connection: connection,
+            signer: try configuration.signingKey.map { try MessageSigner(keyID: $0.id, base64Seed: $0.seed) },
+            crashWitnessPath: configuration.dataDirectory.appendingPathComponent("in-hand").path,
+            faults: .fromEnvironment(ProcessInfo.processInfo.environment), metrics: metrics, logger: logger)
         logger.info("core running", metadata: ["adapters": "\(topology.adapters.joined(separator: ","))"])
         let health = ConnectionHealth()
+        let checkpointer = try makeCheckpointer(audit: audit, connection: connection, coreUser: amqp.user)
 
         // On SIGTERM the tasks are cancelled: the consumer stops, and a message in hand finishes
         // (publishing does not stop halfway for a cancellation).
@@ -58,6 +65,7 @@ public struct CoreService: Service {
                     group.addTask { await router.runTimers() }
                     group.addTask { await health.follow(connection.events) }
                     group.addTask { await processManager.reportStates(to: metrics, logger: logger) }
+                    if let checkpointer { group.addTask { await checkpointer.run() } }
                     if let address = configuration.telemetry {
                         let registry = registry
                         let token = configuration.operatorToken
@@ -76,6 +84,8 @@ public struct CoreService: Service {
         } catch is CancellationError {
             logger.info("stopping")
         }
+        // The last checkpoint: the last record is in, the connection still up.
+        await checkpointer?.checkpointIfMoved()
         // Draining: whatever the router still holds unacked goes back to the queue when the
         // connection closes; the one in hand has finished above.
         let drain = configuration.drainTimeout
@@ -86,6 +96,27 @@ public struct CoreService: Service {
             group.cancelAll()
         }
         logger.info("core stopped")
+    }
+
+    /// What signs the audit log's head every `auditCheckpointInterval`, appends it to the
+    /// checkpoints file and publishes it to the queue `govbus.audit.checkpoints` (default
+    /// exchange); nil without a signing key.
+    private func makeCheckpointer(audit: AuditLog, connection: AMQPConnection, coreUser: String) throws -> AuditCheckpointer? {
+        guard let key = configuration.signingKey else {
+            logger.warning("no signingKey in the core's configuration: the audit log gets no signed checkpoints")
+            return nil
+        }
+        return try AuditCheckpointer(
+            audit: audit, signingKey: key, file: configuration.auditCheckpoints,
+            interval: configuration.auditCheckpointInterval, logger: logger
+        ) { checkpoint in
+            let message = AMQPMessage(
+                body: Array(try checkpoint.jsonLine()),
+                properties: AMQPProperties(
+                    contentType: "application/json", deliveryMode: .persistent, messageID: UUID().uuidString.lowercased(),
+                    timestamp: Date(), type: AuditCheckpoint.messageType, userID: coreUser, appID: "govbus-core"))
+            try await connection.publish(message, exchange: "", routingKey: AuditCheckpoint.queue, mandatory: true)
+        }
     }
 
     /// Routing takes milliseconds; a bucket past a few seconds means something waits.

@@ -22,6 +22,19 @@ public struct CoreTopology: Sendable, Hashable {
     /// growing pauses up to 30 s): then it is dead-lettered.
     public static let inboxDeliveryLimit: Int32 = 50
 
+    /// Deliveries of one message to the core at most: a message that kills the core (a bug not
+    /// known yet) comes back after the restart, and after this many it goes to the dead letters
+    /// instead of killing the core again. The core acks or re-publishes everything it handles, so
+    /// only a crash or a lost connection counts a delivery.
+    public static let coreDeliveryLimit: Int32 = 3
+
+    /// The core's queue: a quorum queue whose deliveries are limited into the dead letters.
+    public static var coreIngress: AMQPQueue {
+        AMQPQueue(
+            coreQueue, kind: .quorum,
+            arguments: ["x-dead-letter-exchange": .string(deadExchange), "x-delivery-limit": .int32(coreDeliveryLimit)])
+    }
+
     public let adapters: [String]
     public let messageTypes: [String]
 
@@ -46,7 +59,12 @@ public struct CoreTopology: Sendable, Hashable {
     }
 
     public var queues: [AMQPQueue] {
-        [AMQPQueue(Self.coreQueue, kind: .quorum), AMQPQueue(Self.deadLetterQueue, kind: .quorum)]
+        [
+            Self.coreIngress, AMQPQueue(Self.deadLetterQueue, kind: .quorum),
+            // The core's signed audit checkpoints (published through the default exchange), for a
+            // shipper to take off the machine; the oldest go past ~70 days of one a minute.
+            AMQPQueue(AuditCheckpoint.queue, kind: .quorum, arguments: ["x-max-length": .int32(100_000)]),
+        ]
             + adapters.map { adapter in
                 // What an adapter rejects, or cannot handle after many deliveries, waits in the dead letters.
                 AMQPQueue(
@@ -75,10 +93,14 @@ public struct CoreTopology: Sendable, Hashable {
             }
     }
 
-    /// Declares everything; the connection redeclares it after a reconnect.
+    /// Declares everything; the connection redeclares it after a reconnect. A queue declared
+    /// before with other arguments (an older version of this topology) is migrated, its waiting
+    /// messages kept.
     public func declare(on connection: AMQPConnection) async throws {
         for exchange in exchanges { try await connection.declare(exchange) }
-        for queue in queues { try await connection.declare(queue) }
+        for queue in queues {
+            try await QueueMigration(queue: queue, bindings: bindings.filter { $0.queue == queue.name }).run(on: connection)
+        }
         for binding in bindings { try await connection.bind(binding) }
     }
 }
