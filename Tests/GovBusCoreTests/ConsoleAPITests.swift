@@ -192,9 +192,12 @@ struct ConsoleAPITests {
     @Test("An operator's edited replay is signed by the console, passes the core's checks, and the audit keeps before and after")
     func editedReplay() async throws {
         let fixture = try Self.fixture()
+        // The same dossier with its personal id corrected (an edit into another dossier is refused:
+        // the body's dossierId must stay the letter's correlation_id).
         let edited = try String(
-            contentsOf: IngressChecksTests.root.appendingPathComponent("Schemas/examples/portal.dossier.submitted.v1/valid-2.json"),
-            encoding: .utf8)
+            contentsOf: IngressChecksTests.root.appendingPathComponent("Schemas/examples/portal.dossier.submitted.v1/valid-1.json"),
+            encoding: .utf8
+        ).replacingOccurrences(of: "001188012345", with: "001188012346")
         try await Application(router: fixture.server.router()).test(.router) { client in
             let (cookie, csrf) = try await Self.login(client, "lan", "operator-secret")
             try await client.execute(

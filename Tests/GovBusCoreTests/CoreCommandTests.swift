@@ -82,7 +82,8 @@ struct CoreCommandTests {
             environment: ["GOVBUS_AMQP_URL": url, "GOVBUS_SANDBOX_KEYS": "allow"])
         // Running once it has declared its queue.
         let connection = try await AMQPConnection.connect(url: url)
-        let deadline = ContinuousClock.now + .seconds(30)
+        // A minute: the core compiles the schema catalogue at start, on a machine the other tests load.
+        let deadline = ContinuousClock.now + .seconds(60)
         var running = false
         while !running, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(200))

@@ -33,6 +33,7 @@ struct HostileAdapterTests {
             "set_permissions", "-p", bus.vhost, rogue, "^$", "^govbus\\.ingress$",
             "^govbus\\.adapter\\.\(rogue.replacingOccurrences(of: "-", with: "\\-"))$")
         let rogueKey = try IngressChecksTests.sandboxSigner("rogue").publicKey.rawRepresentation.base64EncodedString()
+        let coreKey = try IngressChecksTests.sandboxSigner("core").publicKey.rawRepresentation.base64EncodedString()
         let routesText =
             bus.routesText + """
                   \(rogue):
@@ -42,6 +43,8 @@ struct HostileAdapterTests {
                 rules:
                   - type: document.issue-requested.v1
                     to: \(bus.test.names["document"]!)
+                core:
+                  keys: {core-sandbox: \(coreKey)}
 
                 """
         let routes = try RoutesFile(routesText, file: "routes.yaml", knownTypes: Set(bus.catalog.messageTypes))
@@ -58,7 +61,7 @@ struct HostileAdapterTests {
             checks: try IngressChecks(routes: routes, catalog: bus.catalog, coreUser: "guest"),
             audit: try AuditLog(path: folder.appendingPathComponent("audit.sqlite").path),
             ledgerPath: folder.appendingPathComponent("ledger.sqlite").path, processManager: processManager,
-            connection: core, logger: logger)
+            connection: core, signer: try IngressChecksTests.sandboxSigner("core"), logger: logger)
         let routing = Task { try await router.run() }
         var rogueConfiguration = try AMQPConfiguration(url: bus.broker.url(user: rogue, password: "secret", vhost: bus.vhost))
         rogueConfiguration.recovery.enabled = false
@@ -331,6 +334,68 @@ struct HostileAdapterTests {
             try await fixture.core.inspectQueue(CoreTopology.deadLetterQueue).messageCount == UInt32(sent)
         }
         #expect(fixture.router.counts.rejected.values.reduce(0, +) == sent)
+        try await Self.tearDown(fixture)
+    }
+
+    @Test("A replayed dead letter is checked again: a refund above what was paid, or to an adapter that does not receive it, is refused")
+    func replays() async throws {
+        let fixture = try await Self.fixture()
+        let names = fixture.bus.test.names
+        let connections = fixture.bus.test.connections
+        let target = dossier("H01.04-251121-9008")
+        try await publish(
+            try Self.message(target, as: "portal", user: names["portal"]!, dossier: target.dossierId), on: connections["portal"]!)
+        let identityRequest = try await next(in: "registry", of: fixture)
+        try await publish(
+            try Self.message(
+                IdentityVerifiedV1(dossierId: target.dossierId, personalId: target.applicant.personalId, eIdLevel: 2, verifiedAt: Date()),
+                as: "registry", user: names["registry"]!, dossier: target.dossierId, answering: identityRequest.properties.messageID),
+            on: connections["registry"]!)
+        let feeRequest = try await next(in: "payment", of: fixture)
+        let fee = try FeeRequestedV1(jsonBody: Data(feeRequest.body))
+        let paid = FeePaidV1(
+            dossierId: target.dossierId, orderId: fee.orderId, amount: fee.amount, bankCode: "NCB",
+            bankTransactionNumber: "14000009", paidAt: Date())
+        try await publish(
+            try Self.message(
+                paid, as: "payment", user: names["payment"]!, dossier: target.dossierId, answering: feeRequest.properties.messageID),
+            on: connections["payment"]!)
+        _ = try await next(in: "document", of: fixture)
+
+        // What the console publishes for a dead letter an adapter rejected: the core's own message,
+        // through the core's queue, naming the adapter to go back to.
+        func replay<Message: GovBusMessage>(_ body: Message, to adapter: String) throws -> AMQPMessage {
+            try Self.message(body, as: "core", user: "guest", dossier: target.dossierId) {
+                $0.properties.headers = [IngressChecks.replayToHeader: .string(adapter)]
+            }
+        }
+        func refund(_ amount: Int) -> FeeRefundRequestedV1 {
+            FeeRefundRequestedV1(
+                dossierId: target.dossierId, orderId: fee.orderId, amount: amount, bankTransactionNumber: paid.bankTransactionNumber,
+                paidAt: paid.paidAt, reason: Reason(code: "x", message: "replayed"), requestedAt: Date())
+        }
+        let tooMuch = try replay(refund(fee.amount + 1), to: names["payment"]!)
+        let wrongAdapter = try replay(refund(fee.amount), to: names["registry"]!)
+        for message in [tooMuch, wrongAdapter] {
+            try await fixture.core.publish(message, exchange: "", routingKey: CoreTopology.coreQueue, mandatory: true)
+        }
+        let checks = try await deadLetters(fixture, count: 2)
+        #expect(checks[tooMuch.properties.messageID!] == "correlation")
+        #expect(checks[wrongAdapter.properties.messageID!] == "correlation")
+        // An adapter cannot ask for a replay itself: the header is the core's.
+        let forged = try Self.message(target, as: "portal", user: names["portal"]!, dossier: target.dossierId) {
+            $0.properties.headers = [IngressChecks.replayToHeader: .string(names["payment"]!)]
+        }
+        try await publish(forged, on: connections["portal"]!)
+        #expect(try await deadLetters(fixture, count: 1)[forged.properties.messageID!] == "envelope")
+
+        // The refund of what was paid goes back to the payment adapter, and nothing else moves.
+        let fair = try replay(refund(fee.amount), to: names["payment"]!)
+        try await fixture.core.publish(fair, exchange: "", routingKey: CoreTopology.coreQueue, mandatory: true)
+        let delivered = try await next(in: "payment", of: fixture)
+        #expect(delivered.properties.messageID == fair.properties.messageID)
+        #expect(delivered.properties.headers?[IngressChecks.replayToHeader] == nil)
+        #expect(try state(fixture, target.dossierId) == "awaiting-document")
         try await Self.tearDown(fixture)
     }
 }
