@@ -37,8 +37,6 @@ public final class CoreRouter: Sendable {
         }
 
         let delivery: AMQPDelivery
-        /// The message as the core took it in (`delivery`'s body and properties).
-        var message: AMQPMessage { AMQPMessage(body: delivery.body, properties: delivery.properties) }
         let outcome: Outcome
         let publishing: AMQPPublishing?
         let received: ContinuousClock.Instant
@@ -116,35 +114,9 @@ public final class CoreRouter: Sendable {
         var taken: [InFlight?] = Array(repeating: nil, count: batch.count)
         var accepted: [(index: Int, message: IngressChecks.Accepted, key: MessageKey)] = []
         for (index, (delivery, received)) in batch.enumerated() {
-            let witnessKey = CrashWitness.key(of: (delivery.properties.userID, delivery.properties.messageID))
-            if witness?.killedThePreviousRun(witnessKey, redelivered: delivery.redelivered) == true {
-                taken[index] = deadLetter(
-                    delivery, received: received,
-                    because: IngressChecks.Rejection(check: .crash, reason: "the core died while it had this message in hand"))
-                continue
-            }
-            witness?.hold(witnessKey)
-            faults.crashIfAsked(correlationID: delivery.properties.correlationID)
-            do {
-                let message = try checks.check(AMQPMessage(body: delivery.body, properties: delivery.properties))
-                if let target = message.replayTo {
-                    taken[index] = try replay(message, to: target, delivery: delivery, received: received)
-                    continue
-                }
-                if let rejection = try replies?.check(message) { throw rejection }
-                metrics.received(type: message.type)
-                let key = MessageKey(sender: message.sender, messageID: message.messageID)
-                // A copy of a message in the pipe (or earlier in this batch) is a duplicate too.
-                if inFlightKeys.withLock({ $0.insert(key).inserted }) {
-                    accepted.append((index, message, key))
-                } else {
-                    taken[index] = InFlight(delivery: delivery, outcome: .duplicate, publishing: nil, received: received)
-                }
-            } catch let rejection as IngressChecks.Rejection {
-                taken[index] = deadLetter(delivery, received: received, because: rejection)
-            } catch {
-                // The audit log or the dossier store could not be read: the message is tried later.
-                taken[index] = InFlight(delivery: delivery, outcome: .failed(reason: "\(error)"), publishing: nil, received: received)
+            switch admit(delivery, received: received) {
+            case .accepted(let message, let key): accepted.append((index, message, key))
+            case .settled(let inFlight): taken[index] = inFlight
             }
         }
         witness?.release()
@@ -210,6 +182,44 @@ public final class CoreRouter: Sendable {
             }
         }
         return taken.map { $0! }
+    }
+
+    /// What the checks make of a delivery: a message to record and route, or one settled already
+    /// (dead-lettered, replayed, a copy of one in the pipe, or to be tried again later).
+    private enum Admission {
+        case accepted(IngressChecks.Accepted, MessageKey)
+        case settled(InFlight)
+    }
+
+    private func admit(_ delivery: AMQPDelivery, received: ContinuousClock.Instant) -> Admission {
+        let witnessKey = CrashWitness.key(of: (delivery.properties.userID, delivery.properties.messageID))
+        if witness?.killedThePreviousRun(witnessKey, redelivered: delivery.redelivered) == true {
+            return .settled(
+                deadLetter(
+                    delivery, received: received,
+                    because: IngressChecks.Rejection(check: .crash, reason: "the core died while it had this message in hand")))
+        }
+        witness?.hold(witnessKey)
+        faults.crashIfAsked(correlationID: delivery.properties.correlationID)
+        do {
+            let message = try checks.check(AMQPMessage(body: delivery.body, properties: delivery.properties))
+            if let target = message.replayTo {
+                return .settled(try replay(message, to: target, delivery: delivery, received: received))
+            }
+            if let rejection = try replies?.check(message) { throw rejection }
+            metrics.received(type: message.type)
+            let key = MessageKey(sender: message.sender, messageID: message.messageID)
+            // A copy of a message in the pipe (or earlier in this batch) is a duplicate too.
+            guard inFlightKeys.withLock({ $0.insert(key).inserted }) else {
+                return .settled(InFlight(delivery: delivery, outcome: .duplicate, publishing: nil, received: received))
+            }
+            return .accepted(message, key)
+        } catch let rejection as IngressChecks.Rejection {
+            return .settled(deadLetter(delivery, received: received, because: rejection))
+        } catch {
+            // The audit log or the dossier store could not be read: the message is tried later.
+            return .settled(InFlight(delivery: delivery, outcome: .failed(reason: "\(error)"), publishing: nil, received: received))
+        }
     }
 
     private func deadLetter(

@@ -37,10 +37,6 @@ final class MessageLedger: Sendable {
         try migrator.migrate(database)
     }
 
-    func isHandled(_ key: MessageKey) throws -> Bool {
-        try !handled(among: [key]).isEmpty
-    }
-
     /// Those of the messages that are handled, in one read.
     func handled(among keys: [MessageKey]) throws -> Set<MessageKey> {
         guard !keys.isEmpty else { return [] }
