@@ -315,6 +315,11 @@ struct HostileAdapterTests {
             try await connection.publish(message, exchange: CoreTopology.ingressExchange, routingKey: "portal.dossier.submitted.v1")
             sent += 1
         }
+        // A timestamp of 2^64 - 1 seconds: the core once trapped converting it for the signature.
+        var farFuture = try Self.message(dossier("H01.04-251121-9009"), as: "portal", user: portal, dossier: "H01.04-251121-9009")
+        farFuture.properties.timestamp = Date(timeIntervalSince1970: Double(UInt64.max))
+        try await connection.publish(farFuture, exchange: CoreTopology.ingressExchange, routingKey: "portal.dossier.submitted.v1")
+        sent += 1
         // Above the broker's max_message_size: the broker refuses it before the core sees a byte.
         var huge = try Self.message(dossier("H01.04-251121-9006"), as: "portal", user: portal, dossier: "H01.04-251121-9006")
         huge.body = [UInt8](repeating: 0x20, count: 100 * 1024 * 1024)

@@ -174,6 +174,27 @@ struct IngressChecksTests {
         #expect(accepted.causationID == answering)
     }
 
+    @Test("A timestamp past what an Int64 holds (a u64 from the wire) fails the signature, and traps nowhere")
+    func hugeTimestamp() throws {
+        for seconds in [Double(UInt64.max), 1e19, 9.3e18] {
+            var message = try Self.message()
+            message.properties.timestamp = Date(timeIntervalSince1970: seconds)
+            let rejection = try #require(try rejection(message))
+            #expect(rejection.check == .signature)
+            // Forwarded and dead-lettered as it is: its properties still encode for the wire.
+            #expect(message.forwarded(byCore: "core").properties.timestamp == message.properties.timestamp)
+        }
+    }
+
+    @Test("A line break inside a signed property, \\r\\n included, cannot be signed")
+    func lineBreaks() throws {
+        for value in ["a\nb", "a\rb", "a\r\nb"] {
+            var message = try Self.message(signWith: nil)
+            message.properties.appID = value
+            #expect(throws: CanonicalForm.Unsignable.self) { try CanonicalForm.bytes(of: message, keyID: "k") }
+        }
+    }
+
     @Test("Correlation: correlation_id must be the body's dossier")
     func correlationID() throws {
         let rejection = try #require(try rejection(try Self.message { $0.properties.correlationID = "H01.04-251121-9999" }))
