@@ -218,7 +218,9 @@ struct ConsoleAPI: Sendable {
             guard let letter = try archive.letter(id), letter.status == "waiting" else { continue }
             if action == "replayed" {
                 guard let (message, origin) = try archive.message(id) else { continue }
-                try await replay(message, origin)
+                // A letter the broker dead-lettered from the core's queue still bears its sender's
+                // user id: it goes back as the core's copy, as every replay does.
+                try await replay(message.withoutForgedCoreHeaders(coreUser: coreUser).forwarded(byCore: coreUser), origin)
             }
             try archive.mark(id, status: action)
             let record = try ActionRecord(

@@ -61,7 +61,7 @@ final class DeadLetterArchive: Sendable {
         let deadQueue = death?["queue"]?.stringValue
         let check = headers["govbus-error-check"]?.stringValue ?? deadQueue.map { "rejected by \($0)" } ?? "unknown"
         let reason =
-            headers["govbus-error-reason"]?.stringValue ?? death?["reason"]?.stringValue.map { "the adapter \($0) it" }
+            headers["govbus-error-reason"]?.stringValue ?? death?["reason"]?.stringValue.map(Self.describeDeath)
             ?? "no reason given"
         let origin = headers["govbus-error-where"]?.stringValue == "core" ? "govbus.core.ingress" : (deadQueue ?? "govbus.core.ingress")
         let stored = StoredProperties(properties)
@@ -78,6 +78,17 @@ final class DeadLetterArchive: Sendable {
                     reason, Date().timeIntervalSince1970, Int(headers["govbus-attempt"]?.integerValue ?? 1), origin,
                     try JSONEncoder().encode(stored), Data(body),
                 ])
+        }
+    }
+
+    /// The broker's reason for a dead-lettering (`x-death`), for people.
+    static func describeDeath(_ reason: String) -> String {
+        switch reason {
+        case "rejected": "the consumer rejected it"
+        case "delivery_limit": "delivered too many times without being settled (the queue's delivery limit)"
+        case "expired": "it expired"
+        case "maxlen": "the queue was full"
+        default: reason
         }
     }
 

@@ -67,6 +67,25 @@ struct ProcessManagerTests {
         #expect(try manager.fireDueTimers(at: now.addingTimeInterval(100_000)).isEmpty)
     }
 
+    @Test("After an operator's retry, the step's timers count again from attempt 1 and time out again")
+    func timersAfterOperatorRetry() throws {
+        let manager = try ProcessManager(storePath: Self.storePath(), procedures: Self.procedures())
+        _ = try submit(manager)
+        for round in 1...3 { _ = try manager.fireDueTimers(at: now.addingTimeInterval(121 * Double(round) + Double(round))) }
+        #expect(try manager.snapshot(of: "H01.04-251121-0007")?.state.name == "needs-attention")
+        let retried = try manager.operatorDecided(
+            "H01.04-251121-0007", retry: true, reason: nil, actionID: "op-1", at: now.addingTimeInterval(1000))
+        #expect(retried.state == "awaiting-identity")
+        // Attempt 1 again, at a new time: a new transition, not the first round's repeated.
+        let asked = try manager.fireDueTimers(at: now.addingTimeInterval(1000 + 121))
+        #expect(asked.map(\.type) == [IdentityVerificationRequestedV1.messageType])
+        #expect(!retried.outputs.map(\.messageID).contains(asked[0].messageID))
+        _ = try manager.fireDueTimers(at: now.addingTimeInterval(1000 + 121 * 2 + 1))
+        let last = try manager.fireDueTimers(at: now.addingTimeInterval(1000 + 121 * 3 + 2))
+        #expect(last.map(\.type) == [DossierStatusChangedV1.messageType])
+        #expect(try manager.snapshot(of: "H01.04-251121-0007")?.state.name == "needs-attention")
+    }
+
     @Test("A late reply is recorded and changes nothing; an unknown procedure is an error")
     func lateAndUnknown() throws {
         let manager = try ProcessManager(storePath: Self.storePath(), procedures: Self.procedures())

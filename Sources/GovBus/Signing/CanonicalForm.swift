@@ -28,13 +28,22 @@ public enum CanonicalForm {
     }
 
     /// A timestamp as whole seconds. One from the wire may be past what an Int64 holds (a u64 read
-    /// into a Double): it gets a text no signer makes, so its signature fails instead of a trap.
+    /// into a Double, which is no longer exact): `bytes` refuses to sign or verify it, so that no
+    /// signature covers a timestamp it cannot pin down, and nothing traps.
     static func seconds(_ date: Date) -> String {
         Int64(exactly: date.timeIntervalSince1970.rounded(.down)).map(String.init) ?? "out-of-range"
     }
 
+    /// Timestamps a signature can cover: whole seconds that a Double holds exactly (up to 2^53).
+    static func isSignable(_ date: Date) -> Bool {
+        abs(date.timeIntervalSince1970) < 9_007_199_254_740_992
+    }
+
     /// The canonical bytes of a message signed with `keyID`.
     public static func bytes(of message: AMQPMessage, keyID: String) throws(Unsignable) -> [UInt8] {
+        if let timestamp = message.properties.timestamp, !isSignable(timestamp) {
+            throw Unsignable(description: "the timestamp of the message is out of range and cannot be signed")
+        }
         var text = version + "\n"
         for (name, value) in fields(of: message.properties, keyID: keyID, bodyLength: message.body.count) {
             // Bytes, not Characters: "\r\n" is one Character, which contains neither "\r" nor "\n".

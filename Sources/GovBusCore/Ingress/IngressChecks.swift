@@ -204,6 +204,16 @@ extension AMQPMessage {
         return copy
     }
 
+    /// A sender's message without the headers only the core writes (forged, since only the core
+    /// writes them): to forward before it travels under the core's user id, where they would be
+    /// believed. The core's own copies keep them.
+    public func withoutForgedCoreHeaders(coreUser: String) -> AMQPMessage {
+        guard properties.userID != coreUser, let headers = properties.headers else { return self }
+        var copy = self
+        copy.properties.headers = headers.filter { !IngressChecks.isCoreOnlyHeader($0.key) }
+        return copy
+    }
+
     /// The message as its sender published it, from a copy the core forwarded (the signature
     /// covers the sender's user id).
     public func asFirstSent(coreUser: String?) -> AMQPMessage {

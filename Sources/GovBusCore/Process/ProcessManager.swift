@@ -88,8 +88,10 @@ public final class ProcessManager: Sendable {
     public func fireDueTimers(at now: Date = Date()) throws -> [OutgoingMessage] {
         var outputs: [OutgoingMessage] = []
         for timer in try store.dueTimers(at: now) {
-            // The timer's own id: firing it twice (a crash between) repeats the same transition.
-            let cause = OutgoingMessage.derivedID(timer.dossierID, "timer", timer.step.rawValue, String(timer.attempt))
+            // The timer's own id: firing it twice (a crash between) repeats the same transition. Its
+            // due time is part of it: after an operator's retry, attempt 1 comes round again.
+            let cause = OutgoingMessage.derivedID(
+                timer.dossierID, "timer", timer.step.rawValue, String(timer.attempt), String(timer.due.timeIntervalSince1970))
             if let done = try store.transition(causedBy: cause) {
                 // Fired before, and its outputs perhaps not confirmed: they go out again (same ids),
                 // and the timer, whose transition exists, is done.

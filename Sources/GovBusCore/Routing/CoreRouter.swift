@@ -173,8 +173,9 @@ public final class CoreRouter: Sendable {
                     publishing: connection.startPublishing(messages), received: batch[index].received)
             }
         } catch {
-            // The stores failed for the whole batch: every accepted message is tried again later.
-            for (index, _, key) in accepted {
+            // The stores failed for the whole batch: every accepted message not settled already
+            // (dead-lettered by the process) is tried again later.
+            for (index, _, key) in accepted where taken[index] == nil {
                 inFlightKeys.withLock { _ = $0.remove(key) }
                 taken[index] = InFlight(
                     delivery: batch[index].delivery, outcome: .failed(reason: "\(error)"), publishing: nil,
@@ -225,15 +226,11 @@ public final class CoreRouter: Sendable {
     private func deadLetter(
         _ delivery: AMQPDelivery, received: ContinuousClock.Instant, because error: IngressChecks.Rejection
     ) -> InFlight {
-        var message = AMQPMessage(body: delivery.body, properties: delivery.properties)
+        let message = AMQPMessage(body: delivery.body, properties: delivery.properties)
         logger.info(
             "message rejected",
             metadata: ["check": "\(error.check.rawValue)", "reason": "\(error.reason)", "type": "\(message.properties.type ?? "")"])
-        // What a sender forged in the core's own headers does not travel on with the core's name.
-        if message.properties.userID != coreUser {
-            message.properties.headers = message.properties.headers?.filter { !IngressChecks.isCoreOnlyHeader($0.key) }
-        }
-        let deadLetter = message.forwarded(byCore: coreUser).deadLettered(
+        let deadLetter = message.withoutForgedCoreHeaders(coreUser: coreUser).forwarded(byCore: coreUser).deadLettered(
             check: error.check.rawValue, reason: error.reason, where: "core", at: Date())
         return InFlight(
             delivery: delivery, outcome: .rejected(error.check),
@@ -383,7 +380,7 @@ public final class CoreRouter: Sendable {
         let attempt = Int(clamping: min(max(counted ?? 1, 1), Int64(CoreTopology.retryDelays.count + 1)))
         do {
             if attempt <= CoreTopology.retryDelays.count {
-                var retry = message.forwarded(byCore: coreUser)
+                var retry = message.withoutForgedCoreHeaders(coreUser: coreUser).forwarded(byCore: coreUser)
                 retry.properties.headers = (retry.properties.headers ?? [:]).merging(
                     ["govbus-attempt": .int32(Int32(attempt + 1))], uniquingKeysWith: { _, new in new })
                 let delay = CoreTopology.retryDelays[attempt - 1].label
@@ -393,7 +390,7 @@ public final class CoreRouter: Sendable {
                 logger.warning("routing failed; retry in \(delay)", metadata: ["attempt": "\(attempt)", "error": "\(error)"])
             } else {
                 try await connection.publish(
-                    message.forwarded(byCore: coreUser).deadLettered(
+                    message.withoutForgedCoreHeaders(coreUser: coreUser).forwarded(byCore: coreUser).deadLettered(
                         check: "delivery", reason: "\(error)", where: "core", at: Date()),
                     exchange: CoreTopology.deadExchange, routingKey: delivery.routingKey, mandatory: true)
                 metrics.retried(finally: true)
@@ -470,11 +467,25 @@ public final class CoreRouter: Sendable {
             withJSONObject: ["action": retry ? "retry" : "reject", "reason": reason ?? "", "state": handled.state,
                 "ignoredBecause": handled.ignoredBecause ?? ""],
             options: [.sortedKeys])
+        let type = retry ? "operator.dossier.retried" : "operator.dossier.rejected"
         try audit.append(
-            kind: .operatorAction, messageID: actionID, type: retry ? "operator.dossier.retried" : "operator.dossier.rejected",
-            sender: name, receivers: [], correlationID: dossierID, body: record, signature: "")
+            kind: .operatorAction, messageID: actionID, type: type, sender: name, receivers: [], correlationID: dossierID,
+            body: record, signature: try signature(of: record, messageID: actionID, type: type, correlationID: dossierID))
         try await recordAndPublish(handled.outputs)
         return (handled.state, handled.ignoredBecause)
+    }
+
+    /// The core's signature over a record it writes for itself (the canonical form of a message
+    /// with that body, id, type and dossier), so that no record of its own is unsigned.
+    private func signature(of body: Data, messageID: String, type: String, correlationID: String) throws -> String {
+        guard let signer else { return "" }
+        let signed = try signer.sign(
+            AMQPMessage(
+                body: Array(body),
+                properties: AMQPProperties(
+                    contentType: "application/json", correlationID: correlationID, messageID: messageID, type: type,
+                    userID: coreUser, appID: "govbus-core")))
+        return signed.properties.headers?["govbus-signature"]?.stringValue ?? ""
     }
 
     /// Fires the step timers as they fall due, until cancelled.

@@ -1,4 +1,6 @@
+import Crypto
 import Foundation
+import GovBus
 import Synchronization
 
 #if canImport(Glibc)
@@ -12,11 +14,13 @@ import Synchronization
 /// page cache survives the death of the process, which is all this needs (the queue's delivery
 /// limit covers the death of the machine).
 ///
-/// Only a fault counts (a trap, an abort, a bad access: what a bug does), noted by a signal handler
-/// in a flag beside the slot. A core stopped by SIGKILL or a lost machine accuses no message.
+/// Only a fault counts (a trap, an abort, a bad access: what a bug does) on the thread that holds
+/// the message, noted by a signal handler in a flag beside the slot. A core stopped by SIGKILL, a
+/// lost machine or a fault elsewhere (a timer, an HTTP request) accuses no message.
 final class CrashWitness: Sendable {
-    /// The sender and message id as they came from the wire, joined: unchecked, never parsed.
-    static let slotSize = 600
+    /// The SHA-256 (hex) of the sender and message id as they came from the wire: any length and
+    /// any bytes fit, and nothing of them is parsed.
+    static let slotSize = 64
     /// The signals a bug ends a process with.
     static let faultSignals: [Int32] = [SIGILL, SIGTRAP, SIGABRT, SIGSEGV, SIGBUS, SIGFPE]
     private let descriptor: Int32
@@ -39,6 +43,8 @@ final class CrashWitness: Sendable {
         Self.noteFaults(in: descriptor)
     }
 
+    // No deinit closing the descriptor: the signal handler may write to it until the process ends.
+
     /// Installs the handler that sets the fault flag, then hands the signal on to the handler
     /// that was there before (Swift's backtracer), which reports the crash as usual.
     private static func noteFaults(in descriptor: Int32) {
@@ -52,21 +58,20 @@ final class CrashWitness: Sendable {
         }
     }
 
-    deinit { close(descriptor) }
-
     static func key(of delivery: (userID: String?, messageID: String?)) -> String {
-        "\(delivery.userID ?? "")\n\(delivery.messageID ?? "")"
+        Array(SHA256.hash(data: Data("\(delivery.userID ?? "")\n\(delivery.messageID ?? "")".utf8))).lowercaseHex
     }
 
-    /// Notes the message about to be checked or routed.
+    /// Notes the message about to be checked or routed, and the thread that does it.
     func hold(_ key: String) {
-        var bytes = Array(key.utf8.prefix(Self.slotSize - 1))
-        bytes.append(0)
+        let bytes = Array(key.utf8.prefix(Self.slotSize))
         _ = pwrite(descriptor, bytes, bytes.count, 0)
+        holdingThread = pthread_self()
     }
 
     /// Nothing in hand any more.
     func release() {
+        holdingThread = 0
         var zero: UInt8 = 0
         _ = pwrite(descriptor, &zero, 1, 0)
     }
@@ -83,8 +88,10 @@ final class CrashWitness: Sendable {
     }
 }
 
-/// What the signal handler may touch: plain memory set once, before any handler runs.
+/// What the signal handler may touch: plain memory, the descriptor set once before any handler
+/// runs, the thread id set by the thread that holds a message (read only by that thread's handler).
 private nonisolated(unsafe) var faultFlagDescriptor: Int32 = -1
+private nonisolated(unsafe) var holdingThread: pthread_t = 0
 private nonisolated(unsafe) let previousFaultActions: UnsafeMutablePointer<sigaction> = {
     let actions = UnsafeMutablePointer<sigaction>.allocate(capacity: 65)
     actions.initialize(repeating: sigaction(), count: 65)
@@ -94,8 +101,10 @@ private nonisolated(unsafe) let previousFaultActions: UnsafeMutablePointer<sigac
 /// Async-signal-safe: one `pwrite`, one `sigaction`. A fault instruction runs again on return and
 /// meets the previous handler; a trap or an abort is raised again for it.
 private func setFaultFlag(_ signal: Int32) {
-    var one: UInt8 = 1
-    _ = pwrite(faultFlagDescriptor, &one, 1, off_t(CrashWitness.slotSize))
+    if holdingThread != 0, holdingThread == pthread_self() {
+        var one: UInt8 = 1
+        _ = pwrite(faultFlagDescriptor, &one, 1, off_t(CrashWitness.slotSize))
+    }
     sigaction(signal, previousFaultActions + Int(signal), nil)
     if signal == SIGTRAP || signal == SIGABRT { raise(signal) }
 }

@@ -22,11 +22,12 @@ public struct CoreTopology: Sendable, Hashable {
     /// growing pauses up to 30 s): then it is dead-lettered.
     public static let inboxDeliveryLimit: Int32 = 50
 
-    /// Deliveries of one message to the core at most: a message that kills the core (a bug not
-    /// known yet) comes back after the restart, and after this many it goes to the dead letters
-    /// instead of killing the core again. The core acks or re-publishes everything it handles, so
-    /// only a crash or a lost connection counts a delivery.
-    public static let coreDeliveryLimit: Int32 = 3
+    /// Deliveries of one message to the core at most, the backstop of `CrashWitness`: a message
+    /// that kills the core in a way the witness cannot name comes back after each restart, and
+    /// after this many goes to the dead letters. Every return counts (a crash, a stop, a lost
+    /// connection) for each of the up to 256 messages in the core's hands, so the limit leaves room
+    /// for a few restarts during a backlog.
+    public static let coreDeliveryLimit: Int32 = 10
 
     /// The core's queue: a quorum queue whose deliveries are limited into the dead letters.
     public static var coreIngress: AMQPQueue {

@@ -71,9 +71,13 @@ struct QueueMigration: Sendable {
             group.addTask {
                 for try await delivery in consumer {
                     progress.counts.withLock { $0.taken += 1 }
+                    // As the core's own copy: the broker takes only the connection's user id, and
+                    // the core reads the sender back from govbus-sender.
                     try await connection.publish(
-                        AMQPMessage(body: delivery.body, properties: delivery.properties), exchange: "", routingKey: target,
-                        mandatory: true)
+                        AMQPMessage(body: delivery.body, properties: delivery.properties)
+                            .withoutForgedCoreHeaders(coreUser: connection.configuration.user)
+                            .forwarded(byCore: connection.configuration.user),
+                        exchange: "", routingKey: target, mandatory: true)
                     delivery.ack()
                     progress.counts.withLock { $0.settled += 1 }
                 }

@@ -1,0 +1,2 @@
+// Only the header matters: LLVMFuzzerRunDriver is in the libFuzzer runtime.
+#include "CLibFuzzer.h"
