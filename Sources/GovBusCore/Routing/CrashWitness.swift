@@ -10,7 +10,7 @@ import Synchronization
 /// Remembers, in a small file, the message the core has in hand while it checks or routes it, so
 /// that after a crash the core knows which message killed it. When that message comes back (the
 /// broker redelivers what was not acked), the core sends it to the dead letters at once instead of
-/// letting it kill the core again. One `pwrite` of a few hundred bytes per message, not synced: the
+/// letting it kill the core again. One `pwrite` of 64 bytes per message, not synced: the
 /// page cache survives the death of the process, which is all this needs (the queue's delivery
 /// limit covers the death of the machine).
 ///
