@@ -47,19 +47,25 @@ def sign(seed, key_id, properties, body):
     return key.sign(canonical_form(properties, key_id, body))
 
 
+# The messages of the first vectors, which the negative vectors change.
+PORTAL_SEED, REGISTRY_SEED = bytes(range(32)), bytes([7] * 32)
+PORTAL_MESSAGE = {
+    "messageId": "0b6f1f9e-3c1a-4f57-9a8e-6c1d2b3a4f50",
+    "correlationId": "G22.99-251121-0001",
+    "type": "portal.dossier.submitted.v1",
+    "contentType": "application/json",
+    "timestamp": 1763700000,
+    "appId": "portal-adapter",
+    "userId": "portal",
+    "causationId": None,
+}
+PORTAL_BODY = '{"dossierId":"G22.99-251121-0001","applicant":{"fullName":"Nguyễn Thị Mai"}}'
+
+
 def vectors():
     cases = [
-        ("a dossier submitted by the portal", bytes(range(32)), "portal-2026-01", {
-            "messageId": "0b6f1f9e-3c1a-4f57-9a8e-6c1d2b3a4f50",
-            "correlationId": "G22.99-251121-0001",
-            "type": "portal.dossier.submitted.v1",
-            "contentType": "application/json",
-            "timestamp": 1763700000,
-            "appId": "portal-adapter",
-            "userId": "portal",
-            "causationId": None,
-        }, '{"dossierId":"G22.99-251121-0001","applicant":{"fullName":"Nguyễn Thị Mai"}}'),
-        ("an answer of the registry, with a causation id", bytes([7] * 32), "registry-2026-01", {
+        ("a dossier submitted by the portal", PORTAL_SEED, "portal-2026-01", PORTAL_MESSAGE, PORTAL_BODY),
+        ("an answer of the registry, with a causation id", REGISTRY_SEED, "registry-2026-01", {
             "messageId": "5d0c7a52-8d9e-4c1b-b1a3-2f4e6a7b8c9d",
             "correlationId": "G22.99-251121-0001",
             "type": "registry.identity.verified.v1",
@@ -116,20 +122,6 @@ def verify(public_keys, key_id, signature_b64, properties, body):
         Ed25519PublicKey.from_public_bytes(public_keys[key_id]).verify(signature, canonical)
     except InvalidSignature:
         raise VerificationError("mismatch", key_id)
-
-
-PORTAL_SEED, REGISTRY_SEED = bytes(range(32)), bytes([7] * 32)
-PORTAL_MESSAGE = {
-    "messageId": "0b6f1f9e-3c1a-4f57-9a8e-6c1d2b3a4f50",
-    "correlationId": "G22.99-251121-0001",
-    "type": "portal.dossier.submitted.v1",
-    "contentType": "application/json",
-    "timestamp": 1763700000,
-    "appId": "portal-adapter",
-    "userId": "portal",
-    "causationId": None,
-}
-PORTAL_BODY = '{"dossierId":"G22.99-251121-0001","applicant":{"fullName":"Nguyễn Thị Mai"}}'
 
 
 def negative_vectors():

@@ -165,14 +165,6 @@ public final class AuditLog: Sendable {
         }
     }
 
-    /// Whether a message id is recorded already, from any sender.
-    public func contains(messageID: String) throws -> Bool {
-        try database.read { db in
-            try Bool.fetchOne(db, sql: "SELECT 1 FROM audit_record WHERE message_id = ? LIMIT 1", arguments: [messageID])
-                ?? false
-        }
-    }
-
     /// Those of the messages that are recorded already (a message delivered again after a crash),
     /// by sender and message id, in one read.
     public func recorded(among keys: [MessageKey]) throws -> Set<MessageKey> {

@@ -27,8 +27,6 @@ public struct IngressChecks: Sendable {
         public let causationID: String?
         public let body: JSONValue
         public let signature: String
-        /// An operator edited it (a dead letter replayed after an edit, signed with an operators' key).
-        public let editedByOperator: Bool
         /// A dead letter an adapter rejected, replayed by an operator: the adapter to deliver it to
         /// again, after the checks (it is neither deduplicated nor fed to the dossier process).
         public let replayTo: String?
@@ -92,15 +90,16 @@ public struct IngressChecks: Sendable {
     /// replays). Any of them on an adapter's message is a forgery: it is refused, never read.
     public static func isCoreOnlyHeader(_ name: String) -> Bool {
         let lowercased = name.lowercased()
-        return ["govbus-attempt", "govbus-sender", editedByHeader, replayToHeader].contains(lowercased)
-            || lowercased.hasPrefix("govbus-error-") || lowercased.hasPrefix("x-death") || lowercased.hasPrefix("x-first-death")
-            || lowercased.hasPrefix("x-last-death")
+        return coreOnlyHeaders.contains(lowercased) || coreOnlyPrefixes.contains { lowercased.hasPrefix($0) }
     }
+
+    private static let coreOnlyHeaders: Set<String> = ["govbus-attempt", "govbus-sender", editedByHeader, replayToHeader]
+    private static let coreOnlyPrefixes = ["govbus-error-", "x-death", "x-first-death", "x-last-death"]
 
     /// Runs the checks; returns the accepted message or throws the first rejection.
     public func check(_ received: AMQPMessage) throws(Rejection) -> Accepted {
         if received.properties.userID != coreUser || coreUser == nil,
-            let forged = received.properties.headers?.keys.sorted().first(where: Self.isCoreOnlyHeader)
+            let forged = received.properties.headers?.keys.filter(Self.isCoreOnlyHeader).min()
         {
             throw Rejection(check: .envelope, reason: "header '\(forged)' is written by the core only")
         }
@@ -189,7 +188,7 @@ public struct IngressChecks: Sendable {
         return Accepted(
             sender: sender, keyID: keyID, type: type, messageID: messageID, correlationID: correlationID,
             causationID: causationID, body: body, signature: properties.headers?["govbus-signature"]?.stringValue ?? "",
-            editedByOperator: editedByOperator, replayTo: replayTo)
+            replayTo: replayTo)
     }
 }
 
