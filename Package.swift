@@ -69,6 +69,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
         .package(url: "https://github.com/CoreOffice/XMLCoder", from: "0.17.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: adapterTargets + [
         // rabbitmq-c, found through pkg-config, and the C shim for what Swift cannot call.
@@ -95,10 +96,23 @@ let package = Package(
             name: "GovBusContracts",
             swiftSettings: swiftSettings
         ),
+        // Everything the core and the console keep, on SQLite (one machine) or PostgreSQL (several cores).
+        .target(
+            name: "GovBusStore",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "GovBusCore",
             dependencies: [
-                "AMQP", "GovBus", "GovBusContracts",
+                "AMQP", "GovBus", "GovBusContracts", "GovBusStore",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -134,7 +148,7 @@ let package = Package(
         .target(
             name: "GovBusConsole",
             dependencies: [
-                "AMQP", "GovBus", "GovBusCore", "GovBusContracts",
+                "AMQP", "GovBus", "GovBusCore", "GovBusContracts", "GovBusStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -166,6 +180,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // A store on each backend for the tests (not linked into govbus).
+        .target(
+            name: "StoreTesting",
+            dependencies: [
+                "GovBusStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "AMQPTesting",
             dependencies: ["AMQP"],
@@ -174,7 +199,7 @@ let package = Package(
         .target(
             name: "GovBusBenchmarks",
             dependencies: [
-                "AMQP", "AMQPTesting", "GovBus", "GovBusCore",
+                "AMQP", "AMQPTesting", "GovBus", "GovBusCore", "GovBusStore",
                 .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
@@ -185,6 +210,7 @@ let package = Package(
                 "GovBus",
                 "GovBusContracts",
                 "GovBusCore",
+                "GovBusStore",
                 "GovBusBenchmarks",
                 "GovBusTelemetry",
                 "GovBusAdapterKit",
@@ -213,7 +239,7 @@ let package = Package(
             name: "GovBusCoreTests",
             dependencies: [
                 "GovBusCore", "GovBusContracts", "GovBus", "AMQP", "AMQPTesting",
-                "GovBusTelemetry", "GovBusConsole",
+                "GovBusTelemetry", "GovBusConsole", "GovBusStore", "StoreTesting",
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -221,6 +247,11 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GovBusStoreTests",
+            dependencies: ["GovBusStore", "StoreTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -255,6 +255,14 @@ final class RabbitMQSession {
 
     func bind(_ binding: AMQPBinding, channel: UInt16) throws(SessionFailure) {
         let arena = CArena()
+        if binding.destinationIsExchange {
+            _ = try request("exchange.bind '\(binding.queue)' to '\(binding.exchange)'", channel: channel) {
+                amqp_exchange_bind(
+                    $0, channel, arena.bytes(binding.queue), arena.bytes(binding.exchange),
+                    arena.bytes(binding.routingKey), arena.table(binding.arguments))
+            }
+            return
+        }
         _ = try request("queue.bind '\(binding.queue)' to '\(binding.exchange)'", channel: channel) {
             amqp_queue_bind(
                 $0, channel, arena.bytes(binding.queue), arena.bytes(binding.exchange),
@@ -264,6 +272,14 @@ final class RabbitMQSession {
 
     func unbind(_ binding: AMQPBinding, channel: UInt16) throws(SessionFailure) {
         let arena = CArena()
+        if binding.destinationIsExchange {
+            _ = try request("exchange.unbind '\(binding.queue)' from '\(binding.exchange)'", channel: channel) {
+                amqp_exchange_unbind(
+                    $0, channel, arena.bytes(binding.queue), arena.bytes(binding.exchange),
+                    arena.bytes(binding.routingKey), arena.table(binding.arguments))
+            }
+            return
+        }
         _ = try request("queue.unbind '\(binding.queue)' from '\(binding.exchange)'", channel: channel) {
             amqp_queue_unbind(
                 $0, channel, arena.bytes(binding.queue), arena.bytes(binding.exchange),

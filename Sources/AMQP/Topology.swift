@@ -69,17 +69,27 @@ public struct AMQPQueue: Sendable, Hashable {
     }
 }
 
+/// A binding of a queue (or, for `exchange(_:from:routingKey:)`, of an exchange) to an exchange.
 public struct AMQPBinding: Sendable, Hashable {
+    /// The destination: a queue's name, or an exchange's when `destinationIsExchange`.
     public var queue: String
     public var exchange: String
     public var routingKey: String
     public var arguments: AMQPTable
+    public var destinationIsExchange = false
 
     public init(queue: String, exchange: String, routingKey: String, arguments: AMQPTable = [:]) {
         self.queue = queue
         self.exchange = exchange
         self.routingKey = routingKey
         self.arguments = arguments
+    }
+
+    /// An exchange-to-exchange binding: what `source` routes with this key goes on to `destination`.
+    public static func exchange(_ destination: String, from source: String, routingKey: String) -> AMQPBinding {
+        var binding = AMQPBinding(queue: destination, exchange: source, routingKey: routingKey)
+        binding.destinationIsExchange = true
+        return binding
     }
 }
 

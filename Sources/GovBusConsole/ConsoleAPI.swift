@@ -1,4 +1,5 @@
 import AMQP
+import GovBusStore
 import AsyncHTTPClient
 import Foundation
 import GovBus

@@ -1,5 +1,6 @@
 public import Foundation
 public import GovBusCore
+public import GovBusStore
 
 /// The console's configuration file. Paths are relative to the file's folder.
 ///
@@ -15,7 +16,8 @@ public import GovBusCore
 /// amqpUrl: amqp://govbus-core:secret@127.0.0.1:5672/govbus   # the core's user: replays go as the core
 /// managementUrl: http://admin:secret@127.0.0.1:15672         # queue figures (optional)
 /// coreData: ../var/core                      # the core's audit.sqlite and dossiers.sqlite
-/// data: ../var/console                       # the dead-letter archive
+/// store: postgres://console:secret@127.0.0.1/govbus   # the core's store instead (GOVBUS_STORE overrides)
+/// data: ../var/console                       # the dead-letter archive (in the store when it is PostgreSQL)
 /// signingKey: {id: console-2026-01, seed: <base64>}   # signs edited replays (its public key in routes.yaml's operators)
 /// core: {url: http://127.0.0.1:9464, operatorToken: ...}  # where an operator's retry or reject of a dossier goes (token: 32 characters or more)
 /// operators:
@@ -44,23 +46,33 @@ public struct ConsoleConfiguration: Sendable {
     public var managementURL: URL?
     public var coreData: URL
     public var dataDirectory: URL
+    /// The core's store, read through the store module: its data folder's SQLite files, or the
+    /// PostgreSQL database the cores share (which keeps the dead-letter archive too).
+    public var store: StoreLocation
+    /// Where the dead-letter archive is kept.
+    public var archive: StoreLocation {
+        if case .postgres = store { return store }
+        return .sqlite(folder: dataDirectory)
+    }
     public var operators: [String: Operator]
     /// Key id and base64 Ed25519 seed that sign the dead letters an operator replays after an edit.
     public var signingKey: (id: String, seed: String)?
     /// The core's operator endpoint (beside its /metrics) and its bearer token.
     public var core: (url: URL, token: String)?
 
-    public init(contentsOf url: URL) throws(ConfigurationError) {
-        try self.init(root: try YAMLValue.load(url), folder: url.deletingLastPathComponent())
+    public init(contentsOf url: URL, environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws(ConfigurationError)
+    {
+        try self.init(root: try YAMLValue.load(url), folder: url.deletingLastPathComponent(), environment: environment)
     }
 
-    public init(_ text: String, file: String, folder: URL) throws(ConfigurationError) {
-        try self.init(root: try YAMLValue.parse(text, file: file), folder: folder)
+    public init(_ text: String, file: String, folder: URL, environment: [String: String] = [:]) throws(ConfigurationError) {
+        try self.init(root: try YAMLValue.parse(text, file: file), folder: folder, environment: environment)
     }
 
-    private init(root: YAMLValue, folder: URL) throws(ConfigurationError) {
+    private init(root: YAMLValue, folder: URL, environment: [String: String]) throws(ConfigurationError) {
         let members = try root.mapping(
-            allowed: ["listen", "publicUrl", "amqpUrl", "managementUrl", "coreData", "data", "operators", "signingKey", "core"], what: "the console's configuration")
+            allowed: ["listen", "publicUrl", "amqpUrl", "managementUrl", "coreData", "data", "operators", "signingKey", "core", "store"], what: "the console's configuration")
         func path(_ key: String, default value: String) throws(ConfigurationError) -> URL {
             let text = try members.value(key)?.string(what: key) ?? value
             return text.hasPrefix("/") ? URL(fileURLWithPath: text) : folder.appendingPathComponent(text)
@@ -98,6 +110,23 @@ public struct ConsoleConfiguration: Sendable {
         }
         coreData = try path("coreData", default: "../var/core")
         dataDirectory = try path("data", default: "../var/console")
+        if let text = environment["GOVBUS_STORE"] {
+            do {
+                store = try StoreLocation(text, relativeTo: folder)
+            } catch {
+                throw root.error("GOVBUS_STORE (the environment): \(error)")
+            }
+        } else if let value = members.value("store") {
+            do {
+                store = try StoreLocation(try value.string(what: "store"), relativeTo: folder)
+            } catch let error as ConfigurationError {
+                throw error
+            } catch {
+                throw value.error("store: \(error)")
+            }
+        } else {
+            store = .sqlite(folder: coreData)
+        }
         var operators: [String: Operator] = [:]
         for entry in try members.required("operators", in: "the console's configuration", at: root).sequence(what: "operators") {
             let fields = try entry.mapping(allowed: ["name", "role", "passwordHash"], what: "an operator")

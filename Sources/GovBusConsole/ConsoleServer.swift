@@ -1,4 +1,5 @@
 public import AMQP
+import GovBusStore
 public import Foundation
 import GovBus
 import GovBusCore
@@ -15,21 +16,21 @@ public struct ConsoleServer: Sendable {
     let archive: DeadLetterArchive
     let registry = PrometheusCollectorRegistry()
 
-    /// `replay` publishes a replayed letter to the queue it was going to (through the default
-    /// exchange, as the core's user).
+    /// `replay` publishes a replayed letter to the core (through `govbus.ingress`, as the core's
+    /// user; the second argument names where it was going, for the record).
     public init(
         configuration: ConsoleConfiguration, adapters: [String], vhost: String,
         replay: @escaping @Sendable (AMQPMessage, _ queue: String) async throws -> Void, logger: Logger
     ) throws {
         self.configuration = configuration
         try FileManager.default.createDirectory(at: configuration.dataDirectory, withIntermediateDirectories: true)
-        archive = try DeadLetterArchive(path: configuration.dataDirectory.appendingPathComponent("dead-letters.sqlite").path)
+        archive = try DeadLetterArchive(configuration.archive)
         api = ConsoleAPI(
             configuration: configuration, sessions: Sessions(), logins: ConsoleLogin(operators: configuration.operators),
-            core: try CoreDataReader(folder: configuration.coreData),
+            core: try CoreDataReader(configuration.store),
             archive: archive,
             queues: QueueFigures(managementURL: configuration.managementURL, vhost: vhost, amqpURL: configuration.amqpURL),
-            audit: try AuditLog(path: configuration.coreData.appendingPathComponent("audit.sqlite").path), adapters: adapters,
+            audit: try AuditLog(configuration.store), adapters: adapters,
             replay: replay,
             signer: try configuration.signingKey.map { try MessageSigner(keyID: $0.id, base64Seed: $0.seed) },
             coreUser: try AMQPConfiguration(url: configuration.amqpURL).user, logger: logger)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GovBusContracts
 import GovBusCore
+import GovBusStore
 
 struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,6 +25,7 @@ struct AuditVerifyCommand: ParsableCommand {
             """)
 
     @Option(help: "The audit log's SQLite file (default: $GOVBUS_AUDIT_DATABASE).") var database: String?
+    @Option(help: "The cores' store instead, postgres://… or a data folder (default: $GOVBUS_STORE).") var store: String?
     @Option(help: "The core's checkpoints file (JSON lines) to check the log against.") var checkpoint: String?
     @Option(name: .customLong("public-key"), help: "The core's Ed25519 public key, base64, for the checkpoints.")
     var publicKey: String?
@@ -43,17 +45,33 @@ struct AuditVerifyCommand: ParsableCommand {
     }
 
     func run() throws {
-        guard let path = database ?? ProcessInfo.processInfo.environment["GOVBUS_AUDIT_DATABASE"] else {
-            throw ValidationError("no audit log: pass --database or set GOVBUS_AUDIT_DATABASE")
-        }
-        guard FileManager.default.fileExists(atPath: path) else {
-            printError("no audit log at \(path)")
-            throw ExitCode(2)
+        let environment = ProcessInfo.processInfo.environment
+        let path: String
+        let open: () throws -> AuditLog
+        if let database = database ?? (store == nil ? environment["GOVBUS_AUDIT_DATABASE"] : nil) {
+            guard FileManager.default.fileExists(atPath: database) else {
+                printError("no audit log at \(database)")
+                throw ExitCode(2)
+            }
+            path = database
+            open = { try AuditLog(path: database) }
+        } else if let text = store ?? environment["GOVBUS_STORE"] {
+            let location: StoreLocation
+            do {
+                location = try StoreLocation(text)
+            } catch {
+                printError("\(error)")
+                throw ExitCode(2)
+            }
+            path = location.description
+            open = { try AuditLog(location, readOnly: true) }
+        } else {
+            throw ValidationError("no audit log: pass --database or --store, or set GOVBUS_AUDIT_DATABASE or GOVBUS_STORE")
         }
         let log: AuditLog
         let result: AuditLog.VerificationResult
         do {
-            log = try AuditLog(path: path)
+            log = try open()
             result = try log.verify()
         } catch {
             printError("cannot read the audit log \(path): \(error)")

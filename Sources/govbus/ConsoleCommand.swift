@@ -43,7 +43,11 @@ struct ServeConsoleCommand: AsyncParsableCommand {
         do {
             server = try ConsoleServer(
                 configuration: configuration, adapters: adapters.split(separator: ",").map(String.init), vhost: amqp.vhost,
-                replay: { message, queue in try await connection.publish(message, exchange: "", routingKey: queue, mandatory: true) },
+                // Through govbus.ingress by type: it reaches the core's queue, or the dossier's partition.
+                replay: { message, _ in
+                    try await connection.publish(
+                        message, exchange: CoreTopology.ingressExchange, routingKey: message.properties.type ?? "", mandatory: true)
+                },
                 logger: logger)
         } catch {
             printError("\(error)")

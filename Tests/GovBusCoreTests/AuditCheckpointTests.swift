@@ -1,3 +1,4 @@
+@testable import GovBusStore
 import AMQPTesting
 import Foundation
 import GovBusContracts

@@ -1,3 +1,4 @@
+@testable import GovBusStore
 import AMQP
 import AMQPTesting
 import Foundation

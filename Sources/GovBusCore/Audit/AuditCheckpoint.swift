@@ -1,4 +1,5 @@
 public import Foundation
+public import GovBusStore
 import Crypto
 import GovBusContracts
 

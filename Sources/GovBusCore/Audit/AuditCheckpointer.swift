@@ -1,4 +1,5 @@
 public import Foundation
+public import GovBusStore
 public import Logging
 
 /// Makes the core's audit checkpoints: every `interval` when the log has moved, and once more

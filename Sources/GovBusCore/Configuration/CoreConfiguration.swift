@@ -1,9 +1,11 @@
 public import Foundation
+public import GovBusStore
 
 /// config/core.yaml: where the core finds the broker, its other files and its data. Paths are
 /// relative to the file's folder. The environment overrides: GOVBUS_AMQP_URL, GOVBUS_DATA_DIR,
 /// GOVBUS_TELEMETRY (where `/metrics` and `/health` listen: `host:port`, or `off`),
-/// GOVBUS_CORE_SIGNING_KEY (`<key id>:<base64 seed>`).
+/// GOVBUS_CORE_SIGNING_KEY (`<key id>:<base64 seed>`), GOVBUS_STORE, GOVBUS_CORE_PARTITIONS,
+/// GOVBUS_CORE_INSTANCE.
 ///
 /// ```yaml
 /// amqpUrl: amqp://govbus-core:secret@127.0.0.1:5672/govbus
@@ -18,6 +20,9 @@ public import Foundation
 /// signingKey: {id: core-2026-01, seed: <base64>}   # the core's key; its public key in routes.yaml's core
 /// auditCheckpoints: ../var/core/audit-checkpoints.jsonl   # default: in the data folder
 /// auditCheckpointInterval: 60s
+/// store: postgres://govbus:secret@127.0.0.1:5432/govbus   # default: SQLite files in the data folder
+/// partitions: 8        # queues govbus.core.ingress.0…7, shared by dossier among the cores; default 1
+/// instance: 0/2        # this core's place among the cores: it takes partitions 0, 2, 4… first
 /// ```
 public struct CoreConfiguration: Sendable {
     public var amqpURL: String
@@ -43,6 +48,15 @@ public struct CoreConfiguration: Sendable {
     public var auditCheckpoints: URL
     /// How often the core makes a checkpoint when the audit log has moved (and once at shutdown).
     public var auditCheckpointInterval: Duration
+    /// Where the dossiers, the transitions, the timers, the ledger and the audit log are kept:
+    /// SQLite files in the data folder (one core), or a PostgreSQL database several cores share.
+    public var store: StoreLocation
+    /// How many queues the core's ingress is split into, by dossier (`CoreTopology`). The same
+    /// for every core of a bus; 1 is the single queue `govbus.core.ingress`.
+    public var partitions: Int
+    /// This core's place among `cores`: it registers first on the partitions `index`, `index +
+    /// cores`, …, and on the others a moment later, as a standby.
+    public var instance: (index: Int, cores: Int)
 
     public init(contentsOf url: URL, environment: [String: String] = ProcessInfo.processInfo.environment)
         throws(ConfigurationError)
@@ -58,7 +72,7 @@ public struct CoreConfiguration: Sendable {
         let members = try root.mapping(
             allowed: [
                 "amqpUrl", "routes", "procedures", "schemas", "data", "auditBodyRetention", "drainTimeout", "telemetry",
-                "operatorToken", "signingKey", "auditCheckpoints", "auditCheckpointInterval",
+                "operatorToken", "signingKey", "auditCheckpoints", "auditCheckpointInterval", "store", "partitions", "instance",
             ],
             what: "the core's configuration")
         func path(_ key: String, default value: String) throws(ConfigurationError) -> URL {
@@ -121,6 +135,52 @@ public struct CoreConfiguration: Sendable {
         }
         auditCheckpointInterval =
             try members.value("auditCheckpointInterval")?.duration(what: "auditCheckpointInterval") ?? .seconds(60)
+        if let text = environment["GOVBUS_STORE"] {
+            do {
+                store = try StoreLocation(text, relativeTo: folder)
+            } catch {
+                throw root.error("GOVBUS_STORE (the environment): \(error)")
+            }
+        } else if let value = members.value("store") {
+            do {
+                store = try StoreLocation(try value.string(what: "store"), relativeTo: folder)
+            } catch let error as ConfigurationError {
+                throw error
+            } catch {
+                throw value.error("store: \(error)")
+            }
+        } else {
+            store = .sqlite(folder: dataDirectory)
+        }
+        if let text = environment["GOVBUS_CORE_PARTITIONS"] {
+            guard let count = Int(text), (1...256).contains(count) else {
+                throw root.error("GOVBUS_CORE_PARTITIONS (the environment) must be a number from 1 to 256")
+            }
+            partitions = count
+        } else if let value = members.value("partitions") {
+            guard let count = Int(try value.string(what: "partitions")), (1...256).contains(count) else {
+                throw value.error("partitions must be a number from 1 to 256")
+            }
+            partitions = count
+        } else {
+            partitions = 1
+        }
+        let instanceText: String?
+        let instanceSource: String
+        if let text = environment["GOVBUS_CORE_INSTANCE"] {
+            (instanceText, instanceSource) = (text, "GOVBUS_CORE_INSTANCE (the environment)")
+        } else {
+            (instanceText, instanceSource) = (try members.value("instance")?.string(what: "instance"), "instance")
+        }
+        if let instanceText {
+            let parts = instanceText.split(separator: "/").map { Int($0) }
+            guard parts.count == 2, let index = parts[0], let cores = parts[1], cores >= 1, (0..<cores).contains(index) else {
+                throw root.error("\(instanceSource) must be <index>/<cores>, 0 ≤ index < cores (e.g. 0/2)")
+            }
+            instance = (index, cores)
+        } else {
+            instance = (0, 1)
+        }
         if let text = environment["GOVBUS_TELEMETRY"] {
             telemetry = try ListenAddress.parseOrOff(text, what: "GOVBUS_TELEMETRY", at: root)
         } else if let value = members.value("telemetry") {

@@ -1,4 +1,5 @@
 import GovBus
+import GovBusStore
 import GovBusContracts
 
 /// A reply moves a dossier only if it answers a request: the core sent it (its audit record, with

@@ -1,12 +1,16 @@
 public import Foundation
 public import GovBusContracts
+public import GovBusStore
 import Logging
 
 /// Drives every dossier through its procedure: starts a process for each submitted dossier, feeds
-/// it the other systems' answers and the step timers, keeps its state and transitions in SQLite,
-/// and returns the messages to publish. A message handled again (after a crash, or a duplicate
+/// it the other systems' answers and the step timers, keeps its state and transitions in the
+/// store (SQLite or PostgreSQL), and returns the messages to publish. A message handled again (after a crash, or a duplicate
 /// that got this far) returns exactly the messages its transition sent the first time, with the
 /// same ids; a late or repeated answer is recorded as a transition that changes nothing.
+///
+/// Cores that share a store may reach for the same dossier at once (a timer, an operator, a
+/// partition taken over): a save that lost the race is done again from what won.
 public final class ProcessManager: Sendable {
     private let store: DossierStore
     private let procedures: [String: ProcedureDefinition]
@@ -34,8 +38,12 @@ public final class ProcessManager: Sendable {
         DocumentIssueFailedV1.messageType,
     ]
 
-    public init(storePath: String, procedures: ProceduresFile) throws {
-        store = try DossierStore(path: storePath)
+    public convenience init(storePath: String, procedures: ProceduresFile) throws {
+        try self.init(store: DossierStore(path: storePath), procedures: procedures)
+    }
+
+    public init(store: DossierStore, procedures: ProceduresFile) {
+        self.store = store
         self.procedures = procedures.procedures
     }
 
@@ -43,29 +51,47 @@ public final class ProcessManager: Sendable {
     /// and message id together: no sender can reuse another's id to replay its transition.
     public func handle(type: String, body: Data, messageID: String, sender: String, at now: Date = Date()) throws -> Handled {
         let cause = "\(sender)/\(messageID)"
-        if let done = try store.transition(causedBy: cause) {
-            return Handled(outputs: done.outputs, state: done.to, ignoredBecause: done.ignoredBecause)
-        }
-        if type == DossierSubmittedV1.messageType {
-            let dossier = try DossierSubmittedV1(jsonBody: body)
-            if try store.snapshot(of: dossier.dossierId) != nil {
+        return try Self.retryingConflicts {
+            if let done = try store.transition(causedBy: cause) {
+                return Handled(outputs: try Self.outputs(of: done), state: done.to, ignoredBecause: done.ignoredBecause)
+            }
+            if type == DossierSubmittedV1.messageType {
+                let dossier = try DossierSubmittedV1(jsonBody: body)
+                if try store.dossier(dossier.dossierId) != nil {
+                    let (process, version) = try load(dossier.dossierId)
+                    return try record(
+                        process, version: version, from: nil, cause: cause, causationID: messageID, at: now,
+                        ignoredBecause: "dossier \(dossier.dossierId) was submitted before", commands: [])
+                }
+                guard let procedure = procedures[dossier.procedure.code] else {
+                    throw Refusal(description: "no procedure '\(dossier.procedure.code)' in the procedures file")
+                }
+                let (process, commands) = DossierProcess.start(dossier, procedure: procedure, at: now)
                 return try record(
-                    try load(dossier.dossierId), from: nil, cause: cause, causationID: messageID, at: now,
-                    ignoredBecause: "dossier \(dossier.dossierId) was submitted before", commands: [])
+                    process, version: nil, from: "new", cause: cause, causationID: messageID, at: now, ignoredBecause: nil,
+                    commands: commands)
             }
-            guard let procedure = procedures[dossier.procedure.code] else {
-                throw Refusal(description: "no procedure '\(dossier.procedure.code)' in the procedures file")
-            }
-            let (process, commands) = DossierProcess.start(dossier, procedure: procedure, at: now)
+            let (dossierID, event) = try Self.event(type: type, body: body)
+            var (process, version) = try load(dossierID)
+            let outcome = process.handle(event, at: now)
             return try record(
-                process, from: "new", cause: cause, causationID: messageID, at: now, ignoredBecause: nil, commands: commands)
+                process, version: version, from: outcome.from.name, cause: cause, causationID: messageID, at: now,
+                ignoredBecause: outcome.ignoredBecause, commands: outcome.commands)
         }
-        let (dossierID, event) = try Self.event(type: type, body: body)
-        var process = try load(dossierID)
-        let outcome = process.handle(event, at: now)
-        return try record(
-            process, from: outcome.from.name, cause: cause, causationID: messageID, at: now,
-            ignoredBecause: outcome.ignoredBecause, commands: outcome.commands)
+    }
+
+    /// Runs `body` again when its save lost a race with another core (at most a few times: each
+    /// round reads what won, so that a second loss means a third writer).
+    private static func retryingConflicts<T>(_ body: () throws -> T) throws -> T {
+        var attempt = 1
+        while true {
+            do {
+                return try body()
+            } catch StoreError.conflict(let what) where attempt < 5 {
+                _ = what
+                attempt += 1
+            }
+        }
     }
 
     /// An operator's decision on a dossier: try its step again (from "needs attention"), or end
@@ -73,45 +99,68 @@ public final class ProcessManager: Sendable {
     public func operatorDecided(
         _ dossierID: String, retry: Bool, reason: String?, actionID: String, at now: Date = Date()
     ) throws -> Handled {
-        var process = try load(dossierID)
-        let event: DossierProcess.Event =
-            retry
-            ? .operatorRetried
-            : .operatorRejected(Reason(code: "rejected-by-operator", message: reason ?? "rejected by an operator"))
-        let outcome = process.handle(event, at: now)
-        return try record(
-            process, from: outcome.from.name, cause: actionID, causationID: actionID, at: now,
-            ignoredBecause: outcome.ignoredBecause, commands: outcome.commands)
+        try Self.retryingConflicts {
+            var (process, version) = try load(dossierID)
+            let event: DossierProcess.Event =
+                retry
+                ? .operatorRetried
+                : .operatorRejected(Reason(code: "rejected-by-operator", message: reason ?? "rejected by an operator"))
+            let outcome = process.handle(event, at: now)
+            return try record(
+                process, version: version, from: outcome.from.name, cause: actionID, causationID: actionID, at: now,
+                ignoredBecause: outcome.ignoredBecause, commands: outcome.commands)
+        }
     }
 
-    /// Fires the step timers due by `now`; returns what they sent.
+    /// Fires the step timers due by `now` that this core claims (no other core fires them while
+    /// its claim lasts); returns what they sent. A timer that fails is claimed again once its
+    /// claim runs out; a timer another core fired meanwhile is left to that core.
     public func fireDueTimers(at now: Date = Date()) throws -> [OutgoingMessage] {
         var outputs: [OutgoingMessage] = []
-        for timer in try store.dueTimers(at: now) {
+        var failure: (any Error)?
+        for timer in try store.claimDueTimers(at: now) {
+            guard let step = DossierStep(rawValue: timer.step) else { continue }
             // The timer's own id: firing it twice (a crash between) repeats the same transition. Its
             // due time is part of it: after an operator's retry, attempt 1 comes round again.
             let cause = OutgoingMessage.derivedID(
-                timer.dossierID, "timer", timer.step.rawValue, String(timer.attempt), String(timer.due.timeIntervalSince1970))
-            if let done = try store.transition(causedBy: cause) {
-                // Fired before, and its outputs perhaps not confirmed: they go out again (same ids),
-                // and the timer, whose transition exists, is done.
-                try store.removeTimer(timer)
-                outputs += done.outputs
-                continue
+                timer.dossierID, "timer", timer.step, String(timer.attempt), String(timer.due.timeIntervalSince1970))
+            do {
+                if let done = try store.transition(causedBy: cause) {
+                    // Fired before, and its outputs perhaps not confirmed: they go out again (same
+                    // ids), and the timer, whose transition exists, is done.
+                    try store.removeTimer(timer)
+                    outputs += try Self.outputs(of: done)
+                    continue
+                }
+                var (process, version) = try load(timer.dossierID)
+                let outcome = process.handle(.stepTimedOut(step, attempt: timer.attempt), at: now)
+                outputs += try record(
+                    process, version: version, from: outcome.from.name, cause: cause, causationID: cause, at: now,
+                    ignoredBecause: outcome.ignoredBecause,
+                    commands: outcome.commands + (outcome.ignoredBecause != nil ? [.cancelTimeout] : [])
+                ).outputs
+            } catch StoreError.conflict(let what) {
+                // Another core moved the dossier since it was read: the timer, if still due, comes back.
+                _ = what
+            } catch {
+                failure = failure ?? error
             }
-            var process = try load(timer.dossierID)
-            let outcome = process.handle(.stepTimedOut(timer.step, attempt: timer.attempt), at: now)
-            outputs += try record(
-                process, from: outcome.from.name, cause: cause, causationID: cause, at: now,
-                ignoredBecause: outcome.ignoredBecause,
-                commands: outcome.commands + (outcome.ignoredBecause != nil ? [.cancelTimeout] : [])
-            ).outputs
         }
+        if let failure, outputs.isEmpty { throw failure }
         return outputs
     }
 
     public func snapshot(of dossierID: String) throws -> DossierProcess.Snapshot? {
-        try store.snapshot(of: dossierID)
+        try store.dossier(dossierID).map { try ContractCoding.decoder.decode(DossierProcess.Snapshot.self, from: $0.snapshot) }
+    }
+
+    /// The dossier's transitions, in order, with the messages each sent.
+    public func transitions(of dossierID: String) throws -> [(transition: DossierStore.Transition, outputs: [OutgoingMessage])] {
+        try store.transitions(of: dossierID).map { ($0, try Self.outputs(of: $0)) }
+    }
+
+    static func outputs(of transition: DossierStore.Transition) throws -> [OutgoingMessage] {
+        transition.outputs.isEmpty ? [] : try JSONDecoder().decode([OutgoingMessage].self, from: transition.outputs)
     }
 
     public func countsByState() throws -> [String: Int] {
@@ -128,8 +177,8 @@ public final class ProcessManager: Sendable {
     }
 
     public func expectations(of dossierID: String) throws -> Expectations? {
-        guard let snapshot = try store.snapshot(of: dossierID) else { return nil }
-        let process = try load(dossierID)
+        guard let snapshot = try snapshot(of: dossierID) else { return nil }
+        let (process, _) = try load(dossierID)
         return Expectations(
             personalID: snapshot.dossier.applicant.personalId, orderID: process.orderId, fee: process.procedure.fee,
             payment: snapshot.payment)
@@ -137,7 +186,7 @@ public final class ProcessManager: Sendable {
 
     /// What content-based routing rules look at for the dossier's messages (nil: no such dossier).
     public func routingAttributes(of dossierID: String) throws -> [String: String]? {
-        guard let snapshot = try store.snapshot(of: dossierID) else { return nil }
+        guard let snapshot = try snapshot(of: dossierID) else { return nil }
         return Self.routingAttributes(of: snapshot.dossier)
     }
 
@@ -148,27 +197,37 @@ public final class ProcessManager: Sendable {
         ]
     }
 
-    private func load(_ dossierID: String) throws -> DossierProcess {
-        guard let snapshot = try store.snapshot(of: dossierID) else {
+    /// The dossier's process and the version it was read at.
+    private func load(_ dossierID: String) throws -> (DossierProcess, version: Int64) {
+        guard let stored = try store.dossier(dossierID) else {
             throw Refusal(description: "no dossier '\(dossierID)'")
         }
+        let snapshot = try ContractCoding.decoder.decode(DossierProcess.Snapshot.self, from: stored.snapshot)
         guard let procedure = procedures[snapshot.procedureCode] else {
             throw Failure(description: "dossier '\(dossierID)' has procedure '\(snapshot.procedureCode)', no longer configured")
         }
-        return DossierProcess(snapshot: snapshot, procedure: procedure)
+        return (DossierProcess(snapshot: snapshot, procedure: procedure), stored.version)
     }
 
     /// `cause` keys the transition (handling it again repeats it); `causationID` is the message id
     /// its messages answer.
     private func record(
-        _ process: DossierProcess, from: String?, cause: String, causationID: String, at now: Date,
+        _ process: DossierProcess, version: Int64?, from: String?, cause: String, causationID: String, at now: Date,
         ignoredBecause: String?, commands: [DossierProcess.Command]
     ) throws -> Handled {
         let dossierID = process.dossier.dossierId
-        let transition = try store.save(
-            process, from: from ?? process.state.name, causedBy: cause, at: now, ignoredBecause: ignoredBecause,
-            timers: commands
-        ) { sequence in
+        let timers = commands.compactMap { command -> DossierStore.TimerChange? in
+            switch command {
+            case .cancelTimeout: .cancel
+            case .scheduleTimeout(let step, let attempt, let due): .schedule(step: step.rawValue, attempt: attempt, due: due)
+            default: nil
+            }
+        }
+        let change = DossierStore.Change(
+            dossierID: dossierID, snapshot: try ContractCoding.encoder.encode(process.snapshot), state: process.state.name,
+            legalDeadline: process.legalDeadline, version: version, from: from ?? process.state.name, cause: cause,
+            ignoredBecause: ignoredBecause, timers: timers)
+        let transition = try store.save(change, at: now) { sequence in
             var outputs: [OutgoingMessage] = []
             for (index, command) in commands.enumerated() {
                 guard let message = command.message else { continue }
@@ -179,9 +238,9 @@ public final class ProcessManager: Sendable {
                         correlationID: dossierID, causationID: causationID, body: try message.jsonBody(),
                         routingAttributes: Self.routingAttributes(of: process.dossier)))
             }
-            return outputs
+            return try JSONEncoder().encode(outputs)
         }
-        return Handled(outputs: transition.outputs, state: transition.to, ignoredBecause: ignoredBecause)
+        return Handled(outputs: try Self.outputs(of: transition), state: transition.to, ignoredBecause: ignoredBecause)
     }
 
     private static func event(type: String, body: Data) throws -> (String, DossierProcess.Event) {

@@ -1,6 +1,7 @@
 public import AMQP
 import Foundation
 public import GovBus
+public import GovBusStore
 import Synchronization
 public import Logging
 
@@ -40,6 +41,16 @@ public final class CoreRouter: Sendable {
         let outcome: Outcome
         let publishing: AMQPPublishing?
         let received: ContinuousClock.Instant
+        /// The queue it came from, where a retry goes back to.
+        let queue: String
+
+        init(_ arrival: Arrival, outcome: Outcome, publishing: AMQPPublishing? = nil) {
+            delivery = arrival.delivery
+            self.outcome = outcome
+            self.publishing = publishing
+            received = arrival.received
+            queue = arrival.queue
+        }
     }
 
     private let checks: IngressChecks
@@ -60,16 +71,28 @@ public final class CoreRouter: Sendable {
     private let witness: CrashWitness?
     private let faults: CoreFaults
 
+    /// The router with its ledger in an SQLite file of its own (tests and tools).
+    public convenience init(
+        checks: IngressChecks, audit: AuditLog, ledgerPath: String, processManager: ProcessManager? = nil,
+        connection: AMQPConnection, signer: MessageSigner? = nil, crashWitnessPath: String? = nil,
+        faults: CoreFaults = .none, metrics: CoreMetrics = CoreMetrics(), logger: Logger
+    ) throws {
+        try self.init(
+            checks: checks, audit: audit, ledger: MessageLedger(path: ledgerPath), processManager: processManager,
+            connection: connection, signer: signer, crashWitnessPath: crashWitnessPath, faults: faults, metrics: metrics,
+            logger: logger)
+    }
+
     /// `crashWitnessPath`: where the core notes the message in hand (see `CrashWitness`); nil for none.
     public init(
-        checks: IngressChecks, audit: AuditLog, ledgerPath: String, processManager: ProcessManager? = nil,
+        checks: IngressChecks, audit: AuditLog, ledger: MessageLedger, processManager: ProcessManager? = nil,
         connection: AMQPConnection, signer: MessageSigner? = nil, crashWitnessPath: String? = nil,
         faults: CoreFaults = .none, metrics: CoreMetrics = CoreMetrics(), logger: Logger
     ) throws {
         self.checks = checks
         self.coreUser = connection.configuration.user
         self.audit = audit
-        self.ledger = try MessageLedger(path: ledgerPath)
+        self.ledger = ledger
         self.processManager = processManager
         self.replies = processManager.map { ReplyCorrelation(coreUser: connection.configuration.user, audit: audit, processManager: $0) }
         self.connection = connection
@@ -82,16 +105,36 @@ public final class CoreRouter: Sendable {
 
     public var counts: Counters { counters.withLock { $0 } }
 
-    /// Consumes `govbus.core.ingress` until the consumer ends; then settles what is in the pipe.
-    public func run(prefetch: UInt16 = 256) async throws {
-        let consumer = try await connection.consume(queue: CoreTopology.coreQueue, prefetch: prefetch)
-        // Unbounded in type only: the broker sends at most `prefetch` messages not yet acked.
-        let arrived = BatchQueue<(delivery: AMQPDelivery, received: ContinuousClock.Instant)>()
+    /// Consumes the core's queues until the consumers end; then settles what is in the pipe.
+    /// `queues` are this core's own partitions, registered on at once; `standby` the others,
+    /// registered on after `standbyDelay`, so that cores started together share the partitions
+    /// (a partition's single active consumer is the first registered) and each stands by for the
+    /// others'. `prefetch` is shared among the queues.
+    public func run(
+        queues: [String] = [CoreTopology.coreQueue], standby: [String] = [], standbyDelay: Duration = .seconds(2),
+        prefetch: UInt16 = 256
+    ) async throws {
+        let perQueue = UInt16(max(16, Int(prefetch) / max(1, queues.count + standby.count)))
+        // Unbounded in type only: the broker sends at most `prefetch` messages not yet acked per queue.
+        let arrived = BatchQueue<Arrival>()
         let pipe = BatchQueue<InFlight>()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 defer { arrived.finish() }
-                for try await delivery in consumer { arrived.append((delivery, ContinuousClock.now)) }
+                try await withThrowingTaskGroup(of: Void.self) { consumers in
+                    for queue in queues + standby {
+                        let waits = standby.contains(queue)
+                        consumers.addTask {
+                            if waits { try await Task.sleep(for: standbyDelay) }
+                            let consumer = try await self.connection.consume(queue: queue, prefetch: perQueue)
+                            for try await delivery in consumer {
+                                arrived.append(Arrival(delivery: delivery, received: ContinuousClock.now, queue: queue))
+                            }
+                        }
+                    }
+                    try await consumers.next()
+                    consumers.cancelAll()
+                }
             }
             group.addTask {
                 while case let batch = await pipe.next(limit: Int(prefetch)), !batch.isEmpty {
@@ -106,15 +149,22 @@ public final class CoreRouter: Sendable {
         }
     }
 
+    /// A delivery as it arrived, from which queue.
+    private struct Arrival: Sendable {
+        let delivery: AMQPDelivery
+        let received: ContinuousClock.Instant
+        let queue: String
+    }
+
     /// At most this many messages share a transaction: more would hold the first ones' outputs back.
     static let batchLimit = 32
 
     /// The first stage: checks, dedup, audit, the dossiers' state; the outputs handed out.
-    private func take(_ batch: [(delivery: AMQPDelivery, received: ContinuousClock.Instant)]) -> [InFlight] {
+    private func take(_ batch: [Arrival]) -> [InFlight] {
         var taken: [InFlight?] = Array(repeating: nil, count: batch.count)
         var accepted: [(index: Int, message: IngressChecks.Accepted, key: MessageKey)] = []
-        for (index, (delivery, received)) in batch.enumerated() {
-            switch admit(delivery, received: received) {
+        for (index, arrival) in batch.enumerated() {
+            switch admit(arrival) {
             case .accepted(let message, let key): accepted.append((index, message, key))
             case .settled(let inFlight): taken[index] = inFlight
             }
@@ -142,10 +192,11 @@ public final class CoreRouter: Sendable {
             var outgoing: [Int: [AMQPOutgoingMessage]] = [:]
             var outputs: [PreparedOutput] = []
             for (index, message, key) in accepted {
-                let (delivery, received) = batch[index]
+                let arrival = batch[index]
+                let delivery = arrival.delivery
                 guard let receivers = routes[index] else {
                     inFlightKeys.withLock { _ = $0.remove(key) }
-                    taken[index] = InFlight(delivery: delivery, outcome: .duplicate, publishing: nil, received: received)
+                    taken[index] = InFlight(arrival, outcome: .duplicate)
                     continue
                 }
                 witness?.hold(CrashWitness.key(of: (delivery.properties.userID, delivery.properties.messageID)))
@@ -156,11 +207,10 @@ public final class CoreRouter: Sendable {
                 } catch let refusal as ProcessManager.Refusal {
                     inFlightKeys.withLock { _ = $0.remove(key) }
                     taken[index] = deadLetter(
-                        delivery, received: received, because: IngressChecks.Rejection(check: .process, reason: refusal.description))
+                        arrival, because: IngressChecks.Rejection(check: .process, reason: refusal.description))
                 } catch {
                     inFlightKeys.withLock { _ = $0.remove(key) }
-                    taken[index] = InFlight(
-                        delivery: delivery, outcome: .failed(reason: "\(error)"), publishing: nil, received: received)
+                    taken[index] = InFlight(arrival, outcome: .failed(reason: "\(error)"))
                 }
             }
             witness?.release()
@@ -169,17 +219,14 @@ public final class CoreRouter: Sendable {
                 guard let messages = outgoing[index] else { continue }
                 countSent(messages)
                 taken[index] = InFlight(
-                    delivery: batch[index].delivery, outcome: .routed(key, type: message.type),
-                    publishing: connection.startPublishing(messages), received: batch[index].received)
+                    batch[index], outcome: .routed(key, type: message.type), publishing: connection.startPublishing(messages))
             }
         } catch {
             // The stores failed for the whole batch: every accepted message not settled already
             // (dead-lettered by the process) is tried again later.
             for (index, _, key) in accepted where taken[index] == nil {
                 inFlightKeys.withLock { _ = $0.remove(key) }
-                taken[index] = InFlight(
-                    delivery: batch[index].delivery, outcome: .failed(reason: "\(error)"), publishing: nil,
-                    received: batch[index].received)
+                taken[index] = InFlight(batch[index], outcome: .failed(reason: "\(error)"))
             }
         }
         return taken.map { $0! }
@@ -192,12 +239,13 @@ public final class CoreRouter: Sendable {
         case settled(InFlight)
     }
 
-    private func admit(_ delivery: AMQPDelivery, received: ContinuousClock.Instant) -> Admission {
+    private func admit(_ arrival: Arrival) -> Admission {
+        let delivery = arrival.delivery
         let witnessKey = CrashWitness.key(of: (delivery.properties.userID, delivery.properties.messageID))
         if witness?.killedThePreviousRun(witnessKey, redelivered: delivery.redelivered) == true {
             return .settled(
                 deadLetter(
-                    delivery, received: received,
+                    arrival,
                     because: IngressChecks.Rejection(check: .crash, reason: "the core died while it had this message in hand")))
         }
         witness?.hold(witnessKey)
@@ -205,27 +253,26 @@ public final class CoreRouter: Sendable {
         do {
             let message = try checks.check(AMQPMessage(body: delivery.body, properties: delivery.properties))
             if let target = message.replayTo {
-                return .settled(try replay(message, to: target, delivery: delivery, received: received))
+                return .settled(try replay(message, to: target, arrival: arrival))
             }
             if let rejection = try replies?.check(message) { throw rejection }
             metrics.received(type: message.type)
             let key = MessageKey(sender: message.sender, messageID: message.messageID)
             // A copy of a message in the pipe (or earlier in this batch) is a duplicate too.
             guard inFlightKeys.withLock({ $0.insert(key).inserted }) else {
-                return .settled(InFlight(delivery: delivery, outcome: .duplicate, publishing: nil, received: received))
+                return .settled(InFlight(arrival, outcome: .duplicate))
             }
             return .accepted(message, key)
         } catch let rejection as IngressChecks.Rejection {
-            return .settled(deadLetter(delivery, received: received, because: rejection))
+            return .settled(deadLetter(arrival, because: rejection))
         } catch {
             // The audit log or the dossier store could not be read: the message is tried later.
-            return .settled(InFlight(delivery: delivery, outcome: .failed(reason: "\(error)"), publishing: nil, received: received))
+            return .settled(InFlight(arrival, outcome: .failed(reason: "\(error)")))
         }
     }
 
-    private func deadLetter(
-        _ delivery: AMQPDelivery, received: ContinuousClock.Instant, because error: IngressChecks.Rejection
-    ) -> InFlight {
+    private func deadLetter(_ arrival: Arrival, because error: IngressChecks.Rejection) -> InFlight {
+        let delivery = arrival.delivery
         let message = AMQPMessage(body: delivery.body, properties: delivery.properties)
         logger.info(
             "message rejected",
@@ -233,19 +280,17 @@ public final class CoreRouter: Sendable {
         let deadLetter = message.withoutForgedCoreHeaders(coreUser: coreUser).forwarded(byCore: coreUser).deadLettered(
             check: error.check.rawValue, reason: error.reason, where: "core", at: Date())
         return InFlight(
-            delivery: delivery, outcome: .rejected(error.check),
+            arrival, outcome: .rejected(error.check),
             publishing: connection.startPublishing([
                 AMQPOutgoingMessage(
                     deadLetter, exchange: CoreTopology.deadExchange, routingKey: delivery.routingKey, mandatory: true)
-            ]),
-            received: received)
+            ]))
     }
 
     /// A dead letter an adapter had rejected, replayed by an operator and checked again: back to that
     /// adapter only, if it receives the type for that dossier (and a refund only for what was paid).
-    private func replay(
-        _ message: IngressChecks.Accepted, to target: String, delivery: AMQPDelivery, received: ContinuousClock.Instant
-    ) throws -> InFlight {
+    private func replay(_ message: IngressChecks.Accepted, to target: String, arrival: Arrival) throws -> InFlight {
+        let delivery = arrival.delivery
         guard let replies else {
             throw IngressChecks.Rejection(check: .correlation, reason: "this core runs no dossier process to check a replay against")
         }
@@ -254,12 +299,11 @@ public final class CoreRouter: Sendable {
         copy.properties.headers?[IngressChecks.replayToHeader] = nil
         logger.info("dead letter replayed", metadata: ["type": "\(message.type)", "to": "\(target)"])
         return InFlight(
-            delivery: delivery, outcome: .replayed,
+            arrival, outcome: .replayed,
             publishing: connection.startPublishing([
                 AMQPOutgoingMessage(
                     copy, exchange: CoreTopology.deliverExchange, routingKey: "\(target).\(message.type)", mandatory: true)
-            ]),
-            received: received)
+            ]))
     }
 
     /// An accepted, audited message: to its receivers, and to the process manager, whose
@@ -343,13 +387,13 @@ public final class CoreRouter: Sendable {
         for (index, inFlight) in batch.enumerated() {
             let delivery = inFlight.delivery
             if let failure = failures[index] {
-                await retryLater(delivery, because: failure)
+                await retryLater(delivery, queue: inFlight.queue, because: failure)
                 continue
             }
             switch inFlight.outcome {
             case .routed(_, let type):
                 if let markFailure {
-                    await retryLater(delivery, because: markFailure)
+                    await retryLater(delivery, queue: inFlight.queue, because: markFailure)
                     continue
                 }
                 counters.withLock { $0.routed += 1 }
@@ -363,7 +407,7 @@ public final class CoreRouter: Sendable {
             case .replayed:
                 break
             case .failed(let reason):
-                await retryLater(delivery, because: reason)
+                await retryLater(delivery, queue: inFlight.queue, because: reason)
                 continue
             }
             delivery.ack()
@@ -372,7 +416,7 @@ public final class CoreRouter: Sendable {
 
     /// A failure that may pass later (the store busy, a publish not confirmed): the message waits
     /// in the next retry queue, then comes back; after the last one it goes to the dead letters.
-    private func retryLater(_ delivery: AMQPDelivery, because error: String) async {
+    private func retryLater(_ delivery: AMQPDelivery, queue: String, because error: String) async {
         let message = AMQPMessage(body: delivery.body, properties: delivery.properties)
         // Only the core's own copies count their attempts; the header on an adapter's message is
         // refused by the checks, and the count is kept in range whatever it says.
@@ -385,7 +429,7 @@ public final class CoreRouter: Sendable {
                     ["govbus-attempt": .int32(Int32(attempt + 1))], uniquingKeysWith: { _, new in new })
                 let delay = CoreTopology.retryDelays[attempt - 1].label
                 try await connection.publish(
-                    retry, exchange: CoreTopology.retryExchange(delay), routingKey: CoreTopology.coreQueue, mandatory: true)
+                    retry, exchange: CoreTopology.retryExchange(delay), routingKey: queue, mandatory: true)
                 metrics.retried(finally: false)
                 logger.warning("routing failed; retry in \(delay)", metadata: ["attempt": "\(attempt)", "error": "\(error)"])
             } else {

@@ -1,5 +1,6 @@
 package import AMQP
 import Foundation
+import GovBusStore
 import GovBus
 package import GovBusTelemetry
 public import Logging
@@ -31,9 +32,9 @@ public struct CoreService: Service {
         try FileManager.default.createDirectory(at: configuration.dataDirectory, withIntermediateDirectories: true)
         let amqp = try AMQPConfiguration(url: configuration.amqpURL)
         checks = try IngressChecks(routes: routes, catalog: catalog, coreUser: amqp.user)
-        processManager = try ProcessManager(
-            storePath: configuration.dataDirectory.appendingPathComponent("dossiers.sqlite").path, procedures: procedures)
-        topology = CoreTopology(adapters: Array(routes.adapters.keys), messageTypes: catalog.messageTypes)
+        processManager = ProcessManager(store: try DossierStore(configuration.store), procedures: procedures)
+        topology = CoreTopology(
+            adapters: Array(routes.adapters.keys), messageTypes: catalog.messageTypes, partitions: configuration.partitions)
     }
 
     public func run() async throws {
@@ -41,18 +42,24 @@ public struct CoreService: Service {
         amqp.connectionName = "govbus core"
         let connection = try await AMQPConnection.connect(amqp, logger: logger)
         try await topology.declare(on: connection)
-        let audit = try AuditLog(path: configuration.dataDirectory.appendingPathComponent("audit.sqlite").path)
+        let audit = try AuditLog(configuration.store)
         try audit.removeBodies(recordedBefore: Date().addingTimeInterval(-configuration.auditBodyRetention.timeInterval))
         var prometheus = PrometheusMetricsFactory(registry: registry)
         prometheus.defaultDurationHistogramBuckets = Self.latencyBuckets
         let metrics = CoreMetrics(factory: prometheus)
         let router = try CoreRouter(
-            checks: checks, audit: audit, ledgerPath: configuration.dataDirectory.appendingPathComponent("ledger.sqlite").path,
+            checks: checks, audit: audit, ledger: try MessageLedger(configuration.store),
             processManager: processManager, connection: connection,
             signer: try configuration.signingKey.map { try MessageSigner(keyID: $0.id, base64Seed: $0.seed) },
             crashWitnessPath: configuration.dataDirectory.appendingPathComponent("in-hand").path,
             faults: .fromEnvironment(ProcessInfo.processInfo.environment), metrics: metrics, logger: logger)
-        logger.info("core running", metadata: ["adapters": "\(topology.adapters.joined(separator: ","))"])
+        let (own, standby) = partitionsByTurn()
+        logger.info(
+            "core running",
+            metadata: [
+                "adapters": "\(topology.adapters.joined(separator: ","))", "store": "\(configuration.store)",
+                "partitions": "\(own.joined(separator: ","))",
+            ])
         let health = ConnectionHealth()
         let checkpointer = try makeCheckpointer(audit: audit, connection: connection, coreUser: amqp.user)
 
@@ -61,7 +68,7 @@ public struct CoreService: Service {
         do {
             try await cancelWhenGracefulShutdown {
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { try await router.run() }
+                    group.addTask { try await router.run(queues: own, standby: standby) }
                     group.addTask { await router.runTimers() }
                     group.addTask { await health.follow(connection.events) }
                     group.addTask { await processManager.reportStates(to: metrics, logger: logger) }
@@ -96,6 +103,17 @@ public struct CoreService: Service {
             group.cancelAll()
         }
         logger.info("core stopped")
+    }
+
+    /// The partitions this core takes first (its share by `instance`), and those it stands by for.
+    private func partitionsByTurn() -> (own: [String], standby: [String]) {
+        let (index, cores) = configuration.instance
+        var own: [String] = []
+        var standby: [String] = []
+        for (number, queue) in topology.coreQueues.enumerated() {
+            if number % cores == index { own.append(queue) } else { standby.append(queue) }
+        }
+        return (own, standby)
     }
 
     /// What signs the audit log's head every `auditCheckpointInterval`, appends it to the

@@ -6,9 +6,20 @@ public import AMQP
 /// `<adapter>.#` to each adapter's inbox `govbus.adapter.<adapter>`; delayed retries wait in
 /// `govbus.retry.<delay>` and dead-letter back to their origin queue; what cannot be handled goes
 /// to `govbus.dead` and on to `govbus.dead-letters`. Every queue is a durable quorum queue.
+///
+/// With several partitions, the core's ingress is split by dossier: `govbus.ingress` passes each
+/// message on to `govbus.core.partitions`, a consistent-hash exchange that hashes its
+/// correlation id (the dossier) onto one of the queues `govbus.core.ingress.<n>`. Each has a
+/// single active consumer: every core consumes every partition, and the broker delivers a
+/// partition's messages to one of them at a time, in order; when that core goes, the next takes
+/// over where it stopped.
 public struct CoreTopology: Sendable, Hashable {
     public static let ingressExchange = "govbus.ingress"
     public static let coreQueue = "govbus.core.ingress"
+    public static let partitionExchange = "govbus.core.partitions"
+
+    /// The queue of partition `index` (with more than one partition).
+    public static func partitionQueue(_ index: Int) -> String { "\(coreQueue).\(index)" }
     public static let deliverExchange = "govbus.deliver"
     public static let deadExchange = "govbus.dead"
     public static let deadLetterQueue = "govbus.dead-letters"
@@ -29,19 +40,31 @@ public struct CoreTopology: Sendable, Hashable {
     /// for a few restarts during a backlog.
     public static let coreDeliveryLimit: Int32 = 10
 
-    /// The core's queue: a quorum queue whose deliveries are limited into the dead letters.
-    public static var coreIngress: AMQPQueue {
+    /// A core queue: a quorum queue whose deliveries are limited into the dead letters, consumed by
+    /// one core at a time (the others wait to take over).
+    public static func coreIngress(_ name: String = coreQueue) -> AMQPQueue {
         AMQPQueue(
-            coreQueue, kind: .quorum,
-            arguments: ["x-dead-letter-exchange": .string(deadExchange), "x-delivery-limit": .int32(coreDeliveryLimit)])
+            name, kind: .quorum,
+            arguments: [
+                "x-dead-letter-exchange": .string(deadExchange), "x-delivery-limit": .int32(coreDeliveryLimit),
+                "x-single-active-consumer": .bool(true),
+            ])
     }
 
     public let adapters: [String]
     public let messageTypes: [String]
+    /// How many queues the core's ingress is split into (1: `govbus.core.ingress` alone).
+    public let partitions: Int
 
-    public init(adapters: [String], messageTypes: [String]) {
+    public init(adapters: [String], messageTypes: [String], partitions: Int = 1) {
         self.adapters = adapters.sorted()
         self.messageTypes = messageTypes.sorted()
+        self.partitions = max(1, partitions)
+    }
+
+    /// The queues the cores consume.
+    public var coreQueues: [String] {
+        partitions == 1 ? [Self.coreQueue] : (0..<partitions).map(Self.partitionQueue)
     }
 
     public static func inbox(of adapter: String) -> String { "govbus.adapter.\(adapter)" }
@@ -57,11 +80,19 @@ public struct CoreTopology: Sendable, Hashable {
             AMQPExchange(Self.deliverExchange, kind: .topic),
             AMQPExchange(Self.deadExchange, kind: .fanout),
         ] + Self.retryDelays.map { AMQPExchange(Self.retryExchange($0.label), kind: .fanout) }
+            + (partitions == 1
+                ? []
+                : [
+                    // The plugin rabbitmq_consistent_hash_exchange; internal: only govbus.ingress feeds it.
+                    AMQPExchange(
+                        Self.partitionExchange, kind: .custom("x-consistent-hash"), internal: true,
+                        arguments: ["hash-property": .string("correlation_id")])
+                ])
     }
 
     public var queues: [AMQPQueue] {
-        [
-            Self.coreIngress, AMQPQueue(Self.deadLetterQueue, kind: .quorum),
+        coreQueues.map { Self.coreIngress($0) } + [
+            AMQPQueue(Self.deadLetterQueue, kind: .quorum),
             // The core's signed audit checkpoints (published through the default exchange), for a
             // shipper to take off the machine; the oldest go past ~70 days of one a minute.
             AMQPQueue(AuditCheckpoint.queue, kind: .quorum, arguments: ["x-max-length": .int32(100_000)]),
@@ -86,12 +117,22 @@ public struct CoreTopology: Sendable, Hashable {
     }
 
     public var bindings: [AMQPBinding] {
-        messageTypes.map { AMQPBinding(queue: Self.coreQueue, exchange: Self.ingressExchange, routingKey: $0) }
+        ingressBindings
             + adapters.map { AMQPBinding(queue: Self.inbox(of: $0), exchange: Self.deliverExchange, routingKey: "\($0).#") }
             + [AMQPBinding(queue: Self.deadLetterQueue, exchange: Self.deadExchange, routingKey: "")]
             + Self.retryDelays.map {
                 AMQPBinding(queue: Self.retryExchange($0.label), exchange: Self.retryExchange($0.label), routingKey: "")
             }
+    }
+
+    /// Each message type the catalogue knows goes from `govbus.ingress` to the core: to its queue,
+    /// or through the partition exchange to the partitions (each with weight 1).
+    private var ingressBindings: [AMQPBinding] {
+        if partitions == 1 {
+            return messageTypes.map { AMQPBinding(queue: Self.coreQueue, exchange: Self.ingressExchange, routingKey: $0) }
+        }
+        return messageTypes.map { AMQPBinding.exchange(Self.partitionExchange, from: Self.ingressExchange, routingKey: $0) }
+            + coreQueues.map { AMQPBinding(queue: $0, exchange: Self.partitionExchange, routingKey: "1") }
     }
 
     /// Declares everything; the connection redeclares it after a reconnect. A queue declared
@@ -103,5 +144,21 @@ public struct CoreTopology: Sendable, Hashable {
             try await QueueMigration(queue: queue, bindings: bindings.filter { $0.queue == queue.name }).run(on: connection)
         }
         for binding in bindings { try await connection.bind(binding) }
+        if partitions > 1 { try await retireSingleQueue(on: connection) }
+    }
+
+    /// The single core queue of a bus that ran with one partition: unbound (the partitions take
+    /// every type now), its waiting messages moved into the partitions by their dossier, removed.
+    private func retireSingleQueue(on connection: AMQPConnection) async throws {
+        do {
+            _ = try await connection.inspectQueue(Self.coreQueue)
+        } catch let error as AMQPError where error.replyCode == 404 {
+            return
+        }
+        for type in messageTypes {
+            try await connection.unbind(AMQPBinding(queue: Self.coreQueue, exchange: Self.ingressExchange, routingKey: type))
+        }
+        try await QueueMigration.move(from: Self.coreQueue, to: Self.ingressExchange, byType: true, on: connection)
+        try await connection.deleteQueue(Self.coreQueue)
     }
 }

@@ -57,14 +57,15 @@ struct QueueMigration: Sendable {
 
     /// Moves every message of `source` (which nothing publishes to any more) into `target`,
     /// through the default exchange: each is confirmed in `target` before it is acked in `source`.
-    static func move(from source: String, to target: String, on connection: AMQPConnection) async throws {
+    /// With `byType`, into the exchange `target` instead, each with its type as routing key.
+    static func move(from source: String, to target: String, byType: Bool = false, on connection: AMQPConnection) async throws {
         // A delivery on its way when the consumer stopped went back to the source: another round.
         repeat {
-            try await moveOnce(from: source, to: target, on: connection)
+            try await moveOnce(from: source, to: target, byType: byType, on: connection)
         } while try await connection.inspectQueue(source).messageCount > 0
     }
 
-    private static func moveOnce(from source: String, to target: String, on connection: AMQPConnection) async throws {
+    private static func moveOnce(from source: String, to target: String, byType: Bool, on connection: AMQPConnection) async throws {
         let consumer = try await connection.consume(queue: source, prefetch: 64)
         let progress = MoveProgress()
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -77,7 +78,8 @@ struct QueueMigration: Sendable {
                         AMQPMessage(body: delivery.body, properties: delivery.properties)
                             .withoutForgedCoreHeaders(coreUser: connection.configuration.user)
                             .forwarded(byCore: connection.configuration.user),
-                        exchange: "", routingKey: target, mandatory: true)
+                        exchange: byType ? target : "", routingKey: byType ? delivery.properties.type ?? "" : target,
+                        mandatory: true)
                     delivery.ack()
                     progress.counts.withLock { $0.settled += 1 }
                 }

@@ -1,6 +1,5 @@
 public import Foundation
 import Crypto
-import GovBus
 
 /// One entry of the audit log: a message the core handled (or an operator's action), with the
 /// hash of the entry before it, so that changing or removing an entry followed by others breaks
@@ -43,11 +42,14 @@ public struct AuditRecord: Sendable, Hashable, Codable {
     }
 
     /// SHA-256 in lower-case hex.
-    static func hexDigest(_ data: Data) -> String {
-        SHA256.hash(data: data).lowercaseHex
+    public static func hexDigest(_ data: Data) -> String {
+        SHA256.hash(data: data).map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
     }
 
-    var recomputedHash: String {
+    public var recomputedHash: String {
         Self.hash(
             sequence: sequence, recordedAt: recordedAt, kind: kind, messageID: messageID, type: type, sender: sender,
             receivers: receivers, correlationID: correlationID, bodySHA256: bodySHA256, signature: signature,
@@ -56,4 +58,35 @@ public struct AuditRecord: Sendable, Hashable, Codable {
 
     /// The hash before the first record.
     public static let genesis = String(repeating: "0", count: 64)
+
+    init(row: StoreRow) throws {
+        let receivers = try row.text("receivers")
+        self.init(
+            sequence: try row.integer("sequence"), recordedAt: try row.date("recorded_at"),
+            kind: Kind(rawValue: try row.text("kind")) ?? .message, messageID: try row.text("message_id"),
+            type: try row.text("type"), sender: try row.text("sender"),
+            receivers: receivers.isEmpty ? [] : receivers.split(separator: ",").map(String.init),
+            correlationID: try row.text("correlation_id"), bodySHA256: try row.text("body_sha256"),
+            signature: try row.text("signature"), body: try row.optionalBlob("body"),
+            previousHash: try row.text("previous_hash"), hash: try row.text("hash"))
+    }
+
+    public init(
+        sequence: Int64, recordedAt: Date, kind: Kind, messageID: String, type: String, sender: String, receivers: [String],
+        correlationID: String, bodySHA256: String, signature: String, body: Data?, previousHash: String, hash: String
+    ) {
+        self.sequence = sequence
+        self.recordedAt = recordedAt
+        self.kind = kind
+        self.messageID = messageID
+        self.type = type
+        self.sender = sender
+        self.receivers = receivers
+        self.correlationID = correlationID
+        self.bodySHA256 = bodySHA256
+        self.signature = signature
+        self.body = body
+        self.previousHash = previousHash
+        self.hash = hash
+    }
 }
