@@ -5,7 +5,8 @@ import NIOPosix
 import PostgresNIO
 
 /// A store for a test, on each backend: SQLite files in a new folder, or a new database on the
-/// PostgreSQL server that `scripts/test` started (GOVBUS_STORE). Missing, that server is an error,
+/// PostgreSQL server that `scripts/test` started (GOVBUS_TEST_POSTGRES, the GOVBUS_STORE that
+/// `scripts/postgres start` gives). Missing, that server is an error,
 /// not a skip: a store test that cannot reach its database fails.
 public enum TestStore: String, Sendable, CaseIterable, CustomStringConvertible {
     case sqlite, postgres
@@ -13,7 +14,7 @@ public enum TestStore: String, Sendable, CaseIterable, CustomStringConvertible {
     public var description: String { rawValue }
 
     public struct Missing: Error, CustomStringConvertible {
-        public let description = "no PostgreSQL for the store tests: run `eval \"$(scripts/postgres start)\"` (GOVBUS_STORE)"
+        public let description = "no PostgreSQL for the store tests (GOVBUS_TEST_POSTGRES): scripts/test starts one"
     }
 
     /// A new, empty store.
@@ -24,7 +25,7 @@ public enum TestStore: String, Sendable, CaseIterable, CustomStringConvertible {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             return .sqlite(folder: folder)
         case .postgres:
-            guard let text = ProcessInfo.processInfo.environment["GOVBUS_STORE"],
+            guard let text = ProcessInfo.processInfo.environment["GOVBUS_TEST_POSTGRES"],
                 case .postgres(var address) = try StoreLocation(text)
             else { throw Missing() }
             let name = "test_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
