@@ -25,11 +25,17 @@ struct LocalStack {
     let managementURL: String
     /// Tries of a failing inbox message before the dead letters.
     var inboxRetries = 16
+    /// The cores' PostgreSQL database; nil: SQLite files in the first core's data folder.
+    var store: String?
 
     var logs: URL { work.appendingPathComponent("logs") }
     func adapterPort(_ name: String) -> Int { portBase + 1 + Self.connectors.firstIndex(of: name)! }
     func sandboxPort(_ name: String) -> Int { portBase + 11 + Self.connectors.firstIndex(of: name)! }
     var corePort: Int { portBase }
+    /// Core `index`'s /metrics: the first at the base, the others at base+31, base+32, …
+    func corePort(_ index: Int) -> Int { index == 0 ? portBase : portBase + 30 + index }
+    /// Core `index`'s data folder in the work folder.
+    func coreFolder(_ index: Int) -> String { index == 0 ? "core" : "core-\(index)" }
     var consolePort: Int { portBase + 20 }
 
     /// The console's accounts: one operator, one viewer.
@@ -71,7 +77,7 @@ struct LocalStack {
         listen: 127.0.0.1:\(consolePort)
         amqpUrl: \(amqpURL(user: "govbus-core"))
         managementUrl: \(managementURL)
-        coreData: core
+        coreData: core\(store.map { "\nstore: \"\($0)\"" } ?? "")
         data: console
         signingKey: {id: console-sandbox, seed: \(Self.sandboxSeed("console"))}
         core: {url: "http://127.0.0.1:\(corePort)", operatorToken: \(password(of: "operator-token"))}

@@ -15,14 +15,38 @@ struct UpCommand: AsyncParsableCommand {
             Uses the broker of GOVBUS_AMQP_URL and GOVBUS_MANAGEMENT_URL, or starts one with \
             scripts/broker. Provisions the vhost and users, writes every configuration file in the \
             work folder, starts each part as a child process with its log in <work>/logs, and waits \
-            until each answers /health. Then it writes <work>/ready and waits for SIGINT or SIGTERM.
+            until each answers /health. Then it writes <work>/ready and waits for SIGINT or SIGTERM. \
+            With --cores 2 (or more) and --store postgres, the cores share one PostgreSQL database \
+            and the core's queue in \(partitionsWithSeveralCores) partitions; kill one and the \
+            others take its partitions over.
             """)
+
+    /// The partitions of the core's queue when several cores share it: enough for 8 cores.
+    static let partitionsWithSeveralCores = 8
 
     @Option(help: "The work folder: configuration, data and logs.") var work = "var/up"
     @Option(help: "Ports: the core's /metrics at this one, adapters at +1..+4, sandboxes at +11..+14.") var ports = 18080
     @Option(help: "The vhost.") var vhost = "govbus"
     @Flag(help: "Start from empty data (the work folder's data is removed first).") var fresh = false
     @Option(help: "Tries of an adapter's failing inbox message before it goes to the dead letters.") var inboxRetries = 16
+    @Option(help: "How many cores (more than one needs --store postgres).") var cores = 1
+    @Option(
+        help: ArgumentHelp(
+            "Where the cores keep their state: sqlite, postgres or a postgres:// URL.",
+            discussion: "sqlite: files in the work folder. postgres: the server of GOVBUS_STORE, or a throwaway one started with scripts/postgres."))
+    var store = "sqlite"
+
+    func validate() throws {
+        guard (1...Self.partitionsWithSeveralCores).contains(cores) else {
+            throw ValidationError("--cores must be from 1 to \(Self.partitionsWithSeveralCores)")
+        }
+        guard store == "sqlite" || store == "postgres" || store.hasPrefix("postgres://") || store.hasPrefix("postgresql://") else {
+            throw ValidationError("--store must be sqlite, postgres or a postgres:// URL")
+        }
+        if cores > 1, store == "sqlite" {
+            throw ValidationError("several cores share one database: pass --store postgres (SQLite files belong to one core)")
+        }
+    }
 
     func run() async throws {
         let repository = try Self.repository()
@@ -38,10 +62,13 @@ struct UpCommand: AsyncParsableCommand {
         let signals = SignalWatcher([SIGINT, SIGTERM])
         var broker = try await Self.broker(repository: repository, work: work)
         defer { broker.stop(repository: repository) }
+        var database = try await Self.database(store, repository: repository)
+        defer { database.stop(repository: repository) }
         var stack = LocalStack(
             repository: repository, work: work, portBase: ports, vhost: vhost, amqpHost: broker.host, amqpPort: broker.port,
             passwords: try Self.passwords(in: work), managementURL: broker.managementURL)
         stack.inboxRetries = inboxRetries
+        stack.store = database.url
         try stack.writeConfigurations()
         guard let management = URL(string: broker.managementURL), let managementHost = management.host else {
             throw ValidationError("GOVBUS_MANAGEMENT_URL is not a URL: http://user:password@host:15672")
@@ -53,18 +80,29 @@ struct UpCommand: AsyncParsableCommand {
 
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
         do {
-            // The environment would win over core.yaml: it says the same.
-            try children.start(
-                "core", executable, ["core", "--config", work.appendingPathComponent("core.yaml").path], logs: stack.logs,
-                environment: [
+            // The environment would win over core.yaml: it says the same. Each core has its own
+            // data folder (its crash witness, its checkpoints file) and /metrics port.
+            for index in 0..<cores {
+                var environment = [
                     "GOVBUS_AMQP_URL": stack.amqpURL(user: "govbus-core"),
-                    "GOVBUS_DATA_DIR": work.appendingPathComponent("core").path,
-                    "GOVBUS_TELEMETRY": "127.0.0.1:\(stack.corePort)",
+                    "GOVBUS_DATA_DIR": work.appendingPathComponent(stack.coreFolder(index)).path,
+                    "GOVBUS_TELEMETRY": "127.0.0.1:\(stack.corePort(index))",
                     "GOVBUS_OPERATOR_TOKEN": stack.password(of: "operator-token"),
+                    "GOVBUS_CORE_PARTITIONS": "\(cores > 1 ? Self.partitionsWithSeveralCores : 1)",
+                    "GOVBUS_CORE_INSTANCE": "\(index)/\(cores)",
                     // Sandbox mode: routes.yaml trusts the sandbox's public keys, and only here may it.
                     SandboxKeyCheck.environmentVariable: "allow",
-                ])
-            try await waitForHealth("core", port: stack.corePort, children: children)
+                ]
+                // Said outright, so that a GOVBUS_STORE of the shell does not split the stack.
+                environment["GOVBUS_STORE"] = database.url ?? work.appendingPathComponent("core").path
+                let name = index == 0 ? "core" : "core-\(index)"
+                try children.start(
+                    name, executable, ["core", "--config", work.appendingPathComponent("core.yaml").path], logs: stack.logs,
+                    environment: environment)
+            }
+            for index in 0..<cores {
+                try await waitForHealth(index == 0 ? "core" : "core \(index)", port: stack.corePort(index), children: children)
+            }
             for name in LocalStack.connectors {
                 try children.start(
                     "\(name)-sandbox", executable, stack.sandboxArguments(name), logs: stack.logs,
@@ -158,6 +196,40 @@ struct UpCommand: AsyncParsableCommand {
         }
         try SecretFile.write(Data(passwords.map { "\($0.key) \($0.value)" }.sorted().joined(separator: "\n").utf8), to: file)
         return passwords
+    }
+
+    /// The cores' PostgreSQL database: nil for SQLite; a server started with scripts/postgres
+    /// (and stopped at the end) unless GOVBUS_STORE or --store names one.
+    struct Database {
+        var url: String?
+        var startedFolder: String?
+
+        mutating func stop(repository: URL) {
+            guard let folder = startedFolder else { return }
+            _ = try? ChildProcess.execute("/bin/bash", [repository.appendingPathComponent("scripts/postgres").path, "stop", folder])
+            startedFolder = nil
+        }
+    }
+
+    static func database(_ store: String, repository: URL) async throws -> Database {
+        if store == "sqlite" { return Database() }
+        if store != "postgres" { return Database(url: store) }
+        if let url = ProcessInfo.processInfo.environment["GOVBUS_STORE"], url.hasPrefix("postgres") {
+            return Database(url: url)
+        }
+        FileHandle.standardError.write(Data("govbus up: starting PostgreSQL with scripts/postgres\n".utf8))
+        let outcome = try await TestBroker.execute("/bin/bash", [repository.appendingPathComponent("scripts/postgres").path, "start"])
+        guard outcome.status == 0 else {
+            throw StackFailure(description: "scripts/postgres start failed: \(outcome.errors)")
+        }
+        var database = Database()
+        for line in outcome.output.split(separator: "\n") where line.hasPrefix("export ") {
+            let assignment = line.dropFirst("export ".count).split(separator: "=", maxSplits: 1)
+            guard assignment.count == 2 else { continue }
+            if assignment[0] == "GOVBUS_STORE" { database.url = String(assignment[1]) }
+            if assignment[0] == "GOVBUS_POSTGRES_DIR" { database.startedFolder = String(assignment[1]) }
+        }
+        return database
     }
 
     /// The environment's broker, or one started with scripts/broker (and stopped at the end).

@@ -144,21 +144,55 @@ public struct CoreTopology: Sendable, Hashable {
             try await QueueMigration(queue: queue, bindings: bindings.filter { $0.queue == queue.name }).run(on: connection)
         }
         for binding in bindings { try await connection.bind(binding) }
-        if partitions > 1 { try await retireSingleQueue(on: connection) }
+        try await retireOtherLayouts(on: connection)
     }
 
-    /// The single core queue of a bus that ran with one partition: unbound (the partitions take
-    /// every type now), its waiting messages moved into the partitions by their dossier, removed.
-    private func retireSingleQueue(on connection: AMQPConnection) async throws {
+    /// What an earlier run with another number of partitions left: queues unbound (so that a
+    /// message reaches one core queue only), their waiting messages moved to where their dossier
+    /// goes now, then removed. Each dossier's messages wait in one queue, and move in their order.
+    private func retireOtherLayouts(on connection: AMQPConnection) async throws {
+        if partitions > 1, try await exists(queue: Self.coreQueue, on: connection) {
+            for type in messageTypes {
+                try await connection.unbind(AMQPBinding(queue: Self.coreQueue, exchange: Self.ingressExchange, routingKey: type))
+            }
+            try await QueueMigration.move(from: Self.coreQueue, to: Self.ingressExchange, byType: true, on: connection)
+            try await connection.deleteQueue(Self.coreQueue)
+        }
+        var retiringExchange = false
+        if partitions == 1 { retiringExchange = try await exists(exchange: Self.partitionExchange, on: connection) }
+        if retiringExchange {
+            // First, so that the messages moved below reach the single queue only.
+            for type in messageTypes {
+                try await connection.unbind(.exchange(Self.partitionExchange, from: Self.ingressExchange, routingKey: type))
+            }
+        }
+        // Partitions past the number now (all of them, with one partition).
+        var index = partitions == 1 ? 0 : partitions
+        while try await exists(queue: Self.partitionQueue(index), on: connection) {
+            let queue = Self.partitionQueue(index)
+            try await connection.unbind(AMQPBinding(queue: queue, exchange: Self.partitionExchange, routingKey: "1"))
+            try await QueueMigration.move(from: queue, to: Self.ingressExchange, byType: true, on: connection)
+            try await connection.deleteQueue(queue)
+            index += 1
+        }
+        if retiringExchange { try await connection.deleteExchange(Self.partitionExchange) }
+    }
+
+    private func exists(queue: String, on connection: AMQPConnection) async throws -> Bool {
         do {
-            _ = try await connection.inspectQueue(Self.coreQueue)
+            _ = try await connection.inspectQueue(queue)
+            return true
         } catch let error as AMQPError where error.replyCode == 404 {
-            return
+            return false
         }
-        for type in messageTypes {
-            try await connection.unbind(AMQPBinding(queue: Self.coreQueue, exchange: Self.ingressExchange, routingKey: type))
+    }
+
+    private func exists(exchange: String, on connection: AMQPConnection) async throws -> Bool {
+        do {
+            try await connection.inspectExchange(exchange)
+            return true
+        } catch let error as AMQPError where error.replyCode == 404 {
+            return false
         }
-        try await QueueMigration.move(from: Self.coreQueue, to: Self.ingressExchange, byType: true, on: connection)
-        try await connection.deleteQueue(Self.coreQueue)
     }
 }
