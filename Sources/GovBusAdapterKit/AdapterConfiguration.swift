@@ -15,6 +15,7 @@ public import GovBusCore
 /// inboxRetries: 16                               # tries of a failing inbox message before the dead letters
 /// settings: {hmacSecret: ...}                    # what this adapter's protocol needs
 /// schemas: ../Schemas                            # checks what it sends (recommended)
+/// instance: 0/2                                  # with a partitioned inbox: this instance takes partitions 0, 2, … first
 /// ```
 public struct AdapterConfiguration: Sendable {
     public var name: String
@@ -32,6 +33,10 @@ public struct AdapterConfiguration: Sendable {
     /// The contracts' folder: when set, every message is checked against its schema before it is
     /// stored, so that bad input is refused at the adapter's door instead of dead-lettered later.
     public var schemas: URL?
+    /// This instance's place among the adapter's instances, for a partitioned inbox: it registers
+    /// first on the partitions `index`, `index + instances`, …, and on the others a moment later,
+    /// as a standby.
+    public var instance: (index: Int, instances: Int) = (0, 1)
     /// The file, for errors about settings: "portal.yaml: settings.hmacSecret is missing".
     public var file: String
 
@@ -45,7 +50,10 @@ public struct AdapterConfiguration: Sendable {
 
     private init(root: YAMLValue, folder: URL) throws(ConfigurationError) {
         let members = try root.mapping(
-            allowed: ["name", "amqpUrl", "signingKey", "listen", "system", "data", "heartbeat", "settings", "schemas", "inboxRetries"],
+            allowed: [
+                "name", "amqpUrl", "signingKey", "listen", "system", "data", "heartbeat", "settings", "schemas", "inboxRetries",
+                "instance",
+            ],
             what: "an adapter's configuration")
         file = root.file
         name = try members.required("name", in: "the configuration", at: root).string(what: "name")
@@ -74,6 +82,12 @@ public struct AdapterConfiguration: Sendable {
         if inboxRetries < 1, let value = members.value("inboxRetries") { throw value.error("inboxRetries must be at least 1") }
         if let schemas = try members.value("schemas")?.string(what: "schemas") {
             self.schemas = schemas.hasPrefix("/") ? URL(fileURLWithPath: schemas) : folder.appendingPathComponent(schemas)
+        }
+        if let value = members.value("instance") {
+            let parts = try value.string(what: "instance").split(separator: "/").map { Int($0) }
+            guard parts.count == 2, let index = parts[0], let instances = parts[1], instances >= 1, (0..<instances).contains(index)
+            else { throw value.error("instance must be <index>/<instances>, 0 ≤ index < instances (e.g. 1/2)") }
+            instance = (index, instances)
         }
         var settings: [String: String] = [:]
         for (key, value) in try members.value("settings")?.mapping(what: "settings") ?? [] {

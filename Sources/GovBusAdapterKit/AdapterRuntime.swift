@@ -141,7 +141,7 @@ public final class AdapterRuntime: Sendable {
     // MARK: The inbox
 
     private func consumeInbox(_ connection: AMQPConnection, connector: some Connector) async throws {
-        let consumer = try await waitForInbox(connection)
+        let (own, standby) = try await inboxQueues(connection)
         let lanes = (0..<Self.lanes).map { _ in AsyncStream.makeStream(of: AMQPDelivery.self) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for (stream, _) in lanes {
@@ -149,26 +149,47 @@ public final class AdapterRuntime: Sendable {
                     for await delivery in stream { await self.handle(delivery, with: connector) }
                 }
             }
-            for try await delivery in consumer {
-                let key = delivery.properties.correlationID ?? delivery.properties.messageID ?? ""
-                lanes[Int(UInt(bitPattern: Self.stableHash(key)) % UInt(Self.lanes))].1.yield(delivery)
+            try await withThrowingTaskGroup(of: Void.self) { consumers in
+                for queue in own + standby {
+                    let waits = standby.contains(queue)
+                    consumers.addTask {
+                        // A standby registers later: a partition's active consumer is the first registered.
+                        if waits { try await Task.sleep(for: .seconds(2)) }
+                        let consumer = try await connection.consume(queue: queue, prefetch: 64)
+                        for try await delivery in consumer {
+                            let key = delivery.properties.correlationID ?? delivery.properties.messageID ?? ""
+                            lanes[Int(UInt(bitPattern: Self.stableHash(key)) % UInt(Self.lanes))].1.yield(delivery)
+                        }
+                    }
+                }
+                try await consumers.next()
+                consumers.cancelAll()
             }
             for (_, input) in lanes { input.finish() }
             try await group.waitForAll()
         }
     }
 
-    /// The core declares the inboxes: an adapter started first waits for its own.
-    private func waitForInbox(_ connection: AMQPConnection) async throws -> AMQPConsumer {
+    /// The queues of this adapter's inbox, once the core has declared them: the single inbox, or
+    /// its partitions (`….0`, `….1`, … as many as there are), this instance's share first.
+    private func inboxQueues(_ connection: AMQPConnection) async throws -> (own: [String], standby: [String]) {
         let inbox = CoreTopology.inbox(of: brokerUser)
         while true {
-            do {
-                return try await connection.consume(queue: inbox, prefetch: 64)
-            } catch let error as AMQPError where error.replyCode == 404 {
-                logger.warning("no inbox \(inbox) yet: is the core running? Trying again in 2 s")
-                try await Task.sleep(for: .seconds(2))
+            var partitions: [String] = []
+            while await Self.exists("\(inbox).\(partitions.count)", on: connection) { partitions.append("\(inbox).\(partitions.count)") }
+            if !partitions.isEmpty {
+                let (index, instances) = configuration.instance
+                let own = partitions.enumerated().filter { $0.offset % instances == index }.map(\.element)
+                return (own, partitions.filter { !own.contains($0) })
             }
+            if await Self.exists(inbox, on: connection) { return ([inbox], []) }
+            logger.warning("no inbox \(inbox) yet: is the core running? Trying again in 2 s")
+            try await Task.sleep(for: .seconds(2))
         }
+    }
+
+    private static func exists(_ queue: String, on connection: AMQPConnection) async -> Bool {
+        (try? await connection.inspectQueue(queue)) != nil
     }
 
     /// FNV-1a: the same lane for the same dossier in every run (Swift's `hashValue` is seeded).

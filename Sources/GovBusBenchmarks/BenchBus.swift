@@ -19,7 +19,12 @@ struct BenchBus: Sendable {
     let folder: URL
     let provisioner: BrokerProvisioner
     let signer: MessageSigner
-    let body: [UInt8]
+    /// One body per dossier of the bench's: with several partitions, its messages spread over them.
+    let bodies: [(dossier: String, body: [UInt8])]
+    var body: [UInt8] { bodies[0].body }
+
+    /// Dossiers the messages take turns on.
+    static let dossiers = 64
 
     static func provision(_ options: CoreBenchmark.Options, progress: (String) -> Void) async throws -> BenchBus {
         guard let management = URL(string: options.managementURL) else {
@@ -32,7 +37,10 @@ struct BenchBus: Sendable {
             sender: "bench-sender-\(suffix)", receiver: "bench-receiver-\(suffix)", password: password,
             folder: FileManager.default.temporaryDirectory.appendingPathComponent("govbus-bench-core-\(suffix)"),
             provisioner: try BrokerProvisioner(managementURL: management),
-            signer: MessageSigner(keyID: "bench-sender", privateKey: Curve25519.Signing.PrivateKey()), body: try Self.typicalBody())
+            signer: MessageSigner(keyID: "bench-sender", privateKey: Curve25519.Signing.PrivateKey()), bodies: try (1...Self.dossiers).map { index in
+                let dossier = String(format: "H01.04-251121-%04d", index)
+                return (dossier, try Self.typicalBody(dossier: dossier))
+            })
         try await bus.provisioner.provision(
             vhost: bus.vhost, coreUser: bus.coreUser, corePassword: password,
             adapters: [bus.sender: password, bus.receiver: password])
@@ -62,10 +70,11 @@ struct BenchBus: Sendable {
         return try await AMQPConnection.connect(configuration, logger: TransportBenchmark.quietLogger)
     }
 
-    /// Writes the core's configuration, starts `govbus core` and waits until it consumes.
-    func startCore(
-        executable: String, schemas: String, procedures: String, progress: (String) -> Void
-    ) async throws -> ChildProcess.Running {
+    /// Writes the core's configuration, starts `cores` cores (with several, the core's queue in
+    /// partitions and `store` shared) and waits until every core queue has its consumers.
+    func startCores(
+        _ cores: Int, store: String?, executable: String, schemas: String, procedures: String, progress: (String) -> Void
+    ) async throws -> [ChildProcess.Running] {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let key = signer.publicKey.rawRepresentation.base64EncodedString()
         try """
@@ -88,44 +97,61 @@ struct BenchBus: Sendable {
         data: data
         telemetry: off
         """.write(to: folder.appendingPathComponent("core.yaml"), atomically: true, encoding: .utf8)
-        // The environment overrides the configuration: say the same in both.
-        let environment = [
-            "GOVBUS_AMQP_URL": try url(user: coreUser), "GOVBUS_DATA_DIR": folder.appendingPathComponent("data").path,
-            "GOVBUS_TELEMETRY": "off",
-        ]
-        let core = try ChildProcess.start(
-            executable, ["core", "--config", folder.appendingPathComponent("core.yaml").path], environment: environment,
-            errors: folder.appendingPathComponent("core.log").path)
+        let partitions = cores > 1 ? 8 : 1
+        var started: [ChildProcess.Running] = []
+        for index in 0..<cores {
+            // The environment overrides the configuration: say the same in both.
+            var environment = [
+                "GOVBUS_AMQP_URL": try url(user: coreUser),
+                "GOVBUS_DATA_DIR": folder.appendingPathComponent(index == 0 ? "data" : "data-\(index)").path,
+                "GOVBUS_TELEMETRY": "off", "GOVBUS_CORE_PARTITIONS": "\(partitions)", "GOVBUS_CORE_INSTANCE": "\(index)/\(cores)",
+            ]
+            environment["GOVBUS_STORE"] = store ?? folder.appendingPathComponent("data").path
+            started.append(
+                try ChildProcess.start(
+                    executable, ["core", "--config", folder.appendingPathComponent("core.yaml").path], environment: environment,
+                    errors: folder.appendingPathComponent("core-\(index).log").path))
+        }
+        let queues = CoreTopology(adapters: [], messageTypes: [], partitions: partitions).coreQueues
         let connection = try await connect(as: coreUser)
         defer { Task { await connection.close() } }
         let deadline = ContinuousClock.now + .seconds(60)
         var lastError = "no consumer yet"
         while ContinuousClock.now < deadline {
             do {
-                if try await connection.inspectQueue(CoreTopology.coreQueue).consumerCount > 0 {
-                    progress("the core (pid \(core.pid)) consumes \(CoreTopology.coreQueue)")
-                    return core
+                // A queue with a single active consumer counts the active one only: the standbys
+                // register 2 s after their cores' own queues, so wait for them that long.
+                var ready = true
+                for queue in queues where try await connection.inspectQueue(queue).consumerCount < 1 { ready = false }
+                if ready {
+                    if cores > 1 { try await Task.sleep(for: .seconds(3)) }
+                    progress("\(cores) core(s) (pid \(started.map { "\($0.pid)" }.joined(separator: ", "))) consume \(queues.count) queue(s)")
+                    return started
                 }
             } catch {
                 lastError = "\(error)"
             }
-            if let exit = try await core.exitStatus(within: .milliseconds(200)) {
-                throw CoreBenchmark.Failure(description: "the core exited with status \(exit) before it consumed")
+            for core in started {
+                if let exit = try await core.exitStatus(within: .milliseconds(100)) {
+                    for other in started { other.stop() }
+                    throw CoreBenchmark.Failure(description: "a core exited with status \(exit) before it consumed")
+                }
             }
         }
-        core.stop()
-        throw CoreBenchmark.Failure(description: "the core did not start consuming within 60 s: \(lastError)")
+        for core in started { core.stop() }
+        throw CoreBenchmark.Failure(description: "the cores did not start consuming within 60 s: \(lastError)")
     }
 
     /// Fresh message ids each run, so that the core's dedup does not drop any; signed before the
     /// clock starts, since signing is the sender's work.
     func signedMessages(count: Int) throws -> [AMQPMessage] {
-        try (0..<count).map { _ in
-            try signer.sign(
+        try (0..<count).map { index in
+            let (dossier, body) = bodies[index % bodies.count]
+            return try signer.sign(
                 AMQPMessage(
                     body: body,
                     properties: AMQPProperties(
-                        contentType: "application/json", deliveryMode: .persistent, correlationID: "H01.04-251121-0007",
+                        contentType: "application/json", deliveryMode: .persistent, correlationID: dossier,
                         messageID: UUID().uuidString.lowercased(), timestamp: Date(), type: CoreBenchmark.messageType,
                         userID: sender, appID: "govbus-bench")))
         }
@@ -173,7 +199,7 @@ struct BenchBus: Sendable {
 
     /// A document request of about 1 KB (870 bytes): the example with the longest subject its
     /// schema allows in practice (500 characters at most).
-    static func typicalBody() throws -> [UInt8] {
+    static func typicalBody(dossier: String) throws -> [UInt8] {
         let subject =
             "Cấp Giấy chứng nhận đăng ký hộ kinh doanh cho hộ kinh doanh Mai Anh, địa chỉ số 12 phố Đội Cấn, "
             + "phường Ba Đình, thành phố Hà Nội; ngành nghề kinh doanh: bán lẻ lương thực, thực phẩm, đồ uống "
@@ -181,7 +207,7 @@ struct BenchBus: Sendable {
             + "số lao động: 4 người; chủ hộ kinh doanh: bà Nguyễn Thị Mai Anh, sinh ngày 12 tháng 3 năm 1985, "
             + "căn cước công dân số 001185012345 do Cục Cảnh sát quản lý hành chính về trật tự xã hội cấp"
         let body: [String: Any] = [
-            "dossierId": "H01.04-251121-0007", "documentType": "certificate", "issuingOrganCode": "000.00.04.H01",
+            "dossierId": dossier, "documentType": "certificate", "issuingOrganCode": "000.00.04.H01",
             "recipientOrganCode": "000.00.00.H01", "subject": subject,
             "signer": ["name": "Lê Văn Dũng", "position": "Phó Chủ tịch"], "requestedAt": "2025-11-21T09:21:05+07:00",
         ]

@@ -24,6 +24,10 @@ public enum CoreBenchmark {
         public var rounds: Int
         /// The `govbus` executable that runs the core.
         public var govbusExecutable: String
+        /// How many cores share the work (more than one: the core's queue in partitions, and `store`).
+        public var cores = 1
+        /// The cores' store (core.yaml's `store:`); nil: SQLite files of the bench's own.
+        public var store: String?
 
         public init(
             amqpURL: String, managementURL: String, messages: Int = 20_000, prefetch: Int = 256, window: Int = 256,
@@ -55,7 +59,7 @@ public enum CoreBenchmark {
         public let fullRateP99Milliseconds: Double
         public let baselineP50Milliseconds: Double
         public let baselineP99Milliseconds: Double
-        /// The core's peak resident memory.
+        /// The core's peak resident memory (the largest of the cores').
         public let rssMegabytes: Double
 
         enum CodingKeys: String, CodingKey {
@@ -88,9 +92,10 @@ public enum CoreBenchmark {
         else { throw Failure(description: "cannot find Schemas/ and config/: run from the repository") }
         let bus = try await BenchBus.provision(options, progress: progress)
         defer { Task { try? await bus.remove() } }
-        let core = try await bus.startCore(
-            executable: options.govbusExecutable, schemas: schemas, procedures: procedures, progress: progress)
-        defer { core.stop() }
+        let cores = try await bus.startCores(
+            options.cores, store: options.store, executable: options.govbusExecutable, schemas: schemas, procedures: procedures,
+            progress: progress)
+        defer { for core in cores { core.stop() } }
 
         var rawRuns: [TransportBenchmark.Figures] = []
         var coreRuns: [TransportBenchmark.Figures] = []
@@ -106,7 +111,7 @@ public enum CoreBenchmark {
         let halfRate = full.throughput / 2
         progress("govbus core at half that rate, \(Int(halfRate)) msg/s")
         let half = try await bus.runCore(messages: options.messages, options: options, rate: halfRate)
-        let rss = Self.peakResidentMegabytes(of: core.pid)
+        let rss = cores.map { Self.peakResidentMegabytes(of: $0.pid) }.max() ?? 0
         return Result(
             messages: options.messages, rounds: options.rounds, messageSize: bus.body.count,
             throughputMessagesPerSecond: full.throughput, baselineMessagesPerSecond: raw.throughput,

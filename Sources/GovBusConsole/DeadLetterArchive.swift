@@ -94,7 +94,9 @@ final class DeadLetterArchive: Sendable {
         let stored = try JSONDecoder().decode(StoredProperties.self, from: letter.properties)
         var message = AMQPMessage(body: Array(body ?? letter.body), properties: stored.properties)
         if letter.origin.hasPrefix(Self.inboxPrefix) {
-            message.properties.headers?["govbus-replay-to"] = .string(String(letter.origin.dropFirst(Self.inboxPrefix.count)))
+            // From an inbox or one of its partitions (`govbus.adapter.portal.2`): the adapter's name.
+            let adapter = QueueFigures.partitioned(String(letter.origin.dropFirst(Self.inboxPrefix.count)))
+            message.properties.headers?["govbus-replay-to"] = .string(adapter)
         }
         return (message, Self.coreQueue)
     }

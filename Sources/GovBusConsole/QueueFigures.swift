@@ -38,6 +38,14 @@ final class QueueFigures: Sendable {
         return ("passive-declare", try await fromPassiveDeclares(names))
     }
 
+    /// The queue a partition belongs to: the name without its last `.<number>`.
+    static func partitioned(_ name: String) -> String {
+        guard let dot = name.lastIndex(of: "."), !name[name.index(after: dot)...].isEmpty,
+            name[name.index(after: dot)...].allSatisfy(\.isNumber)
+        else { return name }
+        return String(name[..<dot])
+    }
+
     private func fromManagementAPI(_ base: URL, names: [String]) async throws -> [Queue] {
         guard var components = URLComponents(url: base, resolvingAgainstBaseURL: false), let user = components.user,
             let password = components.password
@@ -54,7 +62,10 @@ final class QueueFigures: Sendable {
         else { throw URLError(.badServerResponse) }
         let wanted = Set(names)
         return list.compactMap { queue in
-            guard let name = queue["name"] as? String, wanted.contains(name) else { return nil }
+            // A partition (`govbus.core.ingress.3`, `govbus.adapter.portal.1`) shows with its queue's.
+            guard let name = queue["name"] as? String, wanted.contains(name) || wanted.contains(Self.partitioned(name)) else {
+                return nil
+            }
             let stats = queue["message_stats"] as? [String: Any]
             func rate(_ key: String) -> Double? { (stats?["\(key)_details"] as? [String: Any])?["rate"] as? Double }
             return Queue(

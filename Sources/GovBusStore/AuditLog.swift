@@ -172,24 +172,19 @@ public final class AuditLog: Sendable {
             var sequence: Int64 = try last?.integer("sequence") ?? 0
             var previous: String = try last?.text("hash") ?? AuditRecord.genesis
             var records: [AuditRecord] = []
+            var values: [StoreValue] = []
             for (entry, bodyDigest) in zip(entries, digests) {
                 sequence += 1
                 let hash = AuditRecord.hash(
                     sequence: sequence, recordedAt: recordedAt, kind: entry.kind, messageID: entry.messageID,
                     type: entry.type, sender: entry.sender, receivers: entry.receivers, correlationID: entry.correlationID,
                     bodySHA256: bodyDigest, signature: entry.signature, previousHash: previous)
-                try session.execute(
-                    """
-                    INSERT INTO audit_record (sequence, recorded_at, kind, message_id, type, sender, receivers,
-                        correlation_id, body_sha256, signature, body, previous_hash, hash)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                    [
-                        .integer(sequence), .date(recordedAt), .text(entry.kind.rawValue), .text(entry.messageID),
-                        .text(entry.type), .text(entry.sender), .text(entry.receivers.joined(separator: ",")),
-                        .text(entry.correlationID), .text(bodyDigest), .text(entry.signature), .blob(entry.body),
-                        .text(previous), .text(hash),
-                    ])
+                values += [
+                    .integer(sequence), .date(recordedAt), .text(entry.kind.rawValue), .text(entry.messageID),
+                    .text(entry.type), .text(entry.sender), .text(entry.receivers.joined(separator: ",")),
+                    .text(entry.correlationID), .text(bodyDigest), .text(entry.signature), .blob(entry.body),
+                    .text(previous), .text(hash),
+                ]
                 records.append(
                     AuditRecord(
                         sequence: sequence, recordedAt: recordedAt, kind: entry.kind, messageID: entry.messageID,
@@ -198,6 +193,13 @@ public final class AuditLog: Sendable {
                         body: entry.body, previousHash: previous, hash: hash))
                 previous = hash
             }
+            // One statement for the batch: on PostgreSQL each statement is a round trip.
+            try session.execute(
+                """
+                INSERT INTO audit_record (sequence, recorded_at, kind, message_id, type, sender, receivers,
+                    correlation_id, body_sha256, signature, body, previous_hash, hash)
+                VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: entries.count).joined(separator: ", "))
+                """, values)
             return records
         }
     }
@@ -216,15 +218,7 @@ public final class AuditLog: Sendable {
     public func recorded(among keys: [MessageKey]) throws -> Set<MessageKey> {
         guard !keys.isEmpty else { return [] }
         return try database.read { session in
-            var found: Set<MessageKey> = []
-            for key in keys
-            where try session.queryOne(
-                "SELECT 1 AS found FROM audit_record WHERE message_id = ? AND sender = ? LIMIT 1",
-                [.text(key.messageID), .text(key.sender)]) != nil
-            {
-                found.insert(key)
-            }
-            return found
+            try MessageKey.found(in: "audit_record", keys, session: session)
         }
     }
 

@@ -49,15 +49,7 @@ public final class MessageLedger: Sendable {
     public func handled(among keys: [MessageKey]) throws -> Set<MessageKey> {
         guard !keys.isEmpty else { return [] }
         return try database.read { session in
-            var found: Set<MessageKey> = []
-            for key in keys
-            where try session.queryOne(
-                "SELECT 1 AS found FROM handled_by_sender WHERE sender = ? AND message_id = ?",
-                [.text(key.sender), .text(key.messageID)]) != nil
-            {
-                found.insert(key)
-            }
-            return found
+            try MessageKey.found(in: "handled_by_sender", keys, session: session)
         }
     }
 
@@ -65,14 +57,13 @@ public final class MessageLedger: Sendable {
     public func markHandled(_ keys: [MessageKey], at now: Date = Date()) throws {
         guard !keys.isEmpty else { return }
         try database.write { session in
-            for key in keys {
-                try session.execute(
-                    """
-                    INSERT INTO handled_by_sender (sender, message_id, handled_at) VALUES (?, ?, ?)
-                    ON CONFLICT (sender, message_id) DO NOTHING
-                    """,
-                    [.text(key.sender), .text(key.messageID), .date(now)])
-            }
+            try session.execute(
+                """
+                INSERT INTO handled_by_sender (sender, message_id, handled_at)
+                VALUES \(Array(repeating: "(?, ?, ?)", count: keys.count).joined(separator: ", "))
+                ON CONFLICT (sender, message_id) DO NOTHING
+                """,
+                keys.flatMap { [.text($0.sender), .text($0.messageID), .date(now)] })
         }
     }
 }

@@ -112,18 +112,24 @@ struct CoreBenchCommand: AsyncParsableCommand {
     @Option(help: "Runs of each hop, alternated; medians are reported.") var rounds = 3
     @Option(help: "The sender's unconfirmed messages at most.") var window = 256
     @Option(help: "Prefetch of the hop and of the receiver.") var prefetch = 256
+    @Option(help: "Cores that share the work (more than one: the core's queue in 8 partitions; pass --store).") var cores = 1
+    @Option(help: "The cores' store: a postgres:// URL (default: SQLite files of the bench's own).") var store: String?
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() async throws {
+        if cores > 1, store == nil {
+            throw ValidationError("several cores share one database: pass --store postgres://…")
+        }
         guard let management = managementURL ?? ProcessInfo.processInfo.environment["GOVBUS_MANAGEMENT_URL"] else {
             throw ValidationError("no management API: pass --management-url or set GOVBUS_MANAGEMENT_URL")
         }
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
-        let result = try await CoreBenchmark.run(
-            .init(
-                amqpURL: try broker.resolvedURL(), managementURL: management, messages: messages, prefetch: prefetch,
-                window: window, rounds: rounds, govbusExecutable: executable)
-        ) { line in
+        var options = CoreBenchmark.Options(
+            amqpURL: try broker.resolvedURL(), managementURL: management, messages: messages, prefetch: prefetch,
+            window: window, rounds: rounds, govbusExecutable: executable)
+        options.cores = cores
+        options.store = store
+        let result = try await CoreBenchmark.run(options) { line in
             FileHandle.standardError.write(Data("bench: \(line)\n".utf8))
         }
         if json {

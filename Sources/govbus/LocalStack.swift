@@ -27,6 +27,25 @@ struct LocalStack {
     var inboxRetries = 16
     /// The cores' PostgreSQL database; nil: SQLite files in the first core's data folder.
     var store: String?
+    /// Adapters that run as several instances, and how many: their inboxes are split into
+    /// partitions (a routes file of the work folder's says so) that the instances share.
+    var instances: [String: Int] = [:]
+    static let inboxPartitions = 8
+
+    /// Instance `index` of an adapter: its child's and its configuration's name.
+    static func instanceName(_ adapter: String, _ index: Int) -> String { index == 0 ? adapter : "\(adapter)-\(index + 1)" }
+
+    /// Where instance `index` (from 1) of an adapter listens: base+41 and on.
+    func adapterPort(_ name: String, instance index: Int) -> Int {
+        index == 0 ? adapterPort(name) : portBase + 40 + Self.connectors.firstIndex(of: name)! * 4 + index
+    }
+
+    /// The routes file the core reads: the repository's, or the work folder's copy that splits
+    /// the inboxes of adapters with several instances.
+    var routesFile: URL {
+        instances.values.contains { $0 > 1 }
+            ? work.appendingPathComponent("routes.yaml") : repository.appendingPathComponent("config/routes.yaml")
+    }
 
     var logs: URL { work.appendingPathComponent("logs") }
     func adapterPort(_ name: String) -> Int { portBase + 1 + Self.connectors.firstIndex(of: name)! }
@@ -91,7 +110,7 @@ struct LocalStack {
         # Written by govbus up. Its signing key, and the keys routes.yaml trusts, are the sandbox's public
         # keys: the core takes them only in sandbox mode (GOVBUS_SANDBOX_KEYS=allow, which govbus up sets for it).
         amqpUrl: \(amqpURL(user: "govbus-core"))
-        routes: \(config.appendingPathComponent("routes.yaml").path)
+        routes: \(routesFile.path)
         procedures: \(config.appendingPathComponent("procedures.yaml").path)
         schemas: \(repository.appendingPathComponent("Schemas").path)
         data: core
@@ -99,22 +118,40 @@ struct LocalStack {
         drainTimeout: 5s
         signingKey: {id: core-sandbox, seed: \(Self.sandboxSeed("core"))}
         """, to: "core.yaml")
+        if routesFile != config.appendingPathComponent("routes.yaml") {
+            // The sample routes, with `partitions` for each adapter that runs as several instances.
+            var lines: [String] = []
+            for line in try String(contentsOf: config.appendingPathComponent("routes.yaml"), encoding: .utf8)
+                .split(separator: "\n", omittingEmptySubsequences: false)
+            {
+                lines.append(String(line))
+                let name = line.trimmingCharacters(in: .whitespaces).dropLast()
+                if line.hasPrefix("  "), !line.hasPrefix("   "), line.hasSuffix(":"), (instances[String(name)] ?? 1) > 1 {
+                    lines.append("    partitions: \(Self.inboxPartitions)")
+                }
+            }
+            try write(lines.joined(separator: "\n"), to: "routes.yaml")
+        }
         for name in Self.connectors {
-            try write(
-                """
-            # Written by govbus up.
-            name: \(name)
-            amqpUrl: \(amqpURL(user: name))
-            signingKey: {id: \(name)-sandbox, seed: \(Self.sandboxSeed(name))}
-            listen: 127.0.0.1:\(adapterPort(name))
-            system: http://127.0.0.1:\(sandboxPort(name))
-            data: \(name)
-            schemas: \(repository.appendingPathComponent("Schemas").path)
-            heartbeat: 10s
-            inboxRetries: \(inboxRetries)
-            settings:
-            \(settings(name).map { "  \($0.key): \"\($0.value)\"" }.sorted().joined(separator: "\n"))
-            """, to: "\(name).yaml")
+            let count = instances[name] ?? 1
+            for index in 0..<count {
+                try write(
+                    """
+                # Written by govbus up.
+                name: \(name)
+                amqpUrl: \(amqpURL(user: name))
+                signingKey: {id: \(name)-sandbox, seed: \(Self.sandboxSeed(name))}
+                listen: 127.0.0.1:\(adapterPort(name, instance: index))
+                system: http://127.0.0.1:\(sandboxPort(name))
+                instance: \(index)/\(count)
+                data: \(Self.instanceName(name, index))
+                schemas: \(repository.appendingPathComponent("Schemas").path)
+                heartbeat: 10s
+                inboxRetries: \(inboxRetries)
+                settings:
+                \(settings(name).map { "  \($0.key): \"\($0.value)\"" }.sorted().joined(separator: "\n"))
+                """, to: "\(Self.instanceName(name, index)).yaml")
+            }
         }
     }
 

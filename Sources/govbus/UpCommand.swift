@@ -35,8 +35,31 @@ struct UpCommand: AsyncParsableCommand {
             "Where the cores keep their state: sqlite, postgres or a postgres:// URL.",
             discussion: "sqlite: files in the work folder. postgres: the server of GOVBUS_STORE, or a throwaway one started with scripts/postgres."))
     var store = "sqlite"
+    @Option(
+        help: ArgumentHelp(
+            "An adapter that runs as several instances, as name=count (repeatable), e.g. portal=2.",
+            discussion: "Its inbox is split into partitions by dossier, which the instances share; kill one and the others take its partitions over."))
+    var instances: [String] = []
+
+    /// `--instances` as adapter → count.
+    var instanceCounts: [String: Int] {
+        var counts: [String: Int] = [:]
+        for item in instances {
+            let parts = item.split(separator: "=")
+            if parts.count == 2, let count = Int(parts[1]) { counts[String(parts[0])] = count }
+        }
+        return counts
+    }
 
     func validate() throws {
+        for item in instances {
+            let parts = item.split(separator: "=")
+            guard parts.count == 2, LocalStack.connectors.contains(String(parts[0])), let count = Int(parts[1]), (1...4).contains(count)
+            else {
+                throw ValidationError(
+                    "--instances \(item): give adapter=count, the adapter one of \(LocalStack.connectors.joined(separator: ", ")), the count from 1 to 4")
+            }
+        }
         guard (1...Self.partitionsWithSeveralCores).contains(cores) else {
             throw ValidationError("--cores must be from 1 to \(Self.partitionsWithSeveralCores)")
         }
@@ -69,6 +92,7 @@ struct UpCommand: AsyncParsableCommand {
             passwords: try Self.passwords(in: work), managementURL: broker.managementURL)
         stack.inboxRetries = inboxRetries
         stack.store = database.url
+        stack.instances = instanceCounts
         try stack.writeConfigurations()
         guard let management = URL(string: broker.managementURL), let managementHost = management.host else {
             throw ValidationError("GOVBUS_MANAGEMENT_URL is not a URL: http://user:password@host:15672")
@@ -112,11 +136,19 @@ struct UpCommand: AsyncParsableCommand {
                 try await waitForHealth("\(name) sandbox", port: stack.sandboxPort(name), children: children)
             }
             for name in LocalStack.connectors {
-                try children.start(
-                    name, executable, ["adapter", name, "--config", work.appendingPathComponent("\(name).yaml").path], logs: stack.logs)
+                for index in 0..<(stack.instances[name] ?? 1) {
+                    let instance = LocalStack.instanceName(name, index)
+                    try children.start(
+                        instance, executable, ["adapter", name, "--config", work.appendingPathComponent("\(instance).yaml").path],
+                        logs: stack.logs)
+                }
             }
             for name in LocalStack.connectors {
-                try await waitForHealth("\(name) adapter", port: stack.adapterPort(name), children: children)
+                for index in 0..<(stack.instances[name] ?? 1) {
+                    try await waitForHealth(
+                        "\(LocalStack.instanceName(name, index)) adapter", port: stack.adapterPort(name, instance: index),
+                        children: children)
+                }
             }
             try children.start(
                 "console", executable, ["console", "serve", "--config", work.appendingPathComponent("console.yaml").path],
@@ -286,11 +318,17 @@ final class ChildGroup: Sendable {
 
     private let children = Mutex<[Child]>([])
 
+    /// `<logs>/<name>.pid` holds each child's process id, for an operator (or a test) to signal it.
+    private static func notePID(_ pid: pid_t, log: String) {
+        try? "\(pid)\n".write(toFile: String(log.dropLast(".log".count)) + ".pid", atomically: true, encoding: .utf8)
+    }
+
     func start(
         _ name: String, _ executable: String, _ arguments: [String], logs: URL, environment: [String: String]? = nil
     ) throws {
         let log = logs.appendingPathComponent("\(name).log").path
         let process = try ChildProcess.start(executable, arguments, environment: environment, errors: log, output: log)
+        Self.notePID(process.pid, log: log)
         children.withLock {
             $0.append(
                 Child(
@@ -326,6 +364,7 @@ final class ChildGroup: Sendable {
                 do {
                     children[index].process = try ChildProcess.start(
                         child.executable, child.arguments, environment: child.environment, errors: child.log, output: child.log)
+                    Self.notePID(children[index].process.pid, log: child.log)
                     children[index].started = .now
                     said.append("\(child.name) \(ended); started again")
                 } catch {

@@ -29,6 +29,9 @@ public struct RoutesFile: Sendable, Hashable {
         public let keys: [String: String]
         public let publishes: Set<String>
         public let receives: Set<String>
+        /// How many queues its inbox is split into, by dossier, for several instances of the
+        /// adapter to share (`CoreTopology`); 1: the single queue `govbus.adapter.<name>`.
+        public var inboxPartitions = 1
     }
 
     /// A rule for a type several adapters receive: which one gets a given message.
@@ -123,7 +126,7 @@ public struct RoutesFile: Sendable, Hashable {
     }
 
     private static func adapter(_ name: String, _ value: YAMLValue, knownTypes: Set<String>) throws(ConfigurationError) -> Adapter {
-        let members = try value.mapping(allowed: ["keys", "publishes", "receives"], what: "adapter '\(name)'")
+        let members = try value.mapping(allowed: ["keys", "publishes", "receives", "partitions"], what: "adapter '\(name)'")
         let keys = try Self.keys(of: "adapter '\(name)'", try members.required("keys", in: "adapter '\(name)'", at: value))
         func types(_ key: String) throws(ConfigurationError) -> Set<String> {
             guard let list = members.value(key) else { return [] }
@@ -137,7 +140,14 @@ public struct RoutesFile: Sendable, Hashable {
             }
             return result
         }
-        return Adapter(name: name, keys: keys, publishes: try types("publishes"), receives: try types("receives"))
+        var adapter = Adapter(name: name, keys: keys, publishes: try types("publishes"), receives: try types("receives"))
+        if let value = members.value("partitions") {
+            guard let count = Int(try value.string(what: "partitions")), (1...64).contains(count) else {
+                throw value.error("partitions of '\(name)' must be a number from 1 to 64")
+            }
+            adapter.inboxPartitions = count
+        }
+        return adapter
     }
 
     private static func rule(

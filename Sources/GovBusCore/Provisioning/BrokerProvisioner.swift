@@ -36,7 +36,8 @@ public struct BrokerProvisioner: Sendable {
         [
             "configure": "^$",
             "write": "^govbus\\.ingress$",
-            "read": "^" + NSRegularExpression.escapedPattern(for: CoreTopology.inbox(of: adapter)) + "$",
+            // Its inbox, or the partitions of it (`govbus.adapter.<name>.<n>`).
+            "read": "^" + NSRegularExpression.escapedPattern(for: CoreTopology.inbox(of: adapter)) + "(\\.[0-9]+)?$",
         ]
     }
 

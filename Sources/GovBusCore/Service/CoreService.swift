@@ -34,7 +34,8 @@ public struct CoreService: Service {
         checks = try IngressChecks(routes: routes, catalog: catalog, coreUser: amqp.user)
         processManager = ProcessManager(store: try DossierStore(configuration.store), procedures: procedures)
         topology = CoreTopology(
-            adapters: Array(routes.adapters.keys), messageTypes: catalog.messageTypes, partitions: configuration.partitions)
+            adapters: Array(routes.adapters.keys), messageTypes: catalog.messageTypes, partitions: configuration.partitions,
+            inboxPartitions: routes.adapters.mapValues(\.inboxPartitions))
     }
 
     public func run() async throws {

@@ -55,12 +55,26 @@ public struct CoreTopology: Sendable, Hashable {
     public let messageTypes: [String]
     /// How many queues the core's ingress is split into (1: `govbus.core.ingress` alone).
     public let partitions: Int
+    /// The adapters whose inbox is split into partitions, and into how many (the routes file's
+    /// `partitions`): several instances of such an adapter share its inbox by dossier, as the
+    /// cores share theirs.
+    public let inboxPartitions: [String: Int]
 
-    public init(adapters: [String], messageTypes: [String], partitions: Int = 1) {
+    public init(adapters: [String], messageTypes: [String], partitions: Int = 1, inboxPartitions: [String: Int] = [:]) {
         self.adapters = adapters.sorted()
         self.messageTypes = messageTypes.sorted()
         self.partitions = max(1, partitions)
+        self.inboxPartitions = inboxPartitions.filter { $0.value > 1 }
     }
+
+    /// The queues of an adapter's inbox: `govbus.adapter.<name>`, or its partitions `….0`, `….1`, …
+    public func inboxQueues(of adapter: String) -> [String] {
+        guard let count = inboxPartitions[adapter] else { return [Self.inbox(of: adapter)] }
+        return (0..<count).map { "\(Self.inbox(of: adapter)).\($0)" }
+    }
+
+    /// The consistent-hash exchange in front of a partitioned inbox.
+    public static func inboxPartitionExchange(of adapter: String) -> String { "\(inbox(of: adapter)).partitions" }
 
     /// The queues the cores consume.
     public var coreQueues: [String] {
@@ -88,6 +102,11 @@ public struct CoreTopology: Sendable, Hashable {
                         Self.partitionExchange, kind: .custom("x-consistent-hash"), internal: true,
                         arguments: ["hash-property": .string("correlation_id")])
                 ])
+            + inboxPartitions.keys.sorted().map { adapter in
+                AMQPExchange(
+                    Self.inboxPartitionExchange(of: adapter), kind: .custom("x-consistent-hash"), internal: true,
+                    arguments: ["hash-property": .string("correlation_id")])
+            }
     }
 
     public var queues: [AMQPQueue] {
@@ -97,13 +116,16 @@ public struct CoreTopology: Sendable, Hashable {
             // shipper to take off the machine; the oldest go past ~70 days of one a minute.
             AMQPQueue(AuditCheckpoint.queue, kind: .quorum, arguments: ["x-max-length": .int32(100_000)]),
         ]
-            + adapters.map { adapter in
-                // What an adapter rejects, or cannot handle after many deliveries, waits in the dead letters.
-                AMQPQueue(
-                    Self.inbox(of: adapter), kind: .quorum,
-                    arguments: [
+            + adapters.flatMap { adapter in
+                inboxQueues(of: adapter).map { queue in
+                    // What an adapter rejects, or cannot handle after many deliveries, waits in the
+                    // dead letters. A partition has one active consumer: one instance at a time.
+                    var arguments: AMQPTable = [
                         "x-dead-letter-exchange": .string(Self.deadExchange), "x-delivery-limit": .int32(Self.inboxDeliveryLimit),
-                    ])
+                    ]
+                    if inboxPartitions[adapter] != nil { arguments["x-single-active-consumer"] = .bool(true) }
+                    return AMQPQueue(queue, kind: .quorum, arguments: arguments)
+                }
             }
             + Self.retryDelays.map { delay in
                 AMQPQueue(
@@ -118,7 +140,14 @@ public struct CoreTopology: Sendable, Hashable {
 
     public var bindings: [AMQPBinding] {
         ingressBindings
-            + adapters.map { AMQPBinding(queue: Self.inbox(of: $0), exchange: Self.deliverExchange, routingKey: "\($0).#") }
+            + adapters.flatMap { adapter -> [AMQPBinding] in
+                guard inboxPartitions[adapter] != nil else {
+                    return [AMQPBinding(queue: Self.inbox(of: adapter), exchange: Self.deliverExchange, routingKey: "\(adapter).#")]
+                }
+                let exchange = Self.inboxPartitionExchange(of: adapter)
+                return [AMQPBinding.exchange(exchange, from: Self.deliverExchange, routingKey: "\(adapter).#")]
+                    + inboxQueues(of: adapter).map { AMQPBinding(queue: $0, exchange: exchange, routingKey: "1") }
+            }
             + [AMQPBinding(queue: Self.deadLetterQueue, exchange: Self.deadExchange, routingKey: "")]
             + Self.retryDelays.map {
                 AMQPBinding(queue: Self.retryExchange($0.label), exchange: Self.retryExchange($0.label), routingKey: "")
@@ -176,6 +205,15 @@ public struct CoreTopology: Sendable, Hashable {
             index += 1
         }
         if retiringExchange { try await connection.deleteExchange(Self.partitionExchange) }
+        for adapter in inboxPartitions.keys.sorted() where try await exists(queue: Self.inbox(of: adapter), on: connection) {
+            // An inbox that was one queue: its messages move to the partitions, by dossier.
+            try await connection.unbind(
+                AMQPBinding(queue: Self.inbox(of: adapter), exchange: Self.deliverExchange, routingKey: "\(adapter).#"))
+            try await QueueMigration.move(
+                from: Self.inbox(of: adapter), to: Self.deliverExchange, byType: true, routingKeyPrefix: "\(adapter).",
+                on: connection)
+            try await connection.deleteQueue(Self.inbox(of: adapter))
+        }
     }
 
     private func exists(queue: String, on connection: AMQPConnection) async throws -> Bool {

@@ -57,15 +57,21 @@ struct QueueMigration: Sendable {
 
     /// Moves every message of `source` (which nothing publishes to any more) into `target`,
     /// through the default exchange: each is confirmed in `target` before it is acked in `source`.
-    /// With `byType`, into the exchange `target` instead, each with its type as routing key.
-    static func move(from source: String, to target: String, byType: Bool = false, on connection: AMQPConnection) async throws {
+    /// With `byType`, into the exchange `target` instead, each with its type (after
+    /// `routingKeyPrefix`) as routing key.
+    static func move(
+        from source: String, to target: String, byType: Bool = false, routingKeyPrefix: String = "",
+        on connection: AMQPConnection
+    ) async throws {
         // A delivery on its way when the consumer stopped went back to the source: another round.
         repeat {
-            try await moveOnce(from: source, to: target, byType: byType, on: connection)
+            try await moveOnce(from: source, to: target, byType: byType, routingKeyPrefix: routingKeyPrefix, on: connection)
         } while try await connection.inspectQueue(source).messageCount > 0
     }
 
-    private static func moveOnce(from source: String, to target: String, byType: Bool, on connection: AMQPConnection) async throws {
+    private static func moveOnce(
+        from source: String, to target: String, byType: Bool, routingKeyPrefix: String, on connection: AMQPConnection
+    ) async throws {
         let consumer = try await connection.consume(queue: source, prefetch: 64)
         let progress = MoveProgress()
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -78,7 +84,8 @@ struct QueueMigration: Sendable {
                         AMQPMessage(body: delivery.body, properties: delivery.properties)
                             .withoutForgedCoreHeaders(coreUser: connection.configuration.user)
                             .forwarded(byCore: connection.configuration.user),
-                        exchange: byType ? target : "", routingKey: byType ? delivery.properties.type ?? "" : target,
+                        exchange: byType ? target : "",
+                        routingKey: byType ? routingKeyPrefix + (delivery.properties.type ?? "") : target,
                         mandatory: true)
                     delivery.ack()
                     progress.counts.withLock { $0.settled += 1 }
