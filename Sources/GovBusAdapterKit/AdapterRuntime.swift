@@ -1,10 +1,10 @@
-public import AMQP
+import AMQP
 public import AsyncHTTPClient
 import CoreMetrics
 public import Foundation
 public import GovBus
 public import GovBusContracts
-package import GovBusCore
+import GovBusCore
 import GovBusTelemetry
 import Hummingbird
 public import Logging
@@ -174,9 +174,20 @@ public final class AdapterRuntime: Sendable {
     /// its partitions (`….0`, `….1`, … as many as there are), this instance's share first.
     private func inboxQueues(_ connection: AMQPConnection) async throws -> (own: [String], standby: [String]) {
         let inbox = CoreTopology.inbox(of: brokerUser)
+        func countPartitions() async -> [String] {
+            var found: [String] = []
+            while await Self.exists("\(inbox).\(found.count)", on: connection) { found.append("\(inbox).\(found.count)") }
+            return found
+        }
         while true {
-            var partitions: [String] = []
-            while await Self.exists("\(inbox).\(partitions.count)", on: connection) { partitions.append("\(inbox).\(partitions.count)") }
+            var partitions = await countPartitions()
+            // The core may be declaring them as we count: the same count twice, a second apart.
+            while !partitions.isEmpty {
+                try await Task.sleep(for: .seconds(1))
+                let again = await countPartitions()
+                if again == partitions { break }
+                partitions = again
+            }
             if !partitions.isEmpty {
                 let (index, instances) = configuration.instance
                 let own = partitions.enumerated().filter { $0.offset % instances == index }.map(\.element)

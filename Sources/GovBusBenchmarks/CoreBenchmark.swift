@@ -1,7 +1,7 @@
-public import AMQP
+import AMQP
 import AMQPTesting
 import Crypto
-public import Foundation
+import Foundation
 import GovBus
 import GovBusCore
 import Logging

@@ -1,6 +1,6 @@
 public import AMQP
 import GovBusStore
-public import Foundation
+import Foundation
 import GovBus
 import GovBusCore
 public import Hummingbird

@@ -159,18 +159,31 @@ public final class AuditLog: Sendable {
     }
 
     /// Appends records after the last one, in this order, in one transaction (one commit for a
-    /// batch of messages is what lets the core keep up), and returns them.
+    /// batch of messages is what lets the core keep up), and returns them. `unlessRecorded`
+    /// leaves out the entries whose sender and message id a record holds already (a message
+    /// delivered again, perhaps to another core), checked under the chain's lock.
     @discardableResult
-    public func append(_ entries: [Entry], at now: Date = Date()) throws -> [AuditRecord] {
+    public func append(_ entries: [Entry], at now: Date = Date(), unlessRecorded: Bool = false) throws -> [AuditRecord] {
         guard !entries.isEmpty else { return [] }
-        // Milliseconds: what the hash covers, so that a re-read record hashes the same.
-        let recordedAt = Date(timeIntervalSince1970: (now.timeIntervalSince1970 * 1000).rounded() / 1000)
-        let digests = entries.map { AuditRecord.hexDigest($0.body) }
         return try database.write { session in
             try session.lock("govbus audit chain")
-            let last = try session.queryOne("SELECT sequence, hash FROM audit_record ORDER BY sequence DESC LIMIT 1", [])
+            var entries = entries
+            if unlessRecorded {
+                let recorded = try MessageKey.found(
+                    in: "audit_record", entries.map { MessageKey(sender: $0.sender, messageID: $0.messageID) }, session: session)
+                entries.removeAll { recorded.contains(MessageKey(sender: $0.sender, messageID: $0.messageID)) }
+                if entries.isEmpty { return [] }
+            }
+            let last = try session.queryOne(
+                "SELECT sequence, hash, recorded_at FROM audit_record ORDER BY sequence DESC LIMIT 1", [])
             var sequence: Int64 = try last?.integer("sequence") ?? 0
             var previous: String = try last?.text("hash") ?? AuditRecord.genesis
+            // Milliseconds: what the hash covers, so that a re-read record hashes the same. Never
+            // before the last record, whichever core's clock wrote it.
+            let milliseconds = max(
+                (now.timeIntervalSince1970 * 1000).rounded(), ((try last?.real("recorded_at") ?? 0) * 1000).rounded())
+            let recordedAt = Date(timeIntervalSince1970: milliseconds / 1000)
+            let digests = entries.map { AuditRecord.hexDigest($0.body) }
             var records: [AuditRecord] = []
             var values: [StoreValue] = []
             for (entry, bodyDigest) in zip(entries, digests) {

@@ -14,6 +14,11 @@ final class PostgresBackend: Sendable {
     private let nextID = Atomic<Int>(0)
     private let logger = Logger(label: "govbus.store.postgres")
 
+    /// Set on each connection: a statement, a lock wait or an idle transaction ends after 30 s.
+    private static let timeouts = [
+        "SET statement_timeout = '30s'", "SET lock_timeout = '30s'", "SET idle_in_transaction_session_timeout = '30s'",
+    ]
+
     /// Connections kept open when idle; more are opened when needed and closed after.
     private static let idleLimit = 8
     private static let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -95,10 +100,15 @@ final class PostgresBackend: Sendable {
             if !connection.isClosed { return connection }
         }
         do {
-            return try PostgresConnection.connect(
+            let connection = try PostgresConnection.connect(
                 on: Self.group.next(), configuration: configuration, id: nextID.add(1, ordering: .relaxed).newValue,
                 logger: logger
             ).wait()
+            // No wait without end: a core stopped while it holds the audit chain's lock, or a
+            // statement stuck, must not hold every other core up.
+            let session = PostgresSession(connection: connection, logger: logger)
+            for setting in Self.timeouts { try session.execute(setting, []) }
+            return connection
         } catch {
             throw StoreError.failed("cannot reach PostgreSQL at \(StoreLocation.postgres(address)): \(PostgresSession.explain(error))")
         }

@@ -25,7 +25,11 @@ enum SQLiteBackend {
     static func mapped<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+        } catch let error as DatabaseError
+            where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
+            || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY
+        {
+            // Only a broken uniqueness is another writer's doing; a trigger's refusal is not.
             throw StoreError.conflict(error.message ?? "\(error)")
         } catch let error as DatabaseError {
             throw StoreError.failed("SQLite: \(error.message ?? "\(error)")")

@@ -150,9 +150,12 @@ struct UpCommand: AsyncParsableCommand {
                         children: children)
                 }
             }
+            // The cores' store, said outright as for the cores (a GOVBUS_STORE of the shell would win).
             try children.start(
                 "console", executable, ["console", "serve", "--config", work.appendingPathComponent("console.yaml").path],
-                logs: stack.logs, environment: SandboxKeyCheck.sandboxMode)
+                logs: stack.logs,
+                environment: SandboxKeyCheck.sandboxMode.merging(
+                    ["GOVBUS_STORE": database.url ?? work.appendingPathComponent("core").path], uniquingKeysWith: { $1 }))
             try await waitForHealth("console", port: stack.consolePort, children: children)
         } catch {
             say("\(error); stopping")

@@ -173,21 +173,19 @@ public final class CoreRouter: Sendable {
         do {
             let keys = accepted.map(\.key)
             let handled = try ledger.handled(among: keys)
-            // A message delivered again after a crash is recorded once.
-            let recorded = try audit.recorded(among: keys.filter { !handled.contains($0) })
             var entries: [AuditLog.Entry] = []
             var routes: [Int: [String]] = [:]
             for (index, message, key) in accepted where !handled.contains(key) {
                 let receivers = checks.routes.receivers(of: message.type, attributes: Self.attributes(of: message.body))
                 routes[index] = receivers
-                guard !recorded.contains(key) else { continue }
                 entries.append(
                     AuditLog.Entry(
                         messageID: message.messageID, type: message.type, sender: message.sender, receivers: receivers,
                         correlationID: message.correlationID, body: Data(batch[index].delivery.body),
                         signature: message.signature))
             }
-            try audit.append(entries)
+            // A message delivered again after a crash (to this core or another) is recorded once.
+            try audit.append(entries, unlessRecorded: true)
             // The dossiers' state changes; what they send is recorded too, before it goes out.
             var outgoing: [Int: [AMQPOutgoingMessage]] = [:]
             var outputs: [PreparedOutput] = []
@@ -345,14 +343,13 @@ public final class CoreRouter: Sendable {
     /// handled again after a crash sends the same ones again).
     private func recordOutputs(_ prepared: [PreparedOutput]) throws {
         guard !prepared.isEmpty else { return }
-        let recorded = try audit.recorded(among: prepared.map { MessageKey(sender: coreUser, messageID: $0.output.messageID) })
         try audit.append(
-            prepared.filter { !recorded.contains(MessageKey(sender: coreUser, messageID: $0.output.messageID)) }.map { item in
+            prepared.map { item in
                 AuditLog.Entry(
                     messageID: item.output.messageID, type: item.output.type, sender: coreUser, receivers: item.receivers,
                     correlationID: item.output.correlationID, body: item.output.body,
                     signature: item.message.properties.headers?["govbus-signature"]?.stringValue ?? "")
-            })
+            }, unlessRecorded: true)
     }
 
     /// The second stage: once a batch's outputs are confirmed, its messages are marked handled

@@ -166,53 +166,86 @@ public struct CoreTopology: Sendable, Hashable {
 
     /// Declares everything; the connection redeclares it after a reconnect. A queue declared
     /// before with other arguments (an older version of this topology) is migrated, its waiting
-    /// messages kept.
+    /// messages kept; what another layout of partitions left is retired (`Retiring`).
     public func declare(on connection: AMQPConnection) async throws {
         for exchange in exchanges { try await connection.declare(exchange) }
         for queue in queues {
             try await QueueMigration(queue: queue, bindings: bindings.filter { $0.queue == queue.name }).run(on: connection)
         }
+        // The old layout's bindings go before the new ones come: no message reaches both.
+        let retiring = try await unbindOtherLayouts(on: connection)
         for binding in bindings { try await connection.bind(binding) }
-        try await retireOtherLayouts(on: connection)
+        try await retiring.drain(on: connection)
     }
 
-    /// What an earlier run with another number of partitions left: queues unbound (so that a
-    /// message reaches one core queue only), their waiting messages moved to where their dossier
-    /// goes now, then removed. Each dossier's messages wait in one queue, and move in their order.
-    private func retireOtherLayouts(on connection: AMQPConnection) async throws {
+    /// What an earlier run with another number of partitions left, unbound already: its queues'
+    /// waiting messages move to where their dossier goes now, then the queues and the exchange go.
+    /// Each dossier's messages wait in one queue, and move in their order. Cores that start
+    /// together may both do it: what one has removed, the other finds gone.
+    struct Retiring {
+        /// A queue, and the exchange (and routing-key prefix before the type) its messages move to.
+        var queues: [(name: String, exchange: String, prefix: String)] = []
+        var exchanges: [String] = []
+
+        func drain(on connection: AMQPConnection) async throws {
+            for queue in queues {
+                try await CoreTopology.ignoringMissing {
+                    try await QueueMigration.move(
+                        from: queue.name, to: queue.exchange, byType: true, routingKeyPrefix: queue.prefix, on: connection)
+                    try await connection.deleteQueue(queue.name)
+                }
+            }
+            for exchange in exchanges {
+                try await CoreTopology.ignoringMissing { try await connection.deleteExchange(exchange) }
+            }
+        }
+    }
+
+    private func unbindOtherLayouts(on connection: AMQPConnection) async throws -> Retiring {
+        var retiring = Retiring()
         if partitions > 1, try await exists(queue: Self.coreQueue, on: connection) {
             for type in messageTypes {
-                try await connection.unbind(AMQPBinding(queue: Self.coreQueue, exchange: Self.ingressExchange, routingKey: type))
+                try await Self.ignoringMissing {
+                    try await connection.unbind(AMQPBinding(queue: Self.coreQueue, exchange: Self.ingressExchange, routingKey: type))
+                }
             }
-            try await QueueMigration.move(from: Self.coreQueue, to: Self.ingressExchange, byType: true, on: connection)
-            try await connection.deleteQueue(Self.coreQueue)
+            retiring.queues.append((Self.coreQueue, Self.ingressExchange, ""))
         }
-        var retiringExchange = false
-        if partitions == 1 { retiringExchange = try await exists(exchange: Self.partitionExchange, on: connection) }
-        if retiringExchange {
-            // First, so that the messages moved below reach the single queue only.
+        if partitions == 1, try await exists(exchange: Self.partitionExchange, on: connection) {
             for type in messageTypes {
-                try await connection.unbind(.exchange(Self.partitionExchange, from: Self.ingressExchange, routingKey: type))
+                try await Self.ignoringMissing {
+                    try await connection.unbind(.exchange(Self.partitionExchange, from: Self.ingressExchange, routingKey: type))
+                }
             }
+            retiring.exchanges.append(Self.partitionExchange)
         }
         // Partitions past the number now (all of them, with one partition).
         var index = partitions == 1 ? 0 : partitions
         while try await exists(queue: Self.partitionQueue(index), on: connection) {
             let queue = Self.partitionQueue(index)
-            try await connection.unbind(AMQPBinding(queue: queue, exchange: Self.partitionExchange, routingKey: "1"))
-            try await QueueMigration.move(from: queue, to: Self.ingressExchange, byType: true, on: connection)
-            try await connection.deleteQueue(queue)
+            try await Self.ignoringMissing {
+                try await connection.unbind(AMQPBinding(queue: queue, exchange: Self.partitionExchange, routingKey: "1"))
+            }
+            retiring.queues.append((queue, Self.ingressExchange, ""))
             index += 1
         }
-        if retiringExchange { try await connection.deleteExchange(Self.partitionExchange) }
         for adapter in inboxPartitions.keys.sorted() where try await exists(queue: Self.inbox(of: adapter), on: connection) {
             // An inbox that was one queue: its messages move to the partitions, by dossier.
-            try await connection.unbind(
-                AMQPBinding(queue: Self.inbox(of: adapter), exchange: Self.deliverExchange, routingKey: "\(adapter).#"))
-            try await QueueMigration.move(
-                from: Self.inbox(of: adapter), to: Self.deliverExchange, byType: true, routingKeyPrefix: "\(adapter).",
-                on: connection)
-            try await connection.deleteQueue(Self.inbox(of: adapter))
+            try await Self.ignoringMissing {
+                try await connection.unbind(
+                    AMQPBinding(queue: Self.inbox(of: adapter), exchange: Self.deliverExchange, routingKey: "\(adapter).#"))
+            }
+            retiring.queues.append((Self.inbox(of: adapter), Self.deliverExchange, "\(adapter)."))
+        }
+        return retiring
+    }
+
+    /// Runs `body`; a queue or exchange another core removed meanwhile (404) is no error.
+    static func ignoringMissing(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let error as AMQPError where error.replyCode == 404 {
+            return
         }
     }
 

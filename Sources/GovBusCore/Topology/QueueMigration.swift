@@ -1,4 +1,5 @@
-public import AMQP
+import Foundation
+import AMQP
 import Synchronization
 
 /// Changes the arguments of a queue that already exists (a queue's arguments are fixed when it is
@@ -80,13 +81,21 @@ struct QueueMigration: Sendable {
                     progress.counts.withLock { $0.taken += 1 }
                     // As the core's own copy: the broker takes only the connection's user id, and
                     // the core reads the sender back from govbus-sender.
-                    try await connection.publish(
-                        AMQPMessage(body: delivery.body, properties: delivery.properties)
-                            .withoutForgedCoreHeaders(coreUser: connection.configuration.user)
-                            .forwarded(byCore: connection.configuration.user),
-                        exchange: byType ? target : "",
-                        routingKey: byType ? routingKeyPrefix + (delivery.properties.type ?? "") : target,
-                        mandatory: true)
+                    let copy = AMQPMessage(body: delivery.body, properties: delivery.properties)
+                        .withoutForgedCoreHeaders(coreUser: connection.configuration.user)
+                        .forwarded(byCore: connection.configuration.user)
+                    do {
+                        try await connection.publish(
+                            copy, exchange: byType ? target : "",
+                            routingKey: byType ? routingKeyPrefix + (delivery.properties.type ?? "") : target, mandatory: true)
+                    } catch let error as AMQPError where byType && error.kind == .unroutable {
+                        // No queue takes its type any more (or it has none): to the dead letters, not lost.
+                        try await connection.publish(
+                            copy.deadLettered(
+                                check: "delivery", reason: "no queue takes '\(delivery.properties.type ?? "")' any more",
+                                where: "core", at: Date()),
+                            exchange: CoreTopology.deadExchange, routingKey: delivery.routingKey, mandatory: true)
+                    }
                     delivery.ack()
                     progress.counts.withLock { $0.settled += 1 }
                 }
