@@ -110,23 +110,9 @@ public struct ConsoleConfiguration: Sendable {
         }
         coreData = try path("coreData", default: "../var/core")
         dataDirectory = try path("data", default: "../var/console")
-        if let text = environment["GOVBUS_STORE"] {
-            do {
-                store = try StoreLocation(text, relativeTo: folder)
-            } catch {
-                throw root.error("GOVBUS_STORE (the environment): \(error)")
-            }
-        } else if let value = members.value("store") {
-            do {
-                store = try StoreLocation(try value.string(what: "store"), relativeTo: folder)
-            } catch let error as ConfigurationError {
-                throw error
-            } catch {
-                throw value.error("store: \(error)")
-            }
-        } else {
-            store = .sqlite(folder: coreData)
-        }
+        store = try StoreLocation.configured(
+            environment: environment, value: members.value("store"), root: root, folder: folder,
+            default: .sqlite(folder: coreData))
         var operators: [String: Operator] = [:]
         for entry in try members.required("operators", in: "the console's configuration", at: root).sequence(what: "operators") {
             let fields = try entry.mapping(allowed: ["name", "role", "passwordHash"], what: "an operator")

@@ -42,24 +42,19 @@ final class PostgresBackend: Sendable {
     }
 
     func read<T>(_ body: (any StoreSession) throws -> T) throws -> T {
-        try withConnection { session in
-            // One snapshot for every statement of the read.
-            try session.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", [])
-            do {
-                let result = try body(session)
-                try session.execute("COMMIT", [])
-                return result
-            } catch {
-                _ = try? session.execute("ROLLBACK", [])
-                throw error
-            }
-        }
+        // One snapshot for every statement of the read.
+        try inTransaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", body)
     }
 
     @discardableResult
     func write<T>(_ body: (any StoreSession) throws -> T) throws -> T {
+        try inTransaction("BEGIN", body)
+    }
+
+    /// `body` between `begin` and COMMIT, rolled back if it throws.
+    private func inTransaction<T>(_ begin: String, _ body: (any StoreSession) throws -> T) throws -> T {
         try withConnection { session in
-            try session.execute("BEGIN", [])
+            try session.execute(begin, [])
             do {
                 let result = try body(session)
                 try session.execute("COMMIT", [])

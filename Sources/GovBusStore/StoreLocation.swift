@@ -21,7 +21,9 @@ public enum StoreLocation: Sendable, Hashable, CustomStringConvertible {
         } else if text.contains("://") {
             throw StoreError.badLocation("'\(Self.redacted(text))' is neither postgres://… nor a folder")
         } else {
-            self = .sqlite(folder: URL(fileURLWithPath: text, relativeTo: base).standardizedFileURL)
+            // Relative to the configuration file's folder (`base` names a folder, with or without its slash).
+            let folder = text.hasPrefix("/") || base == nil ? URL(fileURLWithPath: text) : base!.appendingPathComponent(text)
+            self = .sqlite(folder: folder.standardizedFileURL)
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import GovBus
 import GovBusContracts
+import GovBusStore
 import Testing
 
 @testable import GovBusCore
@@ -114,5 +115,39 @@ struct ConfigurationFileTests {
             guard let error = error as? ConfigurationError else { return false }
             return error.line == line && error.message.contains(words)
         }
+    }
+
+    static let brokenCoreFiles: [(String, Int, String)] = [
+        ("amqpUrl: amqp://h\nstore: mysql://u@h/db\n", 2, "neither postgres"),
+        ("amqpUrl: amqp://h\nstore: postgres://u@h\n", 2, "names no database"),
+        ("amqpUrl: amqp://h\npartitions: 0\n", 2, "from 1 to 256"),
+        ("amqpUrl: amqp://h\ninstance: 2/2\n", 1, "<index>/<cores>"),
+        ("amqpUrl: amqp://h\nrouts: r.yaml\n", 2, "unknown key 'routs'"),
+    ]
+
+    @Test("A broken store, partitions or instance in core.yaml is reported with its line", arguments: 0..<brokenCoreFiles.count)
+    func brokenCoreFile(_ index: Int) {
+        let (text, line, words) = Self.brokenCoreFiles[index]
+        #expect {
+            try CoreConfiguration(text, file: "core.yaml", folder: URL(fileURLWithPath: "/srv/govbus"), environment: [:])
+        } throws: { error in
+            guard let error = error as? ConfigurationError else { return false }
+            return error.line == line && error.message.contains(words)
+        }
+    }
+
+    @Test("The store, partitions and instance from core.yaml, and GOVBUS_STORE over them")
+    func storeSettings() throws {
+        let text = "amqpUrl: amqp://h\nstore: postgres://core:pw@db:5433/bus\npartitions: 8\ninstance: 1/2\n"
+        let folder = URL(fileURLWithPath: "/srv/govbus/config")
+        let configuration = try CoreConfiguration(text, file: "core.yaml", folder: folder, environment: [:])
+        #expect(configuration.store.description == "postgres://core@db:5433/bus")
+        #expect(configuration.partitions == 8)
+        #expect(configuration.instance == (1, 2))
+        let overridden = try CoreConfiguration(text, file: "core.yaml", folder: folder, environment: ["GOVBUS_STORE": "state"])
+        #expect(overridden.store == .sqlite(folder: URL(fileURLWithPath: "/srv/govbus/config/state")))
+        let plain = try CoreConfiguration("amqpUrl: amqp://h\n", file: "core.yaml", folder: folder, environment: [:])
+        #expect(plain.store == .sqlite(folder: plain.dataDirectory))
+        #expect(plain.partitions == 1)
     }
 }

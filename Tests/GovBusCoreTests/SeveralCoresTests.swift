@@ -95,14 +95,7 @@ struct SeveralCoresTests {
     func waitUntil(
         _ what: @autoclosure () -> String, within limit: Duration = .seconds(60), _ condition: () async throws -> Bool
     ) async throws {
-        let deadline = ContinuousClock.now + limit
-        while try await !condition() {
-            guard ContinuousClock.now < deadline else {
-                Issue.record("waited \(limit) for \(what())")
-                throw CancellationError()
-            }
-            try await Task.sleep(for: .milliseconds(100))
-        }
+        try await CoreCrashTests().waitUntil(what(), within: limit, condition)
     }
 }
 

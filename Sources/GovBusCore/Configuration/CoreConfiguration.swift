@@ -135,23 +135,9 @@ public struct CoreConfiguration: Sendable {
         }
         auditCheckpointInterval =
             try members.value("auditCheckpointInterval")?.duration(what: "auditCheckpointInterval") ?? .seconds(60)
-        if let text = environment["GOVBUS_STORE"] {
-            do {
-                store = try StoreLocation(text, relativeTo: folder)
-            } catch {
-                throw root.error("GOVBUS_STORE (the environment): \(error)")
-            }
-        } else if let value = members.value("store") {
-            do {
-                store = try StoreLocation(try value.string(what: "store"), relativeTo: folder)
-            } catch let error as ConfigurationError {
-                throw error
-            } catch {
-                throw value.error("store: \(error)")
-            }
-        } else {
-            store = .sqlite(folder: dataDirectory)
-        }
+        store = try StoreLocation.configured(
+            environment: environment, value: members.value("store"), root: root, folder: folder,
+            default: .sqlite(folder: dataDirectory))
         if let text = environment["GOVBUS_CORE_PARTITIONS"] {
             guard let count = Int(text), (1...256).contains(count) else {
                 throw root.error("GOVBUS_CORE_PARTITIONS (the environment) must be a number from 1 to 256")

@@ -87,8 +87,7 @@ public final class ProcessManager: Sendable {
         while true {
             do {
                 return try body()
-            } catch StoreError.conflict(let what) where attempt < 5 {
-                _ = what
+            } catch StoreError.conflict(_) where attempt < 5 {
                 attempt += 1
             }
         }
@@ -139,9 +138,8 @@ public final class ProcessManager: Sendable {
                     ignoredBecause: outcome.ignoredBecause,
                     commands: outcome.commands + (outcome.ignoredBecause != nil ? [.cancelTimeout] : [])
                 ).outputs
-            } catch StoreError.conflict(let what) {
+            } catch StoreError.conflict(_) {
                 // Another core moved the dossier since it was read: the timer, if still due, comes back.
-                _ = what
             } catch {
                 failure = failure ?? error
             }
