@@ -12,17 +12,18 @@ public import AMQP
 /// correlation id (the dossier) onto one of the queues `govbus.core.ingress.<n>`. Each has a
 /// single active consumer: every core consumes every partition, and the broker delivers a
 /// partition's messages to one of them at a time, in order; when that core goes, the next takes
-/// over where it stopped.
+/// over where it stopped. An adapter with `partitions` in the routes file has its inbox split the
+/// same way, for its instances to share.
 public struct CoreTopology: Sendable, Hashable {
     public static let ingressExchange = "govbus.ingress"
     public static let coreQueue = "govbus.core.ingress"
     public static let partitionExchange = "govbus.core.partitions"
-
-    /// The queue of partition `index` (with more than one partition).
-    public static func partitionQueue(_ index: Int) -> String { "\(coreQueue).\(index)" }
     public static let deliverExchange = "govbus.deliver"
     public static let deadExchange = "govbus.dead"
     public static let deadLetterQueue = "govbus.dead-letters"
+
+    /// The queue of partition `index` (with more than one partition).
+    public static func partitionQueue(_ index: Int) -> String { "\(coreQueue).\(index)" }
 
     /// The waits of the delayed retries, shortest first.
     public static let retryDelays: [(label: String, milliseconds: Int)] = [
