@@ -233,3 +233,16 @@ struct TestBus: Sendable {
         for user in test.names.values { try await broker.rabbitmqctl("delete_user", user) }
     }
 }
+
+extension TestBus {
+    /// Submits `count` copies of the sample dossier as the portal, numbered from 1; returns their ids.
+    func submitSampleDossiers(_ count: Int) async throws -> [String] {
+        let ids = (1...count).map { String(format: "H01.04-251121-%04d", $0) }
+        for id in ids {
+            var dossier = DossierProcessTests.dossier
+            dossier.dossierId = id
+            try await test.send(dossier, as: "portal", dossier: id)
+        }
+        return ids
+    }
+}

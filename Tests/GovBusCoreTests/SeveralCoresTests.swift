@@ -48,13 +48,8 @@ struct SeveralCoresTests {
 
         let statuses = DossierEndToEndTests.Statuses()
         let adapters = Task { try await DossierEndToEndTests.runTestAdapters(bus.test, statuses: statuses) }
-        let dossiers = (1...Self.dossierCount).map { String(format: "H01.04-251121-%04d", $0) }
         let started = ContinuousClock.now
-        for id in dossiers {
-            var dossier = DossierProcessTests.dossier
-            dossier.dossierId = id
-            try await bus.test.send(dossier, as: "portal", dossier: id)
-        }
+        let dossiers = try await bus.submitSampleDossiers(Self.dossierCount)
         func completed() -> Int { statuses.all.values.filter { $0.last == .completed }.count }
 
         try await waitUntil("a third of the dossiers completed", within: .seconds(300)) { completed() >= dossiers.count / 3 }
