@@ -5,6 +5,10 @@ import struct Foundation.URLComponents
 /// URL form: `amqp[s]://user:password@host:port/vhost?heartbeat=15&connection_timeout=10`
 /// and for TLS `&cacertfile=/path&certfile=/path&keyfile=/path&verify=verify_peer|verify_none`.
 /// The vhost is percent-decoded; an empty path means the default vhost `/`.
+///
+/// A cluster's nodes: `amqp://user:password@h1:5672,h2:5673,h3/vhost`, or several whole URLs
+/// separated by commas (with the same user, vhost and TLS settings). The connection opens to the
+/// first node that answers, and after a loss tries the next ones in turn (`nodes`).
 public struct AMQPConfiguration: Sendable, Hashable {
     public struct TLS: Sendable, Hashable {
         /// PEM file of the CA that signs the server's certificate.
@@ -29,8 +33,36 @@ public struct AMQPConfiguration: Sendable, Hashable {
         }
     }
 
+    /// One node of the broker.
+    public struct Node: Sendable, Hashable, CustomStringConvertible {
+        public var host: String
+        public var port: Int
+
+        public init(host: String, port: Int) {
+            self.host = host
+            self.port = port
+        }
+
+        public var description: String { "\(host):\(port)" }
+    }
+
+    /// The first node.
     public var host: String
     public var port: Int
+    /// The cluster's other nodes, tried after the first, in this order.
+    public var otherNodes: [Node] = []
+
+    /// Every node, the first one first.
+    public var nodes: [Node] { [Node(host: host, port: port)] + otherNodes }
+
+    /// This configuration aimed at one node only.
+    func aimed(at node: Node) -> AMQPConfiguration {
+        var single = self
+        single.host = node.host
+        single.port = node.port
+        single.otherNodes = []
+        return single
+    }
     public var user: String
     public var password: String
     public var vhost: String
@@ -74,7 +106,59 @@ public struct AMQPConfiguration: Sendable, Hashable {
         self.connectionName = connectionName
     }
 
-    public init(url: String) throws(AMQPError) {
+    public init(url text: String) throws(AMQPError) {
+        let urls = Self.separateURLs(text)
+        try self.init(singleURL: urls[0].url)
+        for (index, part) in urls.enumerated() {
+            if index > 0 {
+                let next = try AMQPConfiguration(singleURL: part.url)
+                guard next.user == user, next.password == password, next.vhost == vhost, next.tls == tls else {
+                    throw AMQPError(
+                        .invalidConfiguration,
+                        "the URLs of one broker must share user, password, vhost and TLS settings: '\(Self.redacted(text))'")
+                }
+                otherNodes += next.nodes
+            }
+            for extra in part.extraHosts {
+                otherNodes.append(try Self.node(extra, defaultPort: tls == nil ? 5672 : 5671, in: text))
+            }
+        }
+    }
+
+    /// A list of URLs, each with the hosts after its first (`h1,h2,h3` in the authority) apart.
+    private static func separateURLs(_ text: String) -> [(url: String, extraHosts: [String])] {
+        var urls: [String] = []
+        for piece in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let lowered = piece.lowercased()
+            if urls.isEmpty || lowered.hasPrefix("amqp://") || lowered.hasPrefix("amqps://") {
+                urls.append(String(piece))
+            } else {
+                urls[urls.count - 1] += "," + piece
+            }
+        }
+        return urls.map { url in
+            // The hosts are the authority's part after the credentials: up to the path or query.
+            guard let schemeEnd = url.range(of: "://") else { return (url, []) }
+            let authorityEnd = url[schemeEnd.upperBound...].firstIndex { $0 == "/" || $0 == "?" } ?? url.endIndex
+            let authority = url[schemeEnd.upperBound..<authorityEnd]
+            let hostsStart = authority.lastIndex(of: "@").map { authority.index(after: $0) } ?? authority.startIndex
+            let hosts = authority[hostsStart...].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            guard hosts.count > 1 else { return (url, []) }
+            return (String(url[..<hostsStart]) + hosts[0] + String(url[authorityEnd...]), Array(hosts.dropFirst()))
+        }
+    }
+
+    private static func node(_ text: String, defaultPort: Int, in url: String) throws(AMQPError) -> Node {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard !text.isEmpty, parts.count <= 2, !parts[0].isEmpty,
+            parts.count == 1 || Int(parts[1]).map({ (1...65535).contains($0) }) == true
+        else {
+            throw AMQPError(.invalidConfiguration, "'\(text)' is not a host or host:port in '\(redacted(url))'")
+        }
+        return Node(host: String(parts[0]), port: parts.count == 2 ? Int(parts[1])! : defaultPort)
+    }
+
+    private init(singleURL url: String) throws(AMQPError) {
         guard let components = URLComponents(string: url), let scheme = components.scheme else {
             throw AMQPError(.invalidConfiguration, "'\(Self.redacted(url))' is not a URL")
         }
@@ -141,18 +225,26 @@ public struct AMQPConfiguration: Sendable, Hashable {
         return number
     }
 
-    /// The URL with its password hidden, for errors and logs.
-    static func redacted(_ url: String) -> String {
-        guard var components = URLComponents(string: url), components.password != nil else {
-            return url
+    /// The URL (or list of URLs) with every password hidden, for errors and logs.
+    static func redacted(_ text: String) -> String {
+        var result = ""
+        var rest = Substring(text)
+        while let schemeEnd = rest.range(of: "://") {
+            result += rest[..<schemeEnd.upperBound]
+            rest = rest[schemeEnd.upperBound...]
+            let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
+            if let at = rest[..<authorityEnd].lastIndex(of: "@"), let colon = rest[..<at].firstIndex(of: ":") {
+                result += rest[...colon] + "***"
+                rest = rest[at...]
+            }
         }
-        components.password = "***"
-        return components.string ?? url
+        return result + rest
     }
 
     /// How this connection is named in errors and logs: never with its password.
     var endpointDescription: String {
-        "\(tls == nil ? "amqp" : "amqps")://\(user)@\(host):\(port)/\(vhost == "/" ? "" : vhost)"
+        let hosts = nodes.map(\.description).joined(separator: ",")
+        return "\(tls == nil ? "amqp" : "amqps")://\(user)@\(hosts)/\(vhost == "/" ? "" : vhost)"
     }
 }
 

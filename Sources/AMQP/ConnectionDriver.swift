@@ -51,6 +51,10 @@ final class ConnectionDriver: @unchecked Sendable {
     private var lazyPollInterval = Duration.milliseconds(1)
     /// Consumers with acks waiting for `sendCoalescedAcknowledgements`.
     private var consumersWithPendingAcks: Set<Int> = []
+    /// The node the next connect tries first: after a loss, the one after the node that was lost.
+    private var firstNodeToTry = 0
+    /// The node of the open session.
+    private var connectedNode = 0
 
     init(
         configuration: AMQPConfiguration, logger: Logger,
@@ -195,14 +199,25 @@ final class ConnectionDriver: @unchecked Sendable {
         }
     }
 
+    /// Tries each node of the cluster in turn; the machine waits before the next round only when
+    /// none answered.
     private func openSession() {
-        do {
-            session = try RabbitMQSession(configuration: configuration)
-            perform(machine.connectSucceeded())
-        } catch {
-            logger.debug("AMQP connect failed", metadata: ["error": "\(error)"])
-            perform(machine.connectFailed(error, now: .now))
+        let nodes = configuration.nodes
+        var lastError = AMQPError(.connectionClosed, "no node to connect to")
+        for offset in 0..<nodes.count {
+            let index = (firstNodeToTry + offset) % nodes.count
+            do {
+                session = try RabbitMQSession(configuration: configuration.aimed(at: nodes[index]))
+                connectedNode = index
+                if nodes.count > 1 { logger.info("AMQP node chosen", metadata: ["node": "\(nodes[index])"]) }
+                perform(machine.connectSucceeded())
+                return
+            } catch {
+                logger.debug("AMQP connect failed", metadata: ["node": "\(nodes[index])", "error": "\(error)"])
+                lastError = error
+            }
         }
+        perform(machine.connectFailed(lastError, now: .now))
     }
 
     /// After a reconnect: the declared topology, then every consumer; the publish channel (with
@@ -650,6 +665,7 @@ final class ConnectionDriver: @unchecked Sendable {
         guard machine.isConnected else { return }
         logger.warning("AMQP connection lost", metadata: ["error": "\(error)"])
         events.yield(.disconnected(error))
+        firstNodeToTry = (connectedNode + 1) % configuration.nodes.count
         session?.abandon()
         session = nil
         roles.removeAll()

@@ -15,9 +15,8 @@ struct LocalStack {
     let work: URL
     let portBase: Int
     let vhost: String
-    /// The broker's host and AMQP port.
-    let amqpHost: String
-    let amqpPort: Int
+    /// The broker's nodes, `host:port` each, separated by commas: the first is tried first.
+    let amqpNodes: String
     /// Secrets made once per work folder: the core's and each adapter's broker password, the
     /// console's accounts' passwords.
     let passwords: [String: String]
@@ -64,7 +63,7 @@ struct LocalStack {
 
     func amqpURL(user: String) -> String {
         let encode = { (text: String) in text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? text }
-        return "amqp://\(encode(user)):\(encode(passwords[user] ?? ""))@\(amqpHost):\(amqpPort)/\(encode(vhost))"
+        return "amqp://\(encode(user)):\(encode(passwords[user] ?? ""))@\(amqpNodes)/\(encode(vhost))"
     }
 
     /// The sandbox keys of config/routes.yaml: seed = sha256("govbus-sandbox-<adapter>"), and

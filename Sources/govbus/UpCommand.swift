@@ -1,3 +1,4 @@
+import AMQP
 import AMQPTesting
 import ArgumentParser
 import AsyncHTTPClient
@@ -40,6 +41,11 @@ struct UpCommand: AsyncParsableCommand {
             "An adapter that runs as several instances, as name=count (repeatable), e.g. portal=2.",
             discussion: "Its inbox is split into partitions by dossier, which the instances share; kill one and the others take its partitions over."))
     var instances: [String] = []
+    @Option(
+        help: ArgumentHelp(
+            "Start a broker cluster of this many nodes (with scripts/broker) instead of one node.",
+            discussion: "Every client gets the list of nodes and fails over to another when its node is lost; every queue has 3 members."))
+    var cluster: Int?
 
     /// `--instances` as adapter → count.
     var instanceCounts: [String: Int] {
@@ -66,6 +72,9 @@ struct UpCommand: AsyncParsableCommand {
         guard store == "sqlite" || store == "postgres" || store.hasPrefix("postgres://") || store.hasPrefix("postgresql://") else {
             throw ValidationError("--store must be sqlite, postgres or a postgres:// URL")
         }
+        if let cluster, !(1...5).contains(cluster) {
+            throw ValidationError("--cluster must be from 1 to 5 nodes")
+        }
         if cores > 1, store == "sqlite" {
             throw ValidationError("several cores share one database: pass --store postgres (SQLite files belong to one core)")
         }
@@ -83,12 +92,12 @@ struct UpCommand: AsyncParsableCommand {
 
         let children = ChildGroup()
         let signals = SignalWatcher([SIGINT, SIGTERM])
-        var broker = try await Self.broker(repository: repository, work: work)
+        var broker = try await Self.broker(repository: repository, work: work, cluster: cluster)
         defer { broker.stop(repository: repository) }
         var database = try await Self.database(store, repository: repository)
         defer { database.stop(repository: repository) }
         var stack = LocalStack(
-            repository: repository, work: work, portBase: ports, vhost: vhost, amqpHost: broker.host, amqpPort: broker.port,
+            repository: repository, work: work, portBase: ports, vhost: vhost, amqpNodes: broker.nodes,
             passwords: try Self.passwords(in: work), managementURL: broker.managementURL)
         stack.inboxRetries = inboxRetries
         stack.store = database.url
@@ -125,7 +134,9 @@ struct UpCommand: AsyncParsableCommand {
                     environment: environment)
             }
             for index in 0..<cores {
-                try await waitForHealth(index == 0 ? "core" : "core \(index)", port: stack.corePort(index), children: children)
+                try await waitForHealth(
+                    index == 0 ? "core" : "core \(index)", child: index == 0 ? "core" : "core-\(index)", port: stack.corePort(index),
+                    children: children, logs: stack.logs)
             }
             for name in LocalStack.connectors {
                 try children.start(
@@ -133,7 +144,8 @@ struct UpCommand: AsyncParsableCommand {
                     environment: stack.sandboxEnvironment(name))
             }
             for name in LocalStack.connectors {
-                try await waitForHealth("\(name) sandbox", port: stack.sandboxPort(name), children: children)
+                try await waitForHealth(
+                    "\(name) sandbox", child: "\(name)-sandbox", port: stack.sandboxPort(name), children: children, logs: stack.logs)
             }
             for name in LocalStack.connectors {
                 for index in 0..<(stack.instances[name] ?? 1) {
@@ -146,8 +158,8 @@ struct UpCommand: AsyncParsableCommand {
             for name in LocalStack.connectors {
                 for index in 0..<(stack.instances[name] ?? 1) {
                     try await waitForHealth(
-                        "\(LocalStack.instanceName(name, index)) adapter", port: stack.adapterPort(name, instance: index),
-                        children: children)
+                        "\(LocalStack.instanceName(name, index)) adapter", child: LocalStack.instanceName(name, index),
+                        port: stack.adapterPort(name, instance: index), children: children, logs: stack.logs)
                 }
             }
             // The cores' store, said outright as for the cores (a GOVBUS_STORE of the shell would win).
@@ -156,7 +168,7 @@ struct UpCommand: AsyncParsableCommand {
                 logs: stack.logs,
                 environment: SandboxKeyCheck.sandboxMode.merging(
                     ["GOVBUS_STORE": database.url ?? work.appendingPathComponent("core").path], uniquingKeysWith: { $1 }))
-            try await waitForHealth("console", port: stack.consolePort, children: children)
+            try await waitForHealth("console", child: "console", port: stack.consolePort, children: children, logs: stack.logs)
         } catch {
             say("\(error); stopping")
             await children.stopAll()
@@ -184,10 +196,18 @@ struct UpCommand: AsyncParsableCommand {
         FileHandle.standardError.write(Data("govbus up: \(text)\n".utf8))
     }
 
-    func waitForHealth(_ what: String, port: Int, children: ChildGroup) async throws {
+    /// Waits for a child's `/health`. Meanwhile any child that dies is started again, its exit
+    /// noted in its log, as once the stack is up; one that dies three times does not come up.
+    func waitForHealth(_ what: String, child name: String, port: Int, children: ChildGroup, logs: URL) async throws {
         let deadline = ContinuousClock.now + .seconds(90)
         while ContinuousClock.now < deadline {
-            if let exited = children.firstExited() { throw StackFailure(description: "\(exited) exited; see its log") }
+            for line in children.restartExited() { say(line) }
+            if children.deaths(of: name) >= Self.deathsBeforeGivingUp {
+                let log = logs.appendingPathComponent("\(name).log")
+                let tail = ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n").suffix(8)
+                throw StackFailure(
+                    description: "\(what) died \(Self.deathsBeforeGivingUp) times while starting; the end of \(log.path):\n\(tail.joined(separator: "\n"))")
+            }
             if let response = try? await HTTPClient.shared.execute(
                 HTTPClientRequest(url: "http://127.0.0.1:\(port)/health"), timeout: .seconds(2)),
                 response.status.code == 200
@@ -199,6 +219,8 @@ struct UpCommand: AsyncParsableCommand {
         }
         throw StackFailure(description: "\(what) did not answer /health on :\(port) within 90 s")
     }
+
+    static let deathsBeforeGivingUp = 3
 
     struct StackFailure: Error, CustomStringConvertible {
         let description: String
@@ -269,8 +291,8 @@ struct UpCommand: AsyncParsableCommand {
 
     /// The environment's broker, or one started with scripts/broker (and stopped at the end).
     struct Broker {
-        var host: String
-        var port: Int
+        /// `host:port` of each node, the first first.
+        var nodes: String
         var managementURL: String
         var startedFolder: String?
 
@@ -281,13 +303,15 @@ struct UpCommand: AsyncParsableCommand {
         }
     }
 
-    static func broker(repository: URL, work: URL) async throws -> Broker {
+    static func broker(repository: URL, work: URL, cluster: Int?) async throws -> Broker {
         var environment = ProcessInfo.processInfo.environment
         var started: String?
-        if environment["GOVBUS_AMQP_URL"] == nil || environment["GOVBUS_MANAGEMENT_URL"] == nil {
-            FileHandle.standardError.write(Data("govbus up: starting a broker with scripts/broker\n".utf8))
+        if cluster != nil || environment["GOVBUS_AMQP_URL"] == nil || environment["GOVBUS_MANAGEMENT_URL"] == nil {
+            let nodes = cluster ?? 1
+            FileHandle.standardError.write(
+                Data("govbus up: starting \(nodes == 1 ? "a broker" : "a cluster of \(nodes) nodes") with scripts/broker\n".utf8))
             let outcome = try await TestBroker.execute(
-                "/bin/bash", [repository.appendingPathComponent("scripts/broker").path, "start"])
+                "/bin/bash", [repository.appendingPathComponent("scripts/broker").path, "start"] + (nodes == 1 ? [] : ["--cluster", "\(nodes)"]))
             guard outcome.status == 0 else {
                 throw StackFailure(description: "scripts/broker start failed: \(outcome.errors)")
             }
@@ -295,12 +319,15 @@ struct UpCommand: AsyncParsableCommand {
                 let assignment = line.dropFirst("export ".count).split(separator: "=", maxSplits: 1)
                 if assignment.count == 2 { environment[String(assignment[0])] = String(assignment[1]) }
             }
+            // A cluster's every node, as one list.
+            if let urls = environment["GOVBUS_AMQP_URLS"] { environment["GOVBUS_AMQP_URL"] = urls }
             started = environment["GOVBUS_BROKER_DIR"]
         }
-        guard let amqp = environment["GOVBUS_AMQP_URL"].flatMap(URLComponents.init(string:)), let host = amqp.host,
+        guard let url = environment["GOVBUS_AMQP_URL"], let amqp = try? AMQPConfiguration(url: url),
             let management = environment["GOVBUS_MANAGEMENT_URL"]
         else { throw StackFailure(description: "no broker: GOVBUS_AMQP_URL and GOVBUS_MANAGEMENT_URL") }
-        return Broker(host: host, port: amqp.port ?? 5672, managementURL: management, startedFolder: started)
+        return Broker(
+            nodes: amqp.nodes.map(\.description).joined(separator: ","), managementURL: management, startedFolder: started)
     }
 }
 
@@ -317,6 +344,7 @@ final class ChildGroup: Sendable {
         var process: ChildProcess.Running
         /// When it was last started, for the pause before starting a child that keeps dying.
         var started: ContinuousClock.Instant
+        var deaths = 0
     }
 
     private let children = Mutex<[Child]>([])
@@ -332,6 +360,7 @@ final class ChildGroup: Sendable {
         let log = logs.appendingPathComponent("\(name).log").path
         let process = try ChildProcess.start(executable, arguments, environment: environment, errors: log, output: log)
         Self.notePID(process.pid, log: log)
+        Self.note("started \(name), process \(process.pid)", in: log)
         children.withLock {
             $0.append(
                 Child(
@@ -340,11 +369,17 @@ final class ChildGroup: Sendable {
         }
     }
 
-    /// The name of a child that has exited, if one has (while the stack starts, that is fatal).
-    func firstExited() -> String? {
-        children.withLock { children in
-            children.first { kill($0.process.pid, 0) != 0 || waitpid($0.process.pid, nil, WNOHANG) == $0.process.pid }?.name
-        }
+    /// How often each child has died since the stack started.
+    func deaths(of name: String) -> Int { children.withLock { $0.first { $0.name == name }?.deaths ?? 0 } }
+
+    /// Notes in a child's log what `govbus up` did to it: the log then exists and tells its story
+    /// even when the child itself wrote nothing (a signal, a failed start).
+    private static func note(_ line: String, in log: String) {
+        if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
+        guard let handle = FileHandle(forWritingAtPath: log) else { return }
+        handle.seekToEndOfFile()
+        handle.write(Data("govbus up: \(line)\n".utf8))
+        try? handle.close()
     }
 
     /// Starts again every child that has exited, noting how it ended in its log; returns what it did.
@@ -355,19 +390,16 @@ final class ChildGroup: Sendable {
                 var status: Int32 = 0
                 guard waitpid(children[index].process.pid, &status, WNOHANG) == children[index].process.pid else { continue }
                 let child = children[index]
+                children[index].deaths += 1
                 let ended = (status & 0x7f) == 0 ? "exited with status \((status >> 8) & 0xff)" : "was killed by signal \(status & 0x7f)"
-                let line = "govbus up: \(child.name) \(ended); starting it again\n"
-                if let handle = FileHandle(forWritingAtPath: child.log) {
-                    handle.seekToEndOfFile()
-                    handle.write(Data(line.utf8))
-                    try? handle.close()
-                }
+                Self.note("\(child.name) \(ended); starting it again", in: child.log)
                 // A child that dies within seconds of its start waits a little before the next.
                 if ContinuousClock.now - child.started < .seconds(5) { Thread.sleep(forTimeInterval: 1) }
                 do {
                     children[index].process = try ChildProcess.start(
                         child.executable, child.arguments, environment: child.environment, errors: child.log, output: child.log)
                     Self.notePID(children[index].process.pid, log: child.log)
+                    Self.note("started \(child.name) again, process \(children[index].process.pid)", in: child.log)
                     children[index].started = .now
                     said.append("\(child.name) \(ended); started again")
                 } catch {

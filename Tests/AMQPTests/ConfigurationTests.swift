@@ -48,4 +48,38 @@ struct ConfigurationTests {
         #expect(throws: AMQPError.self) { try AMQPConfiguration(url: "amqp://host/?frobnicate=1") }
         #expect(throws: AMQPError.self) { try AMQPConfiguration(url: "redis://host/") }
     }
+
+    @Test("A cluster's nodes in one URL: the first is the host, the others follow in order")
+    func nodeListInOneURL() throws {
+        let configuration = try AMQPConfiguration(url: "amqp://core:s3cret@h1:5673,h2,h3:5675/govbus?heartbeat=5")
+        #expect(configuration.nodes.map(\.description) == ["h1:5673", "h2:5672", "h3:5675"])
+        #expect(configuration.user == "core")
+        #expect(configuration.password == "s3cret")
+        #expect(configuration.vhost == "govbus")
+        #expect(configuration.heartbeat == .seconds(5))
+        let tls = try AMQPConfiguration(url: "amqps://localhost:5671,localhost:5681/govbus?verify=verify_none")
+        #expect(tls.nodes.map(\.port) == [5671, 5681])
+        #expect(tls.tls?.verifyPeer == false)
+    }
+
+    @Test("A cluster's nodes as several URLs, which must agree on user, vhost and TLS")
+    func nodeListAsURLs() throws {
+        let configuration = try AMQPConfiguration(
+            url: "amqp://core:pw@127.0.0.1:5672/govbus,amqp://core:pw@127.0.0.1:5673/govbus,amqp://core:pw@127.0.0.1:5674/govbus")
+        #expect(configuration.nodes.map(\.port) == [5672, 5673, 5674])
+        #expect(configuration.vhost == "govbus")
+        #expect {
+            try AMQPConfiguration(url: "amqp://core:topsecret@a/govbus,amqp://other:topsecret@b/govbus")
+        } throws: { error in
+            let description = "\(error)"
+            return description.contains("share user") && !description.contains("topsecret")
+        }
+        #expect {
+            try AMQPConfiguration(url: "amqp://core:topsecret@a,b:notaport/govbus")
+        } throws: { error in
+            let description = "\(error)"
+            return description.contains("b:notaport") && !description.contains("topsecret")
+        }
+        #expect(throws: AMQPError.self) { try AMQPConfiguration(url: "amqp://core:pw@a,,b/govbus") }
+    }
 }

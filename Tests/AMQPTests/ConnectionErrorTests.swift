@@ -85,6 +85,25 @@ struct ConnectionErrorTests {
         #expect(error?.message.contains("\(port)") == true)
     }
 
+    @Test("A node list connects to the first node that answers: a dead node and a silent one are passed over")
+    func nodeListSkipsDeadNodes() async throws {
+        let broker = try TestBroker.fromEnvironment()
+        let live = URLComponents(string: broker.amqpURL)!
+        let dead = try Self.unusedPort()
+        let (descriptor, silent) = try Self.silentListener()
+        defer { close(descriptor) }
+        let configuration = try configuration(
+            "amqp://guest:guest@127.0.0.1:\(dead),127.0.0.1:\(silent),\(live.host!):\(live.port!)/")
+        let connection = try await withTimeLimit(.seconds(20), "connect through the node list") {
+            try await AMQPConnection.connect(configuration)
+        }
+        let queue = try await connection.declare(AMQPQueue("", exclusive: true, autoDelete: true))
+        #expect(queue.name.hasPrefix("amq.gen-"))
+        await connection.close()
+        // None answers: the error is the last node's, and says so quickly.
+        _ = try await expectConnectFailure("amqp://guest:guest@127.0.0.1:\(dead),127.0.0.1:\(try Self.unusedPort())/", .hostUnreachable)
+    }
+
     @Test("A server that accepts but never speaks AMQP times out within the connect timeout")
     func silentServer() async throws {
         let (descriptor, port) = try Self.silentListener()

@@ -81,7 +81,7 @@ struct CrashLoopTests {
         try await topology.declare(on: connection)
         #expect(try await connection.inspectQueue(CoreTopology.coreQueue).messageCount == 50)
         // Declared with the limit now: declaring it so again is no conflict.
-        try await connection.declare(CoreTopology.coreIngress())
+        try await connection.declare(topology.coreIngress())
         let arguments = try await broker.rabbitmqctl("list_queues", "-p", vhost, "name", "arguments")
         #expect(arguments.contains("x-delivery-limit"), "\(arguments)")
         let holding = await #expect(throws: AMQPError.self) {

@@ -35,7 +35,8 @@ public struct CoreService: Service {
         processManager = ProcessManager(store: try DossierStore(configuration.store), procedures: procedures)
         topology = CoreTopology(
             adapters: Array(routes.adapters.keys), messageTypes: catalog.messageTypes, partitions: configuration.partitions,
-            inboxPartitions: routes.adapters.mapValues(\.inboxPartitions))
+            inboxPartitions: routes.adapters.mapValues(\.inboxPartitions),
+            replicas: CoreTopology.replicas(forNodes: amqp.nodes.count))
     }
 
     public func run() async throws {

@@ -14,6 +14,10 @@ public import AMQP
 /// partition's messages to one of them at a time, in order; when that core goes, the next takes
 /// over where it stopped. An adapter with `partitions` in the routes file has its inbox split the
 /// same way, for its instances to share.
+///
+/// On a cluster, each queue has `replicas` members (3 when the core's URL names three nodes or
+/// more): a queue declared before with another count is migrated (`QueueMigration`), its waiting
+/// messages moved, so a deployment that grows from one node to three gets replicated queues.
 public struct CoreTopology: Sendable, Hashable {
     public static let ingressExchange = "govbus.ingress"
     public static let coreQueue = "govbus.core.ingress"
@@ -43,13 +47,28 @@ public struct CoreTopology: Sendable, Hashable {
 
     /// A core queue: a quorum queue whose deliveries are limited into the dead letters, consumed by
     /// one core at a time (the others wait to take over).
-    public static func coreIngress(_ name: String = coreQueue) -> AMQPQueue {
-        AMQPQueue(
-            name, kind: .quorum,
+    public func coreIngress(_ name: String = coreQueue) -> AMQPQueue {
+        quorumQueue(
+            name,
             arguments: [
-                "x-dead-letter-exchange": .string(deadExchange), "x-delivery-limit": .int32(coreDeliveryLimit),
+                "x-dead-letter-exchange": .string(Self.deadExchange), "x-delivery-limit": .int32(Self.coreDeliveryLimit),
                 "x-single-active-consumer": .bool(true),
             ])
+    }
+
+    /// The replication a bus gets on a cluster: three members per queue, a majority of which
+    /// survives the loss of any one node.
+    public static let clusterReplicas = 3
+
+    /// How many members each queue gets on a broker reached through `nodes` node addresses: one
+    /// address, the broker's default (every queue of a single node has one member).
+    public static func replicas(forNodes nodes: Int) -> Int { min(max(nodes, 1), clusterReplicas) }
+
+    /// A quorum queue of this topology, with its replication on a cluster.
+    private func quorumQueue(_ name: String, arguments: AMQPTable = [:]) -> AMQPQueue {
+        var arguments = arguments
+        if replicas > 1 { arguments["x-quorum-initial-group-size"] = .int32(Int32(replicas)) }
+        return AMQPQueue(name, kind: .quorum, arguments: arguments)
     }
 
     public let adapters: [String]
@@ -60,12 +79,18 @@ public struct CoreTopology: Sendable, Hashable {
     /// `partitions`): several instances of such an adapter share its inbox by dossier, as the
     /// cores share theirs.
     public let inboxPartitions: [String: Int]
+    /// Members of each quorum queue (`replicas(forNodes:)`); 1 leaves it to a single node.
+    public let replicas: Int
 
-    public init(adapters: [String], messageTypes: [String], partitions: Int = 1, inboxPartitions: [String: Int] = [:]) {
+    public init(
+        adapters: [String], messageTypes: [String], partitions: Int = 1, inboxPartitions: [String: Int] = [:],
+        replicas: Int = 1
+    ) {
         self.adapters = adapters.sorted()
         self.messageTypes = messageTypes.sorted()
         self.partitions = max(1, partitions)
         self.inboxPartitions = inboxPartitions.filter { $0.value > 1 }
+        self.replicas = max(1, replicas)
     }
 
     /// The queues of an adapter's inbox: `govbus.adapter.<name>`, or its partitions `….0`, `….1`, …
@@ -111,11 +136,11 @@ public struct CoreTopology: Sendable, Hashable {
     }
 
     public var queues: [AMQPQueue] {
-        coreQueues.map { Self.coreIngress($0) } + [
-            AMQPQueue(Self.deadLetterQueue, kind: .quorum),
+        coreQueues.map { coreIngress($0) } + [
+            quorumQueue(Self.deadLetterQueue),
             // The core's signed audit checkpoints (published through the default exchange), for a
             // shipper to take off the machine; the oldest go past ~70 days of one a minute.
-            AMQPQueue(AuditCheckpoint.queue, kind: .quorum, arguments: ["x-max-length": .int32(100_000)]),
+            quorumQueue(AuditCheckpoint.queue, arguments: ["x-max-length": .int32(100_000)]),
         ]
             + adapters.flatMap { adapter in
                 inboxQueues(of: adapter).map { queue in
@@ -125,12 +150,12 @@ public struct CoreTopology: Sendable, Hashable {
                         "x-dead-letter-exchange": .string(Self.deadExchange), "x-delivery-limit": .int32(Self.inboxDeliveryLimit),
                     ]
                     if inboxPartitions[adapter] != nil { arguments["x-single-active-consumer"] = .bool(true) }
-                    return AMQPQueue(queue, kind: .quorum, arguments: arguments)
+                    return quorumQueue(queue, arguments: arguments)
                 }
             }
             + Self.retryDelays.map { delay in
-                AMQPQueue(
-                    Self.retryExchange(delay.label), kind: .quorum,
+                quorumQueue(
+                    Self.retryExchange(delay.label),
                     arguments: [
                         "x-message-ttl": .int32(Int32(delay.milliseconds)),
                         // The default exchange, with the message's own routing key: its origin queue.

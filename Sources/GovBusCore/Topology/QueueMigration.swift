@@ -15,7 +15,12 @@ struct QueueMigration: Sendable {
     let queue: AMQPQueue
     let bindings: [AMQPBinding]
 
-    var holding: AMQPQueue { AMQPQueue("\(queue.name).migrating", kind: .quorum) }
+    /// Where new messages wait meanwhile: replicated as the queue is.
+    var holding: AMQPQueue {
+        AMQPQueue(
+            "\(queue.name).migrating", kind: .quorum,
+            arguments: queue.arguments.filter { $0.key == "x-quorum-initial-group-size" })
+    }
 
     /// Declares the queue as wanted; migrates it first if it exists with other arguments.
     func run(on connection: AMQPConnection) async throws {
