@@ -575,6 +575,7 @@ final class ConnectionDriver: @unchecked Sendable {
                     pending.settle(.success(()))
                 }
             }
+            if !acknowledged { retirePublishChannel() }
         case .channelClosed(let channel, let error):
             channelClosed(channel, error)
         case .connectionClosed(let error):
@@ -628,6 +629,20 @@ final class ConnectionDriver: @unchecked Sendable {
             match?.returnedError = error
         }
         session?.releaseBuffers(channel: channel)
+    }
+
+    /// After a nack: a channel that published to a quorum queue while its leader moved to another
+    /// node can go on refusing every message (RabbitMQ 3.10 keeps that channel's publisher state
+    /// per queue). It is closed, and what it had not confirmed goes again on a new channel.
+    private func retirePublishChannel() {
+        guard let channel = publishChannel else { return }
+        logger.info("AMQP publish channel replaced after a nack", metadata: ["channel": "\(channel)"])
+        publishChannel = nil
+        roles[channel] = nil
+        try? session?.closeChannel(channel)
+        for pending in confirms.removeAll().reversed() where !pending.isSettled {
+            waitingPublishes.prepend(pending)
+        }
     }
 
     // MARK: - Failures
