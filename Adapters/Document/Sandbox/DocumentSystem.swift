@@ -45,13 +45,22 @@ struct DocumentSystem: Sendable {
         let documents = try register.entries(organ: organ).map { entry in
             ListedDocument(
                 organ: entry.organ, year: entry.year, codeNumber: String(entry.number), codeNotation: entry.notation,
-                documentId: entry.documentId, subject: entry.subject,
+                documentId: entry.documentId, dossierId: Self.dossierID(in: entry.content), subject: entry.subject,
                 signer: .init(name: entry.signerName, position: entry.signerPosition),
                 promulgationDate: entry.promulgationDate, contentType: entry.contentType, size: entry.content.count,
                 sha256: entry.sha256, signature: entry.signature, retrievalUrl: retrievalURL(of: entry),
                 storedAt: Self.timestamp(entry.storedAt))
         }
         return try SandboxResponse.json(documents)
+    }
+
+    /// The dossier a document was issued for, as its text names it (`Hồ sơ: <id>`): the register
+    /// keeps no other link to it, and a chaos test counts the documents of each dossier with it.
+    static func dossierID(in content: Data) -> String? {
+        let prefix = "Hồ sơ: "
+        return String(decoding: content, as: UTF8.self).split(separator: "\n")
+            .first { $0.hasPrefix(prefix) }
+            .map { String($0.dropFirst(prefix.count)).trimmingCharacters(in: .whitespaces) }
     }
 
     /// `GET /_sandbox/signing-key`: the public key that checks the documents' signatures.
@@ -119,6 +128,8 @@ struct ListedDocument: Codable, Hashable {
     let codeNumber: String
     let codeNotation: String
     let documentId: String
+    /// The dossier named in the document's text, if it names one.
+    let dossierId: String?
     let subject: String
     let signer: Signer
     let promulgationDate: String
