@@ -30,7 +30,7 @@ struct GovBusCommand: AsyncParsableCommand {
         commandName: "govbus",
         abstract: "GovBus: the message bus between government subsystems.",
         subcommands: [
-            UpCommand.self, DemoCommand.self, CoreCommand.self, AdapterCommand.self, SandboxCommand.self, ConsoleCommand.self,
+            UpCommand.self, InitCommand.self, DemoCommand.self, CoreCommand.self, AdapterCommand.self, SandboxCommand.self, ConsoleCommand.self,
             StatusCommand.self, DeadLettersCommand.self, TraceCommand.self, ProvisionCommand.self,
             BenchCommand.self, ValidateCommand.self, SchemasCommand.self, AuditCommand.self, KeysCommand.self,
         ])

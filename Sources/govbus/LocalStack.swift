@@ -155,8 +155,13 @@ struct LocalStack {
     }
 
     func settings(_ name: String) -> [String: String] {
+        Self.settings(name, portalSecret: Self.portalSecret, paymentSecret: Self.paymentSecret)
+    }
+
+    /// An adapter's settings, with the secrets it shares with its system.
+    static func settings(_ name: String, portalSecret: String, paymentSecret: String) -> [String: String] {
         switch name {
-        case "portal": ["hmacSecret": Self.portalSecret, "handlerName": "Hệ thống GovBus"]
+        case "portal": ["hmacSecret": portalSecret, "handlerName": "Hệ thống GovBus"]
         case "registry":
             [
                 "xroadInstance": "VN", "clientMemberClass": "GOV", "clientMemberCode": "000.00.00.H01",
@@ -165,10 +170,10 @@ struct LocalStack {
             ]
         case "payment":
             [
-                "tmnCode": Self.paymentTmnCode, "hashSecret": Self.paymentSecret,
+                "tmnCode": paymentTmnCode, "hashSecret": paymentSecret,
                 "returnUrl": "https://dichvucong.sandbox.govbus.local/thanh-toan/ket-qua",
                 // Citizens open the gateway's public page; the portal sandbox maps it to the local one.
-                "paymentPageUrl": Self.publicPaymentPage,
+                "paymentPageUrl": publicPaymentPage,
             ]
         case "document": ["organName": "Cổng tích hợp GovBus", "senderOrganId": "000.00.00.H01", "place": "Hà Nội"]
         default: [:]
