@@ -61,4 +61,50 @@ struct CoreTopologyTests {
         await connection.close()
         try await broker.rabbitmqctl("delete_vhost", vhost)
     }
+
+    @Test("Three members per queue on a cluster: one queue each of the core, an inbox and the dead letters")
+    func replicasOnACluster() {
+        let types = ["portal.dossier.submitted.v1"]
+        #expect(CoreTopology.replicas(forNodes: 1) == 1)
+        #expect(CoreTopology.replicas(forNodes: 3) == 3)
+        #expect(CoreTopology.replicas(forNodes: 5) == 3)
+        let single = CoreTopology(adapters: ["portal"], messageTypes: types)
+        #expect(single.queues.allSatisfy { $0.arguments["x-quorum-initial-group-size"] == nil })
+        let cluster = CoreTopology(adapters: ["portal"], messageTypes: types, partitions: 2, replicas: 3)
+        #expect(cluster.queues.allSatisfy { $0.kind == .quorum && $0.arguments["x-quorum-initial-group-size"] == .int32(3) })
+        #expect(cluster.queues.count == single.queues.count + 1)
+    }
+
+    @Test("A deployment that grows to a cluster: its queues are declared again with 3 members, their waiting messages kept")
+    func growingToACluster() async throws {
+        let broker = try TestBroker.fromEnvironment()
+        let vhost = try await Self.freshVhost(broker)
+        let connection = try await AMQPConnection.connect(url: broker.url(user: "guest", password: "guest", vhost: vhost))
+        let type = "portal.dossier.submitted.v1"
+        let oneNode = CoreTopology(adapters: ["portal"], messageTypes: [type])
+        try await oneNode.declare(on: connection)
+        for index in 0..<20 {
+            try await connection.publish(
+                AMQPMessage("waiting \(index)", properties: AMQPProperties(deliveryMode: .persistent, messageID: "m-\(index)")),
+                exchange: CoreTopology.ingressExchange, routingKey: type, mandatory: true)
+        }
+        try await connection.publish(
+            AMQPMessage("for the portal", properties: AMQPProperties(deliveryMode: .persistent)),
+            exchange: CoreTopology.deliverExchange, routingKey: "portal.\(type)", mandatory: true)
+
+        let threeNodes = CoreTopology(adapters: ["portal"], messageTypes: [type], replicas: 3)
+        try await threeNodes.declare(on: connection)
+        #expect(try await connection.inspectQueue(CoreTopology.coreQueue).messageCount == 20)
+        #expect(try await connection.inspectQueue(CoreTopology.inbox(of: "portal")).messageCount == 1)
+        let arguments = try await broker.rabbitmqctl("list_queues", "-p", vhost, "name", "arguments")
+        for queue in threeNodes.queues.map(\.name) {
+            let line = arguments.split(separator: "\n").first { $0.hasPrefix("\(queue)\t") }
+            #expect(line?.contains("x-quorum-initial-group-size") == true, "\(queue): \(line ?? "missing")")
+        }
+        // Declared so now: declaring it so again is no conflict, and routing still reaches the core.
+        try await threeNodes.declare(on: connection)
+        try await connection.publish(AMQPMessage("after"), exchange: CoreTopology.ingressExchange, routingKey: type, mandatory: true)
+        #expect(try await connection.inspectQueue(CoreTopology.coreQueue).messageCount == 21)
+        await connection.close()
+    }
 }
