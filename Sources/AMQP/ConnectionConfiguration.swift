@@ -55,14 +55,6 @@ public struct AMQPConfiguration: Sendable, Hashable {
     /// Every node, the first one first.
     public var nodes: [Node] { [Node(host: host, port: port)] + otherNodes }
 
-    /// This configuration aimed at one node only.
-    func aimed(at node: Node) -> AMQPConfiguration {
-        var single = self
-        single.host = node.host
-        single.port = node.port
-        single.otherNodes = []
-        return single
-    }
     public var user: String
     public var password: String
     public var vhost: String
@@ -239,6 +231,15 @@ public struct AMQPConfiguration: Sendable, Hashable {
             }
         }
         return result + rest
+    }
+
+    /// This configuration aimed at one node only.
+    func aimed(at node: Node) -> AMQPConfiguration {
+        var single = self
+        single.host = node.host
+        single.port = node.port
+        single.otherNodes = []
+        return single
     }
 
     /// How this connection is named in errors and logs: never with its password.

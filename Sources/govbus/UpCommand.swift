@@ -135,8 +135,7 @@ struct UpCommand: AsyncParsableCommand {
             }
             for index in 0..<cores {
                 try await waitForHealth(
-                    index == 0 ? "core" : "core \(index)", child: index == 0 ? "core" : "core-\(index)", port: stack.corePort(index),
-                    children: children, logs: stack.logs)
+                    index == 0 ? "core" : "core \(index)", port: stack.corePort(index), children: children, logs: stack.logs)
             }
             for name in LocalStack.connectors {
                 try children.start(
@@ -145,7 +144,7 @@ struct UpCommand: AsyncParsableCommand {
             }
             for name in LocalStack.connectors {
                 try await waitForHealth(
-                    "\(name) sandbox", child: "\(name)-sandbox", port: stack.sandboxPort(name), children: children, logs: stack.logs)
+                    "\(name) sandbox", port: stack.sandboxPort(name), children: children, logs: stack.logs)
             }
             for name in LocalStack.connectors {
                 for index in 0..<(stack.instances[name] ?? 1) {
@@ -158,8 +157,8 @@ struct UpCommand: AsyncParsableCommand {
             for name in LocalStack.connectors {
                 for index in 0..<(stack.instances[name] ?? 1) {
                     try await waitForHealth(
-                        "\(LocalStack.instanceName(name, index)) adapter", child: LocalStack.instanceName(name, index),
-                        port: stack.adapterPort(name, instance: index), children: children, logs: stack.logs)
+                        "\(LocalStack.instanceName(name, index)) adapter", port: stack.adapterPort(name, instance: index),
+                        children: children, logs: stack.logs)
                 }
             }
             // The cores' store, said outright as for the cores (a GOVBUS_STORE of the shell would win).
@@ -168,7 +167,7 @@ struct UpCommand: AsyncParsableCommand {
                 logs: stack.logs,
                 environment: SandboxKeyCheck.sandboxMode.merging(
                     ["GOVBUS_STORE": database.url ?? work.appendingPathComponent("core").path], uniquingKeysWith: { $1 }))
-            try await waitForHealth("console", child: "console", port: stack.consolePort, children: children, logs: stack.logs)
+            try await waitForHealth("console", port: stack.consolePort, children: children, logs: stack.logs)
         } catch {
             say("\(error); stopping")
             await children.stopAll()
@@ -197,16 +196,16 @@ struct UpCommand: AsyncParsableCommand {
     }
 
     /// Waits for a child's `/health`. Meanwhile any child that dies is started again, its exit
-    /// noted in its log, as once the stack is up; one that dies three times does not come up.
-    func waitForHealth(_ what: String, child name: String, port: Int, children: ChildGroup, logs: URL) async throws {
+    /// noted in its log, as once the stack is up; when one has died three times, the stack does not come up.
+    func waitForHealth(_ what: String, port: Int, children: ChildGroup, logs: URL) async throws {
         let deadline = ContinuousClock.now + .seconds(90)
         while ContinuousClock.now < deadline {
             for line in children.restartExited() { say(line) }
-            if children.deaths(of: name) >= Self.deathsBeforeGivingUp {
-                let log = logs.appendingPathComponent("\(name).log")
+            if let failing = children.diedMost(), failing.deaths >= Self.deathsBeforeGivingUp {
+                let log = logs.appendingPathComponent("\(failing.name).log")
                 let tail = ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n").suffix(8)
                 throw StackFailure(
-                    description: "\(what) died \(Self.deathsBeforeGivingUp) times while starting; the end of \(log.path):\n\(tail.joined(separator: "\n"))")
+                    description: "\(failing.name) died \(failing.deaths) times while the stack started; the end of \(log.path):\n\(tail.joined(separator: "\n"))")
             }
             if let response = try? await HTTPClient.shared.execute(
                 HTTPClientRequest(url: "http://127.0.0.1:\(port)/health"), timeout: .seconds(2)),
@@ -369,8 +368,12 @@ final class ChildGroup: Sendable {
         }
     }
 
-    /// How often each child has died since the stack started.
-    func deaths(of name: String) -> Int { children.withLock { $0.first { $0.name == name }?.deaths ?? 0 } }
+    /// The child that has died most often since the stack started, if one has died.
+    func diedMost() -> (name: String, deaths: Int)? {
+        children.withLock { children in
+            children.max { $0.deaths < $1.deaths }.flatMap { $0.deaths > 0 ? ($0.name, $0.deaths) : nil }
+        }
+    }
 
     /// Notes in a child's log what `govbus up` did to it: the log then exists and tells its story
     /// even when the child itself wrote nothing (a signal, a failed start).
