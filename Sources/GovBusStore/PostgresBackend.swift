@@ -120,6 +120,13 @@ final class PostgresBackend: Sendable {
     }
 }
 
+/// Lets one of two racing completions through.
+private final class FirstOnly: Sendable {
+    private let taken = Atomic<Bool>(false)
+
+    func isFirst() -> Bool { !taken.exchange(true, ordering: .acquiringAndReleasing) }
+}
+
 struct PostgresSession: StoreSession {
     let connection: PostgresConnection
     let logger: Logger
@@ -155,7 +162,9 @@ struct PostgresSession: StoreSession {
             }
         }
         do {
-            return try connection.query(PostgresQuery(unsafeSQL: Self.numbered(sql), binds: binds), logger: logger).wait()
+            return try Self.answer(
+                to: connection.query(PostgresQuery(unsafeSQL: Self.numbered(sql), binds: binds), logger: logger),
+                on: connection)
         } catch let error as PSQLError {
             // 23505: unique violation, 40001: serialization failure, 40P01: deadlock.
             if let state = error.serverInfo?[.sqlState], ["23505", "40001", "40P01"].contains(state) {
@@ -163,6 +172,31 @@ struct PostgresSession: StoreSession {
             }
             throw StoreError.failed("PostgreSQL: \(Self.explain(error))")
         }
+    }
+
+    /// How long a caller waits for an answer: the server's own statement timeout (30 s) and a margin.
+    static let answerTimeout = TimeAmount.seconds(40)
+
+    /// The query's answer, or a failure once `answerTimeout` has passed without one. A connection
+    /// opened just after the server was killed and started again was seen to leave a query
+    /// unanswered for good (the server idle, the client waiting): the core held its messages and
+    /// routed nothing more. Past the timeout the connection is closed, so nothing uses it again,
+    /// and the caller's failure is retried later on a new one.
+    private static func answer(
+        to query: EventLoopFuture<PostgresQueryResult>, on connection: PostgresConnection
+    ) throws -> PostgresQueryResult {
+        let answer = connection.eventLoop.makePromise(of: PostgresQueryResult.self)
+        let gate = FirstOnly()
+        query.whenComplete { result in
+            if gate.isFirst() { answer.completeWith(result) }
+        }
+        let timeout = connection.eventLoop.scheduleTask(in: answerTimeout) {
+            guard gate.isFirst() else { return }
+            answer.fail(StoreError.failed("PostgreSQL gave no answer within \(answerTimeout.nanoseconds / 1_000_000_000) s"))
+            connection.close().whenComplete { _ in }
+        }
+        defer { timeout.cancel() }
+        return try answer.futureResult.wait()
     }
 
     /// `?` placeholders as PostgreSQL's `$1`, `$2`, … (none is inside a quoted literal).

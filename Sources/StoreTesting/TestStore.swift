@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import GovBusStore
 import Logging
 import NIOPosix
