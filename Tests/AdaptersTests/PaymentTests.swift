@@ -262,23 +262,23 @@ struct PaymentTests {
         }
         let bad = Self.behaviour(badSignature: true)
         let wrong = Self.behaviour(wrongAmount: true)
-        let otherOrder = try Self.ipnQuery().replacingOccurrences(of: "H01.04-251121-0007-1", with: "H01.04-251121-0007-2")
+        let otherOrder = Self.ipnQuery().replacingOccurrences(of: "H01.04-251121-0007-1", with: "H01.04-251121-0007-2")
 
         try await Application(router: router).test(.router) { client in
-            let answer1 = try await answer(client, try Self.ipnQuery(behaviour: bad))
+            let answer1 = try await answer(client, Self.ipnQuery(behaviour: bad))
             #expect(answer1 == "97")
             let answer2 = try await answer(client, otherOrder)
             #expect(answer2 == "97")
-            let answer3 = try await answer(client, try Self.ipnQuery(behaviour: wrong))
+            let answer3 = try await answer(client, Self.ipnQuery(behaviour: wrong))
             #expect(answer3 == "04")
             let stored = try runtime.outbox.count
             #expect(stored == 1)
 
-            let answer4 = try await answer(client, try Self.ipnQuery())
+            let answer4 = try await answer(client, Self.ipnQuery())
             #expect(answer4 == "00")
-            let answer5 = try await answer(client, try Self.ipnQuery())
+            let answer5 = try await answer(client, Self.ipnQuery())
             #expect(answer5 == "02")
-            let answer6 = try await answer(client, try Self.ipnQuery(responseCode: "24"))
+            let answer6 = try await answer(client, Self.ipnQuery(responseCode: "24"))
             #expect(answer6 == "02")
         }
         let settled = try runtime.outbox.pending().filter { $0.type != FeeLinkCreatedV1.messageType }
