@@ -54,7 +54,7 @@ final class PostgresBackend: Sendable {
     /// `body` between `begin` and COMMIT, rolled back if it throws.
     private func inTransaction<T>(_ begin: String, _ body: (any StoreSession) throws -> T) throws -> T {
         try withConnection { session in
-            try session.execute(begin, [])
+            try session.begin(begin)
             do {
                 let result = try body(session)
                 try session.execute("COMMIT", [])
@@ -146,11 +146,17 @@ struct PostgresSession: StoreSession {
         }
     }
 
+    /// Opens a transaction: the first statement on a connection taken from the pool, and one the
+    /// server answers at once, so a connection that cannot carry it is given up after a few seconds.
+    func begin(_ statement: String) throws {
+        _ = try run(statement, [], within: Self.beginTimeout)
+    }
+
     func lock(_ name: String) throws {
         try execute("SELECT pg_advisory_xact_lock(hashtext(?))", [.text(name)])
     }
 
-    private func run(_ sql: String, _ values: [StoreValue]) throws -> PostgresQueryResult {
+    private func run(_ sql: String, _ values: [StoreValue], within timeout: TimeAmount = answerTimeout) throws -> PostgresQueryResult {
         var binds = PostgresBindings(capacity: values.count)
         for value in values {
             switch value {
@@ -164,7 +170,7 @@ struct PostgresSession: StoreSession {
         do {
             return try Self.answer(
                 to: connection.query(PostgresQuery(unsafeSQL: Self.numbered(sql), binds: binds), logger: logger),
-                on: connection)
+                on: connection, within: timeout)
         } catch let error as PSQLError {
             // 23505: unique violation, 40001: serialization failure, 40P01: deadlock.
             if let state = error.serverInfo?[.sqlState], ["23505", "40001", "40P01"].contains(state) {
@@ -176,26 +182,28 @@ struct PostgresSession: StoreSession {
 
     /// How long a caller waits for an answer: the server's own statement timeout (30 s) and a margin.
     static let answerTimeout = TimeAmount.seconds(40)
+    /// How long a BEGIN may take: no lock, no work, only a connection that carries it.
+    static let beginTimeout = TimeAmount.seconds(5)
 
-    /// The query's answer, or a failure once `answerTimeout` has passed without one. A connection
-    /// opened just after the server was killed and started again was seen to leave a query
+    /// The query's answer, or a failure once `timeout` has passed without one. A connection
+    /// opened just after the server was killed and started again was seen to leave a BEGIN
     /// unanswered for good (the server idle, the client waiting): the core held its messages and
     /// routed nothing more. Past the timeout the connection is closed, so nothing uses it again,
     /// and the caller's failure is retried later on a new one.
     private static func answer(
-        to query: EventLoopFuture<PostgresQueryResult>, on connection: PostgresConnection
+        to query: EventLoopFuture<PostgresQueryResult>, on connection: PostgresConnection, within timeout: TimeAmount
     ) throws -> PostgresQueryResult {
         let answer = connection.eventLoop.makePromise(of: PostgresQueryResult.self)
         let gate = FirstOnly()
         query.whenComplete { result in
             if gate.isFirst() { answer.completeWith(result) }
         }
-        let timeout = connection.eventLoop.scheduleTask(in: answerTimeout) {
+        let expiry = connection.eventLoop.scheduleTask(in: timeout) {
             guard gate.isFirst() else { return }
-            answer.fail(StoreError.failed("PostgreSQL gave no answer within \(answerTimeout.nanoseconds / 1_000_000_000) s"))
+            answer.fail(StoreError.failed("PostgreSQL gave no answer within \(timeout.nanoseconds / 1_000_000_000) s"))
             connection.close().whenComplete { _ in }
         }
-        defer { timeout.cancel() }
+        defer { expiry.cancel() }
         return try answer.futureResult.wait()
     }
 
