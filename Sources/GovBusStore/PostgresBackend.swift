@@ -185,11 +185,11 @@ struct PostgresSession: StoreSession {
     /// How long a BEGIN may take: no lock, no work, only a connection that carries it.
     static let beginTimeout = TimeAmount.seconds(5)
 
-    /// The query's answer, or a failure once `timeout` has passed without one. A connection
-    /// opened just after the server was killed and started again was seen to leave a BEGIN
-    /// unanswered for good (the server idle, the client waiting): the core held its messages and
-    /// routed nothing more. Past the timeout the connection is closed, so nothing uses it again,
-    /// and the caller's failure is retried later on a new one.
+    /// The query's answer, or a failure once `timeout` has passed without one. After the server
+    /// was killed and started again, a statement was seen to stay unanswered for good (a BEGIN, the
+    /// server's session idle, the client waiting; other statements in later runs): the core held
+    /// its messages and routed nothing more. Past the timeout the connection is closed, so nothing
+    /// uses it again, and the caller's failure is retried later on a new one.
     private static func answer(
         to query: EventLoopFuture<PostgresQueryResult>, on connection: PostgresConnection, within timeout: TimeAmount
     ) throws -> PostgresQueryResult {
