@@ -17,6 +17,8 @@ final class ConnectionDriver: @unchecked Sendable {
         var sleeping = false
         /// Messages await their confirm: the confirm will wake the thread (see `wakesDriver`).
         var publishesInFlight = false
+        /// The thread sleeps longer than a lazy command may wait (1 ms): every command wakes it.
+        var sleepsLong = false
         var accepting = true
         /// Why the connection ended, once it has.
         var endedBy: AMQPError?
@@ -49,6 +51,8 @@ final class ConnectionDriver: @unchecked Sendable {
     private var topology: [TopologyStep] = []
     private var blockedByBroker = false
     private var lazyPollInterval = Duration.milliseconds(1)
+    /// The longest a command that does not wake the thread (an ack, a publish behind others) waits.
+    private static let lazyCommandDelay = Duration.milliseconds(1)
     /// Consumers with acks waiting for `sendCoalescedAcknowledgements`.
     private var consumersWithPendingAcks: Set<Int> = []
     /// The node the next connect tries first: after a loss, the one after the node that was lost.
@@ -80,7 +84,7 @@ final class ConnectionDriver: @unchecked Sendable {
         let mustWake: Bool? = inbox.withLock { box in
             guard box.accepting else { return nil }
             box.commands.append(command)
-            guard command.wakesDriver(whilePublishesInFlight: box.publishesInFlight) else { return false }
+            guard box.sleepsLong || command.wakesDriver(whilePublishesInFlight: box.publishesInFlight) else { return false }
             let wasSleeping = box.sleeping
             box.sleeping = false
             return wasSleeping
@@ -111,7 +115,8 @@ final class ConnectionDriver: @unchecked Sendable {
                 flushPublishes()
                 if machine.isConnected, !readFrames(limit: 128) {
                     // Commands that do not wake the thread may come (see `wakesDriver`): look again
-                    // soon, and a little later each time nothing came, up to 16 ms.
+                    // soon, and a little later each time nothing came, up to 16 ms; a sleep longer
+                    // than 1 ms is cut short by any command, so none waits longer than that.
                     let lazyCommandsLikely =
                         !confirms.isEmpty || consumers.values.contains { $0.hasUnsettledDeliveries }
                     let timeout = lazyCommandsLikely ? lazyPollInterval : .milliseconds(500)
@@ -150,6 +155,7 @@ final class ConnectionDriver: @unchecked Sendable {
             guard box.commands.isEmpty else { return false }
             box.sleeping = true
             box.publishesInFlight = publishesInFlight
+            box.sleepsLong = timeout > Self.lazyCommandDelay
             return true
         }
         guard maySleep else { return true }
@@ -160,6 +166,7 @@ final class ConnectionDriver: @unchecked Sendable {
         let ready = poll(&descriptors, nfds_t(descriptors.count), max(0, milliseconds))
         let commandsCame = inbox.withLock { box in
             box.sleeping = false
+            box.sleepsLong = false
             return !box.commands.isEmpty
         }
         if descriptors[0].revents & Int16(POLLIN) != 0 {

@@ -72,8 +72,10 @@ struct BenchBus: Sendable {
 
     /// Writes the core's configuration, starts `cores` cores (with several, the core's queue in
     /// partitions and `store` shared) and waits until every core queue has its consumers.
+    /// `wrapper`: a command the core runs under (valgrind), with `startupLimit` to be consuming.
     func startCores(
-        _ cores: Int, store: String?, executable: String, schemas: String, procedures: String, progress: (String) -> Void
+        _ cores: Int, store: String?, executable: String, schemas: String, procedures: String, wrapper: [String] = [],
+        startupLimit: Duration = .seconds(60), progress: (String) -> Void
     ) async throws -> [ChildProcess.Running] {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let key = signer.publicKey.rawRepresentation.base64EncodedString()
@@ -107,15 +109,16 @@ struct BenchBus: Sendable {
                 "GOVBUS_TELEMETRY": "off", "GOVBUS_CORE_PARTITIONS": "\(partitions)", "GOVBUS_CORE_INSTANCE": "\(index)/\(cores)",
             ]
             environment["GOVBUS_STORE"] = store ?? folder.appendingPathComponent("data").path
+            let command = wrapper + [executable, "core", "--config", folder.appendingPathComponent("core.yaml").path]
             started.append(
                 try ChildProcess.start(
-                    executable, ["core", "--config", folder.appendingPathComponent("core.yaml").path], environment: environment,
+                    command[0], Array(command.dropFirst()), environment: environment,
                     errors: folder.appendingPathComponent("core-\(index).log").path))
         }
         let queues = CoreTopology(adapters: [], messageTypes: [], partitions: partitions).coreQueues
         let connection = try await connect(as: coreUser)
         defer { Task { await connection.close() } }
-        let deadline = ContinuousClock.now + .seconds(60)
+        let deadline = ContinuousClock.now + startupLimit
         var lastError = "no consumer yet"
         while ContinuousClock.now < deadline {
             do {
@@ -139,7 +142,7 @@ struct BenchBus: Sendable {
             }
         }
         for core in started { core.stop() }
-        throw CoreBenchmark.Failure(description: "the cores did not start consuming within 60 s: \(lastError)")
+        throw CoreBenchmark.Failure(description: "the cores did not start consuming within \(startupLimit): \(lastError)")
     }
 
     /// Fresh message ids each run, so that the core's dedup does not drop any; signed before the
@@ -157,7 +160,9 @@ struct BenchBus: Sendable {
         }
     }
 
-    func runCore(messages count: Int, options: CoreBenchmark.Options, rate: Double?) async throws -> TransportBenchmark.Figures {
+    func runCore(
+        messages count: Int, options: CoreBenchmark.Options, rate: Double?, within limit: Duration = .seconds(60)
+    ) async throws -> TransportBenchmark.Figures {
         let messages = try signedMessages(count: count)
         let publisher = try await connect(as: sender)
         let consumer = try await connect(as: receiver)
@@ -170,7 +175,7 @@ struct BenchBus: Sendable {
         return try await BenchEnds.run(
             messages, publishVia: publisher, exchange: CoreTopology.ingressExchange, routingKey: CoreBenchmark.messageType,
             consumeVia: consumer, queue: CoreTopology.inbox(of: receiver), window: options.window,
-            prefetch: options.prefetch, rate: rate)
+            prefetch: options.prefetch, rate: rate, within: limit)
     }
 
     func runBaseline(_ program: String, messages count: Int, options: CoreBenchmark.Options) async throws -> TransportBenchmark.Figures {

@@ -10,7 +10,8 @@ enum BenchEnds {
 
     static func run(
         _ messages: [AMQPMessage], publishVia publisher: AMQPConnection, exchange: String, routingKey: String,
-        consumeVia consumerConnection: AMQPConnection, queue: String, window: Int, prefetch: Int, rate: Double?
+        consumeVia consumerConnection: AMQPConnection, queue: String, window: Int, prefetch: Int, rate: Double?,
+        within limit: Duration = .seconds(60)
     ) async throws -> TransportBenchmark.Figures {
         let total = messages.count
         let consumer = try await consumerConnection.consume(queue: queue, prefetch: UInt16(prefetch))
@@ -45,7 +46,7 @@ enum BenchEnds {
         let (latencies, lastConsume) = try await withThrowingTaskGroup(of: ([Double], UInt64)?.self) { group in
             group.addTask { try await consuming.value }
             group.addTask {
-                try await Task.sleep(for: .seconds(60))
+                try await Task.sleep(for: limit)
                 return nil
             }
             let first = try await group.next()!
@@ -55,7 +56,7 @@ enum BenchEnds {
         }
         await consumer.cancel()
         guard latencies.count == total else {
-            throw CoreBenchmark.Failure(description: "\(latencies.count) of \(total) messages came through \(queue) within 60 s")
+            throw CoreBenchmark.Failure(description: "\(latencies.count) of \(total) messages came through \(queue) within \(limit)")
         }
         let sorted = latencies.sorted()
         return TransportBenchmark.Figures(

@@ -6,7 +6,10 @@ import GovBusBenchmarks
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure the bus against raw rabbitmq-c on the same broker.",
-        subcommands: [TransportBenchCommand.self, CoreBenchCommand.self, E2EBenchCommand.self, ValidatorBenchCommand.self])
+        subcommands: [
+            TransportBenchCommand.self, CoreBenchCommand.self, CoreCostBenchCommand.self, E2EBenchCommand.self,
+            ValidatorBenchCommand.self,
+        ])
 }
 
 struct TransportBenchCommand: AsyncParsableCommand {
@@ -145,6 +148,57 @@ struct CoreBenchCommand: AsyncParsableCommand {
                 p50 \(String(format: "%.1f", result.p50Milliseconds)) ms, p99 \(String(format: "%.1f", result.p99Milliseconds)) ms; \
                 core peak RSS \(String(format: "%.0f", result.rssMegabytes)) MB
                 """)
+        }
+    }
+}
+
+struct CoreCostBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "core-cost",
+        abstract: "Instructions per routed message in one govbus core, counted by valgrind's callgrind.",
+        discussion: """
+            Runs `govbus core` under callgrind on a vhost of its own (as `bench core` does), sends a \
+            warm-up, zeroes the counters, sends the counted messages and dumps the profile once the \
+            receiver has them all. Prints the instructions per message (every thread of the core), \
+            those of one Ed25519 verification in the same profile, their ratio, and the inclusive \
+            cost of each part of the work. Needs valgrind; takes a few minutes.
+            """)
+
+    @OptionGroup var broker: BrokerOptions
+    @Option(name: .customLong("management-url"), help: "http://user:password@host:15672 (default: $GOVBUS_MANAGEMENT_URL).")
+    var managementURL: String?
+    @Option(help: "Messages counted.") var messages = 2_000
+    @Option(help: "Messages sent first, not counted.") var warmUp = 300
+    @Option(help: "Keep the callgrind profile in this file.") var profile: String?
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() async throws {
+        guard let management = managementURL ?? ProcessInfo.processInfo.environment["GOVBUS_MANAGEMENT_URL"] else {
+            throw ValidationError("no management API: pass --management-url or set GOVBUS_MANAGEMENT_URL")
+        }
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
+        let core = CoreBenchmark.Options(
+            amqpURL: try broker.resolvedURL(), managementURL: management, govbusExecutable: executable)
+        let result = try await CoreCostBenchmark.run(
+            CoreCostBenchmark.Options(core: core, messages: messages, warmUp: warmUp, profile: profile)
+        ) { line in
+            FileHandle.standardError.write(Data("bench: \(line)\n".utf8))
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+            return
+        }
+        print(
+            """
+            core: \(Int(result.instructionsPerMessage)) instructions per routed message (\(result.messages) messages); \
+            one Ed25519 verification: \(Int(result.signatureVerificationInstructions)); ratio \
+            \(String(format: "%.2f", result.ratioToOneVerification))
+            """)
+        for part in result.breakdown {
+            print(
+                "  \(part.part): \(Int(part.instructionsPerMessage)) (\(String(format: "%.1f", part.share * 100))%)")
         }
     }
 }

@@ -43,11 +43,17 @@ public struct MessageSigner: Sendable {
 
 /// Checks signatures against the public keys of known senders.
 public struct SignatureVerifier: Sendable {
-    /// Raw public keys by key id: swift-crypto's key types are not Sendable on Linux.
-    private let keys: [String: Data]
+    /// A parsed public key, shared between threads. swift-crypto's key types are not marked
+    /// Sendable on Linux, but a public key is immutable once made and only read after.
+    private struct SharedKey: @unchecked Sendable {
+        let key: Curve25519.Signing.PublicKey
+    }
+
+    /// Parsed once, when the verifier is made: a message costs one verification, nothing more.
+    private let keys: [String: SharedKey]
 
     public init(keys: [String: Curve25519.Signing.PublicKey]) {
-        self.keys = keys.mapValues(\.rawRepresentation)
+        self.keys = keys.mapValues(SharedKey.init)
     }
 
     /// From key ids and 32-byte public keys, base64-encoded.
@@ -71,9 +77,7 @@ public struct SignatureVerifier: Sendable {
         guard let encoded = message.properties.headers?["govbus-signature"]?.stringValue else {
             throw .missing("the message has no govbus-signature header")
         }
-        guard let raw = keys[keyID], let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else {
-            throw .unknownKey(keyID)
-        }
+        guard let key = keys[keyID]?.key else { throw .unknownKey(keyID) }
         guard let signature = Data(base64Encoded: encoded), signature.count == 64 else {
             throw .malformedSignature("govbus-signature is not 64 bytes of base64")
         }

@@ -117,6 +117,7 @@ public final class CoreRouter: Sendable {
         let perQueue = UInt16(max(16, Int(prefetch) / max(1, queues.count + standby.count)))
         // Unbounded in type only: the broker sends at most `prefetch` messages not yet acked per queue.
         let arrived = BatchQueue<Arrival>()
+        let verified = BatchQueue<Arrival>()
         let pipe = BatchQueue<InFlight>()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -137,11 +138,17 @@ public final class CoreRouter: Sendable {
                 }
             }
             group.addTask {
+                defer { verified.finish() }
+                while case let batch = await arrived.next(limit: Self.batchLimit), !batch.isEmpty {
+                    for arrival in self.verifyingSignatures(batch) { verified.append(arrival) }
+                }
+            }
+            group.addTask {
                 while case let batch = await pipe.next(limit: Int(prefetch)), !batch.isEmpty {
                     await self.settle(batch)
                 }
             }
-            while case let batch = await arrived.next(limit: Self.batchLimit), !batch.isEmpty {
+            while case let batch = await verified.next(limit: Self.batchLimit), !batch.isEmpty {
                 for inFlight in take(batch) { pipe.append(inFlight) }
             }
             pipe.finish()
@@ -149,11 +156,35 @@ public final class CoreRouter: Sendable {
         }
     }
 
-    /// A delivery as it arrived, from which queue.
+    /// A delivery as it arrived, from which queue; then with its signature checked.
     private struct Arrival: Sendable {
         let delivery: AMQPDelivery
         let received: ContinuousClock.Instant
         let queue: String
+        var signature: Result<String, SignatureError>?
+    }
+
+    /// Before the first stage: a batch's signatures, the costliest of the checks, verified side by
+    /// side on every core, while the first stage works on the batch before. Each outcome travels
+    /// with its message, and the checks use it in their order.
+    private func verifyingSignatures(_ batch: [Arrival]) -> [Arrival] {
+        let outcomes = UnsafeMutableBufferPointer<Result<String, SignatureError>?>.allocate(capacity: batch.count)
+        outcomes.initialize(repeating: nil)
+        defer {
+            _ = outcomes.deinitialize()
+            outcomes.deallocate()
+        }
+        // Each iteration writes its own slot only, and all are done when concurrentPerform returns.
+        nonisolated(unsafe) let slots = outcomes
+        DispatchQueue.concurrentPerform(iterations: batch.count) { index in
+            let delivery = batch[index].delivery
+            slots[index] = checks.verifySignature(of: AMQPMessage(body: delivery.body, properties: delivery.properties))
+        }
+        return batch.indices.map { index in
+            var arrival = batch[index]
+            arrival.signature = outcomes[index]
+            return arrival
+        }
     }
 
     /// At most this many messages share a transaction: more would hold the first ones' outputs back.
@@ -249,7 +280,8 @@ public final class CoreRouter: Sendable {
         witness?.hold(witnessKey)
         faults.crashIfAsked(correlationID: delivery.properties.correlationID)
         do {
-            let message = try checks.check(AMQPMessage(body: delivery.body, properties: delivery.properties))
+            let message = try checks.check(
+                AMQPMessage(body: delivery.body, properties: delivery.properties), signature: arrival.signature)
             if let target = message.replayTo {
                 return .settled(try replay(message, to: target, arrival: arrival))
             }
