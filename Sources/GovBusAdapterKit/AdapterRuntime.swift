@@ -79,7 +79,7 @@ public final class AdapterRuntime: Sendable {
     public func send<Message: GovBusMessage>(
         _ message: Message, correlationID: String, causationID: String? = nil,
         messageID: String = UUID().uuidString.lowercased()
-    ) throws -> Bool {
+    ) async throws -> Bool {
         let body = try message.jsonBody()
         if let schema = catalog?.schema(for: Message.messageType) {
             let failures = schema.validate(try JSONValue(parsing: body))
@@ -87,7 +87,7 @@ public final class AdapterRuntime: Sendable {
                 throw InvalidMessage(type: Message.messageType, reason: "\(first)")
             }
         }
-        let stored = try outbox.store(
+        let stored = try await outbox.store(
             messageID: messageID, type: Message.messageType, correlationID: correlationID, causationID: causationID,
             body: body)
         Counter(label: "govbus_adapter_outbox_stored_total", dimensions: [("type", Message.messageType)], factory: metrics)
@@ -265,7 +265,7 @@ public final class AdapterRuntime: Sendable {
             }
             // Handled: a failure to note it only means a redelivery would be handled again.
             do {
-                if !message.messageID.isEmpty { try outbox.markHandled(inboxMessage: message.messageID) }
+                if !message.messageID.isEmpty { try await outbox.markHandled(inboxMessage: message.messageID) }
             } catch {
                 logger.warning("cannot note a handled message", metadata: ["error": "\(error)"])
             }

@@ -5,7 +5,9 @@ import GRDB
 /// the inbox messages it has handled, so that a redelivery is not handled twice): a webhook or a
 /// callback is stored here before the HTTP answer, so nothing is lost while the broker is away or
 /// the adapter restarts. A message id stored twice (a repeated IPN) is stored once. The store
-/// commits with a full sync: the HTTP answer promises the message is safe.
+/// commits with a full sync (write-ahead log, `synchronous = FULL`): the HTTP answer promises the
+/// message is safe. Messages and inbox records stored at the same time share a transaction and
+/// its sync (see `GroupCommit`).
 public final class Outbox: Sendable {
     public struct Entry: Sendable, Hashable {
         public let sequence: Int64
@@ -16,11 +18,27 @@ public final class Outbox: Sendable {
         public let body: Data
     }
 
-    private let database: DatabaseQueue
+    private let database: DatabasePool
     private let stored = WakeSignal()
+    private let writes: GroupCommit<Write, Bool>
+
+    /// What goes through the group commit.
+    private enum Write: Sendable {
+        case message(messageID: String, type: String, correlationID: String, causationID: String?, body: Data)
+        case handledInbox(messageID: String)
+    }
 
     public init(path: String) throws {
-        database = try DatabaseQueue(path: path)
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            // WAL's default is NORMAL on some builds: a commit must reach the disk before it returns.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        let database = try DatabasePool(path: path, configuration: configuration)
+        self.database = database
+        writes = GroupCommit(label: "govbus outbox \(path)") { batch in
+            try database.write { db in try batch.map { try Self.apply($0, in: db) } }
+        }
         var migrator = DatabaseMigrator()
         migrator.registerMigration("outbox v1") { db in
             try db.execute(
@@ -56,28 +74,36 @@ public final class Outbox: Sendable {
         }
     }
 
-    public func markHandled(inboxMessage messageID: String) throws {
-        try database.write { db in
-            try db.execute(
-                sql: "INSERT OR IGNORE INTO handled_inbox (message_id, handled_at) VALUES (?, ?)",
-                arguments: [messageID, Date().timeIntervalSince1970])
-        }
+    public func markHandled(inboxMessage messageID: String) async throws {
+        _ = try await writes.write(.handledInbox(messageID: messageID))
     }
 
     /// Stores a message to publish; false when that message id was stored before.
     @discardableResult
-    public func store(messageID: String, type: String, correlationID: String, causationID: String?, body: Data) throws -> Bool {
-        let inserted = try database.write { db in
-            try db.execute(
+    public func store(
+        messageID: String, type: String, correlationID: String, causationID: String?, body: Data
+    ) async throws -> Bool {
+        let inserted = try await writes.write(
+            .message(messageID: messageID, type: type, correlationID: correlationID, causationID: causationID, body: body))
+        stored.signal()
+        return inserted
+    }
+
+    /// One write, inside the group's transaction; whether it changed anything.
+    private static func apply(_ write: Write, in db: Database) throws -> Bool {
+        switch write {
+        case .message(let messageID, let type, let correlationID, let causationID, let body):
+            try db.cachedStatement(
                 sql: """
                     INSERT OR IGNORE INTO outbox (message_id, type, correlation_id, causation_id, body, stored_at)
                     VALUES (?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [messageID, type, correlationID, causationID, body, Date().timeIntervalSince1970])
-            return db.changesCount > 0
+                    """
+            ).execute(arguments: [messageID, type, correlationID, causationID, body, Date().timeIntervalSince1970])
+        case .handledInbox(let messageID):
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO handled_inbox (message_id, handled_at) VALUES (?, ?)")
+                .execute(arguments: [messageID, Date().timeIntervalSince1970])
         }
-        stored.signal()
-        return inserted
+        return db.changesCount > 0
     }
 
     /// The oldest entries, in order.

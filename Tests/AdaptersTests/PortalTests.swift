@@ -125,28 +125,28 @@ struct PortalAdapterInputTests {
     func refusals() async throws {
         let (connector, runtime) = try Self.connector()
         let good = try PortalTests.sampleDossier()
-        #expect(try connector.receive(good, signature: PortalSignature.sign(good, secret: "wrong")).status == .unauthorized)
-        #expect(try connector.receive(good, signature: nil).status == .unauthorized)
+        #expect(try await connector.receive(good, signature: PortalSignature.sign(good, secret: "wrong")).status == .unauthorized)
+        #expect(try await connector.receive(good, signature: nil).status == .unauthorized)
 
         let malformed = Data(#"{"MaHoSo": "G01.X-1"}"#.utf8)
-        let missingFields = try connector.receive(malformed, signature: PortalSignature.sign(malformed, secret: "s3cret"))
+        let missingFields = try await connector.receive(malformed, signature: PortalSignature.sign(malformed, secret: "s3cret"))
         #expect(missingFields.status == .badRequest)
 
         var object = try #require(try JSONSerialization.jsonObject(with: good) as? [String: Any])
         object["SoGiayTo"] = "00118501234"
         let shortID = try JSONSerialization.data(withJSONObject: object)
-        let refused = try connector.receive(shortID, signature: PortalSignature.sign(shortID, secret: "s3cret"))
+        let refused = try await connector.receive(shortID, signature: PortalSignature.sign(shortID, secret: "s3cret"))
         #expect(refused.status == .badRequest)
         #expect(try runtime.outbox.count == 0)
     }
 
     @Test("A good dossier is stored before the answer, once, even when the portal pushes it twice")
-    func storedOnce() throws {
+    func storedOnce() async throws {
         let (connector, runtime) = try Self.connector()
         let good = try PortalTests.sampleDossier()
         let signature = PortalSignature.sign(good, secret: "s3cret")
-        #expect(try connector.receive(good, signature: signature).status == .ok)
-        #expect(try connector.receive(good, signature: signature).status == .ok)
+        #expect(try await connector.receive(good, signature: signature).status == .ok)
+        #expect(try await connector.receive(good, signature: signature).status == .ok)
         let stored = try runtime.outbox.pending()
         #expect(stored.map(\.type) == [DossierSubmittedV1.messageType])
         #expect(stored.first?.correlationID == "G01.DEMO-T1-000001")

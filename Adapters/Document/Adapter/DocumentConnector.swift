@@ -47,12 +47,12 @@ public struct DocumentConnector: Connector {
         let answerID = Self.answerID(for: message.messageID)
         switch outcome {
         case .issued(let issued):
-            try runtime.send(issued, correlationID: request.dossierId, causationID: message.messageID, messageID: answerID)
+            try await runtime.send(issued, correlationID: request.dossierId, causationID: message.messageID, messageID: answerID)
             runtime.logger.info(
                 "document issued",
                 metadata: ["dossier": "\(request.dossierId)", "code": "\(issued.codeNumber)/\(issued.codeNotation)"])
         case .refused(let failed):
-            try runtime.send(failed, correlationID: request.dossierId, causationID: message.messageID, messageID: answerID)
+            try await runtime.send(failed, correlationID: request.dossierId, causationID: message.messageID, messageID: answerID)
             runtime.logger.warning(
                 "the document system refused a document", metadata: ["dossier": "\(request.dossierId)", "reason": "\(failed.reason.message)"])
         }

@@ -32,7 +32,7 @@ public struct PaymentConnector: Connector {
     public func handle(_ message: InboxMessage) async throws {
         switch message.type {
         case FeeRequestedV1.messageType:
-            try createLink(for: message.decode(FeeRequestedV1.self), causationID: message.messageID)
+            try await createLink(for: message.decode(FeeRequestedV1.self), causationID: message.messageID)
         case FeeRefundRequestedV1.messageType:
             try await refund(message.decode(FeeRefundRequestedV1.self))
         default:
@@ -51,7 +51,7 @@ public struct PaymentConnector: Connector {
     public func addRoutes(to router: Router<BasicRequestContext>) {
         // VNPay reads the answer's RspCode, always with HTTP 200.
         router.get("/vnpay/ipn") { request, _ -> Response in
-            let decision = acknowledgePayment(query: request.uri.query ?? "")
+            let decision = await acknowledgePayment(query: request.uri.query ?? "")
             let body = try JSONEncoder().encode(["RspCode": decision.responseCode, "Message": decision.message])
             return Response(
                 status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: body)))
@@ -61,7 +61,7 @@ public struct PaymentConnector: Connector {
     // MARK: Fee requests
 
     /// One order per orderId: a repeated request finds it and sends the same link with the same id.
-    func createLink(for fee: FeeRequestedV1, causationID: String) throws {
+    func createLink(for fee: FeeRequestedV1, causationID: String) async throws {
         let order = try orders.open(
             txnRef: fee.orderId, dossierId: fee.dossierId, amount: fee.amount, requestID: causationID, now: Date())
         guard order.dossierId == fee.dossierId, order.amount == fee.amount else {
@@ -70,7 +70,7 @@ public struct PaymentConnector: Connector {
                     + "it cannot be asked again for \(fee.dossierId) and \(fee.amount) VND")
         }
         let link = try PaymentLink(order: order, merchant: merchant)
-        try runtime.send(
+        try await runtime.send(
             FeeLinkCreatedV1(
                 dossierId: order.dossierId, orderId: order.txnRef, amount: order.amount, paymentUrl: link.url,
                 expiresAt: link.expiresAt),
@@ -82,7 +82,7 @@ public struct PaymentConnector: Connector {
 
     /// Stores what the call settles in the outbox, then marks the order, before VNPay gets its
     /// answer. One id for whatever settles an order: racing or repeated calls publish once.
-    func acknowledgePayment(query: String) -> IPNDecision {
+    func acknowledgePayment(query: String) async -> IPNDecision {
         do {
             let parameters = VNPaySignature.parseQuery(query)
             let txnRef = parameters?["vnp_TxnRef"]
@@ -99,9 +99,9 @@ public struct PaymentConnector: Connector {
             let messageID = runtime.derivedID("payment.fee.settled", order.txnRef)
             switch settlement {
             case .paid(let paid):
-                try runtime.send(paid, correlationID: order.dossierId, causationID: order.requestID, messageID: messageID)
+                try await runtime.send(paid, correlationID: order.dossierId, causationID: order.requestID, messageID: messageID)
             case .failed(let failed):
-                try runtime.send(failed, correlationID: order.dossierId, causationID: order.requestID, messageID: messageID)
+                try await runtime.send(failed, correlationID: order.dossierId, causationID: order.requestID, messageID: messageID)
             }
             try orders.settle(txnRef: order.txnRef, as: settlement.status)
             runtime.logger.info(

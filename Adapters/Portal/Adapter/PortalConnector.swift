@@ -30,13 +30,13 @@ public struct PortalConnector: Connector {
     public func addRoutes(to router: Router<BasicRequestContext>) {
         router.post("/portal/dossiers") { request, _ -> Response in
             let body = Data(buffer: try await request.body.collect(upTo: 1 << 20))
-            return try receive(body, signature: request.headers[HTTPField.Name(PortalSignature.header)!])
+            return try await receive(body, signature: request.headers[HTTPField.Name(PortalSignature.header)!])
         }
     }
 
     /// The portal's answer: `{"ErrorCode": 0, ...}` once the dossier is safe in the outbox; a
     /// 4xx with the reason when it is refused (nothing stored).
-    func receive(_ body: Data, signature: String?) throws -> Response {
+    func receive(_ body: Data, signature: String?) async throws -> Response {
         guard PortalSignature.isValid(signature, for: body, secret: secret) else {
             return Self.answer(.unauthorized, code: 401, "chữ ký không hợp lệ (X-Portal-Signature): invalid signature")
         }
@@ -49,7 +49,7 @@ public struct PortalConnector: Connector {
         do {
             let submitted = try dossier.submitted()
             // The same dossier pushed twice goes out once: its message id follows from its code.
-            let stored = try runtime.send(
+            let stored = try await runtime.send(
                 submitted, correlationID: submitted.dossierId,
                 messageID: runtime.derivedID("portal-submitted", submitted.dossierId))
             return Self.answer(

@@ -37,10 +37,10 @@ public struct RegistryConnector: Connector {
         ]
         switch IdentityCheck.answer(to: request, registered: registered, at: Date()) {
         case .verified(let verified):
-            try runtime.send(verified, correlationID: request.dossierId, causationID: message.messageID, messageID: answerID)
+            try await runtime.send(verified, correlationID: request.dossierId, causationID: message.messageID, messageID: answerID)
             runtime.logger.info("identity verified", metadata: metadata)
         case .rejected(let rejected):
-            try runtime.send(rejected, correlationID: request.dossierId, causationID: message.messageID, messageID: answerID)
+            try await runtime.send(rejected, correlationID: request.dossierId, causationID: message.messageID, messageID: answerID)
             metadata["reason"] = "\(rejected.reason.code)"
             runtime.logger.info("identity rejected", metadata: metadata)
         }
