@@ -3,6 +3,7 @@ import AMQP
 import AMQPTesting
 import Foundation
 import GovBusContracts
+import GRDB
 import Glibc
 import Testing
 
@@ -66,6 +67,73 @@ struct CoreCrashTests {
         #expect(try await watcher.inspectQueue(CoreTopology.deadLetterQueue).messageCount == 0)
 
         adapters.cancel()
+        await watcher.close()
+        try await bus.tearDown()
+    }
+
+    @Test("A batch killed between its sync and its acks comes back: nothing lost, no effect twice")
+    func killBetweenSyncAndAcks() async throws {
+        let bus = try await TestBus.make()
+        let url = bus.broker.url(user: "guest", password: "guest", vhost: bus.vhost)
+        let folder = try CoreCommandTests().configFolder(amqpURL: url, routes: bus.routesText)
+        let config = folder.appendingPathComponent("core.yaml").path
+        func startCore(killingAfterSync: Bool) throws -> ChildProcess.Running {
+            try ChildProcess.start(
+                CoreCommandTests.binary, ["core", "--config", config],
+                environment: [
+                    "GOVBUS_AMQP_URL": url, "GOVBUS_SANDBOX_KEYS": "allow",
+                    "GOVBUS_TEST_KILL_AFTER_SYNC": killingAfterSync ? "1" : "",
+                ])
+        }
+        let watcher = try await AMQPConnection.connect(url: url)
+        // A first run declares the topology; the dossiers then wait in the core's queue, so that
+        // the next run takes them in batches.
+        var core = try startCore(killingAfterSync: false)
+        try await waitUntil("the core consumes") {
+            (try? await watcher.inspectQueue(CoreTopology.coreQueue).consumerCount) == 1
+        }
+        core.send(signal: SIGTERM)
+        #expect(try await core.exitStatus(within: .seconds(20)) == 0)
+        let dossiers = try await bus.submitSampleDossiers(300)
+
+        core = try startCore(killingAfterSync: true)
+        #expect(try await core.exitStatus(within: .seconds(60)) == 128 + SIGKILL)
+        core = try startCore(killingAfterSync: false)
+
+        // Each dossier's identity request reaches the registry; a copy, if any, has the same id.
+        let registry = bus.test.connections["registry"]!
+        let inbox = try await registry.consume(queue: CoreTopology.inbox(of: bus.test.names["registry"]!))
+        var requests: [String: Set<String>] = [:]
+        var deliveries = 0
+        let deadline = ContinuousClock.now + .seconds(120)
+        for try await delivery in inbox {
+            let request = try IdentityVerificationRequestedV1(jsonBody: Data(delivery.body))
+            requests[request.dossierId, default: []].insert(delivery.properties.messageID ?? "")
+            deliveries += 1
+            delivery.ack()
+            if requests.count == dossiers.count || ContinuousClock.now > deadline { break }
+        }
+        await inbox.cancel()
+        #expect(requests.count == dossiers.count, "\(requests.count) of \(dossiers.count) dossiers reached the registry")
+        #expect(requests.values.allSatisfy { $0.count == 1 }, "a dossier got two different identity requests")
+        core.send(signal: SIGTERM)
+        #expect(try await core.exitStatus(within: .seconds(20)) == 0)
+
+        // One transition per dossier, one audit record per message: the batch's redelivery changed nothing.
+        let data = folder.appendingPathComponent("data")
+        let transitions = try await DatabaseQueue(path: data.appendingPathComponent("dossiers.sqlite").path).read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM transition") ?? 0
+        }
+        #expect(transitions == dossiers.count)
+        let audited = try await DatabaseQueue(path: data.appendingPathComponent("audit.sqlite").path).read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit_record WHERE type = ?", arguments: [DossierSubmittedV1.messageType]) ?? 0
+        }
+        #expect(audited == dossiers.count)
+        let verify = try await TestBroker.execute(
+            CoreCommandTests.binary, ["audit", "verify", "--database", data.appendingPathComponent("audit.sqlite").path])
+        #expect(verify.status == 0, "\(verify.output)")
+        #expect(try await watcher.inspectQueue(CoreTopology.deadLetterQueue).messageCount == 0)
+        print("kill after sync: \(deliveries) identity requests delivered for \(dossiers.count) dossiers")
         await watcher.close()
         try await bus.tearDown()
     }

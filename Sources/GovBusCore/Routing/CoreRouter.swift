@@ -408,6 +408,7 @@ public final class CoreRouter: Sendable {
         var markFailure: String?
         do {
             try ledger.markHandled(confirmedKeys)
+            faults.killIfAsked(afterSyncing: confirmedKeys.count)
         } catch {
             markFailure = "\(error)"
         }
