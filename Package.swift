@@ -32,7 +32,7 @@ let adapterTargets: [Target] = connectors.flatMap { name -> [Target] in
         ),
         .target(
             name: "\(name)Sandbox",
-            dependencies: ["GovBusSandboxKit", "GovBus"] + connectorLibraries,
+            dependencies: ["GovBusSandboxKit", "GovBus", "GovBusContracts"] + connectorLibraries,
             path: "Adapters/\(name)/Sandbox",
             swiftSettings: swiftSettings
         ),
@@ -165,7 +165,9 @@ let package = Package(
         // What every sandbox uses: faults on demand, the population the sandboxes agree on.
         .target(
             name: "GovBusSandboxKit",
-            dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         // /metrics (Prometheus) and /health, served by every process of the bus.

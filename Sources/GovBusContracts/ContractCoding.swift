@@ -28,20 +28,12 @@ public enum ContractCoding {
     }
 
     public static func parseTimestamp(_ text: String) -> Date? {
-        let withFraction = ISO8601DateFormatter()
-        withFraction.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        let plain = ISO8601DateFormatter()
-        plain.formatOptions = [.withInternetDateTime]
-        return withFraction.date(from: text) ?? plain.date(from: text)
+        RFC3339.date(from: text)
     }
 
     /// In UTC, with milliseconds only when the time has a fraction of a second.
     public static func formatTimestamp(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions =
-            date.timeIntervalSince1970.rounded(.down) == date.timeIntervalSince1970
-            ? [.withInternetDateTime] : [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
+        RFC3339.string(from: date)
     }
 }
 

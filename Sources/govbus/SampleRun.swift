@@ -29,15 +29,15 @@ struct SampleRun {
     let portal: String
 
     /// Submits; returns the batch and the dossiers the portal adapter refused, with why.
-    func submit(count: Int, paidShare: Double, mismatchShare: Double) async throws -> (batch: String, refused: [String: String]) {
+    func submit(
+        count: Int, paidShare: Double, mismatchShare: Double, perSecond: Double? = nil
+    ) async throws -> (batch: String, refused: [String: String]) {
+        var fields: [String: Any] = ["count": count, "paidShare": paidShare, "mismatchShare": mismatchShare]
+        if let perSecond { fields["perSecond"] = perSecond }
         var request = HTTPClientRequest(url: "\(portal)/_sandbox/submit")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(
-            ByteBuffer(
-                bytes: try JSONSerialization.data(withJSONObject: [
-                    "count": count, "paidShare": paidShare, "mismatchShare": mismatchShare,
-                ])))
+        request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: fields)))
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(600))
         let body = try await response.body.collect(upTo: 64 << 20)
         guard response.status.code == 200,

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import GovBus
 import GRDB
+import GovBusSandboxKit
 
 /// The document system's register of issued documents (sổ đăng ký văn bản đi), in SQLite:
 /// numbered 1, 2, 3... per issuing organ and year, one entry per document id, so a package sent
@@ -27,10 +28,10 @@ final class DocumentRegister: Sendable {
         var storedAt: Date
     }
 
-    private let database: DatabaseQueue
+    private let database: DatabasePool
 
     init(path: String) throws {
-        database = try DatabaseQueue(path: path)
+        database = try SandboxDatabase.open(path: path)
         var migrator = DatabaseMigrator()
         migrator.registerMigration("documents v1") { db in
             try db.execute(

@@ -22,10 +22,13 @@ struct PaymentOrder: Sendable, Hashable {
 /// The adapter's orders, in SQLite (`payment.sqlite` in the data directory): what an IPN call is
 /// checked against, and what makes a repeated fee request give the same link.
 final class PaymentOrders: Sendable {
-    private let database: DatabaseQueue
+    private let database: DatabasePool
 
     init(path: String) throws {
-        database = try DatabaseQueue(path: path)
+        var configuration = Configuration()
+        // The order a payment settles must survive a crash: a full sync, on the write-ahead log.
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        database = try DatabasePool(path: path, configuration: configuration)
         var migrator = DatabaseMigrator()
         migrator.registerMigration("orders v1") { db in
             try db.execute(

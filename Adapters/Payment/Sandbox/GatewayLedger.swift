@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GovBusSandboxKit
 
 /// The sandbox gateway's books, in SQLite (`payment-sandbox.sqlite` in its data directory): the
 /// orders merchants opened, how they were paid, the IPN calls and what the merchant answered, and
@@ -43,10 +44,10 @@ final class GatewayLedger: Sendable {
         case refunded, refundedBefore, unknownTransaction, notPaid, amountAbovePayment
     }
 
-    private let database: DatabaseQueue
+    private let database: DatabasePool
 
     init(path: String) throws {
-        database = try DatabaseQueue(path: path)
+        database = try SandboxDatabase.open(path: path)
         var migrator = DatabaseMigrator()
         migrator.registerMigration("gateway v1") { db in
             try db.execute(

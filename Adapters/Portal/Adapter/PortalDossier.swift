@@ -71,20 +71,11 @@ struct PortalDossier: Codable, Sendable {
 
 /// The portal's times: yyyyMMddHHmmss in Asia/Ho_Chi_Minh.
 enum PortalTime {
-    static func formatter() -> DateFormatter {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "Asia/Ho_Chi_Minh")
-        formatter.dateFormat = "yyyyMMddHHmmss"
-        return formatter
-    }
-
     static func parse(_ text: String) -> Date? {
-        guard text.count == 14, text.allSatisfy(\.isNumber) else { return nil }
-        return formatter().date(from: text)
+        HanoiClock.date(fromCompact: text)
     }
 
     static func format(_ date: Date) -> String {
-        formatter().string(from: date)
+        HanoiClock.compact(date)
     }
 }

@@ -67,7 +67,8 @@ public enum PortalSandbox {
             else { throw HTTPError(.badRequest, message: "expected {\"count\": 1...100000, \"paidShare\", \"mismatchShare\"}") }
             let batch = String(UInt32.random(in: 0...UInt32.max), radix: 36).uppercased()
             let answers = try await submitAll(
-                samples.make(submit, batch: batch, now: Date()), batch: batch, options: options, store: store)
+                samples.make(submit, batch: batch, now: Date()), batch: batch, options: options, store: store,
+                perSecond: submit.perSecond.flatMap { $0 > 0 ? $0 : nil })
             return jsonObject(["batch": batch, "submitted": answers.accepted, "refused": answers.refused])
         }
         router.get("/_sandbox/batches/:batch") { _, context -> Response in
@@ -137,15 +138,21 @@ public enum PortalSandbox {
     }
 
     /// Pushes the dossiers to the adapter, 16 at a time, signed as the portal signs.
+    /// Pushes the dossiers to the portal adapter: 16 at a time, or `perSecond` evenly spaced
+    /// (each recorded as submitted at its own push).
     static func submitAll(
-        _ dossiers: [SampleDossiers.Sample], batch: String, options: Options, store: ProgressStore
+        _ dossiers: [SampleDossiers.Sample], batch: String, options: Options, store: ProgressStore, perSecond: Double? = nil
     ) async throws -> (accepted: [String], refused: [String: String]) {
         var accepted: [String] = []
         var refused: [String: String] = [:]
+        let start = ContinuousClock.now
         try await withThrowingTaskGroup(of: (String, String?).self) { group in
             var next = 0
-            func startOne() throws {
+            func startOne() async throws {
                 let sample = dossiers[next]
+                if let perSecond {
+                    try await Task.sleep(until: start + .seconds(Double(next) / perSecond), clock: .continuous)
+                }
                 next += 1
                 try store.recordSubmitted(sample.dossierID, batch: batch, kind: sample.kind, at: Date())
                 let body = sample.body
@@ -164,10 +171,15 @@ public enum PortalSandbox {
                     }
                 }
             }
-            while next < min(16, dossiers.count) { try startOne() }
+            if perSecond != nil {
+                // Paced: each push at its time, however many are still waiting for their answer.
+                while next < dossiers.count { try await startOne() }
+            } else {
+                while next < min(16, dossiers.count) { try await startOne() }
+            }
             while let (dossier, failure) = try await group.next() {
                 if let failure { refused[dossier] = failure } else { accepted.append(dossier) }
-                if next < dossiers.count { try startOne() }
+                if perSecond == nil, next < dossiers.count { try await startOne() }
             }
         }
         return (accepted.sorted(), refused)

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GovBusSandboxKit
 
 /// What the portal sandbox knows: the dossiers it submitted (in batches, for the demo's table)
 /// and every progress update the adapter sent for each, in the order they came.
@@ -23,10 +24,10 @@ final class ProgressStore: Sendable {
         var updates: Int
     }
 
-    private let database: DatabaseQueue
+    private let database: DatabasePool
 
     init(path: String) throws {
-        database = try DatabaseQueue(path: path)
+        database = try SandboxDatabase.open(path: path)
         var migrator = DatabaseMigrator()
         migrator.registerMigration("portal sandbox v1") { db in
             try db.execute(

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GovBus
+import GovBusContracts
 import GovBusSandboxKit
 
 /// Dossiers the portal sandbox submits in citizens' names: a mix of a paid procedure and a free
@@ -13,6 +14,8 @@ struct SampleDossiers {
         /// 0 to 1: the share whose applicant's name does not match the registry.
         var mismatchShare: Double?
         var seed: UInt64?
+        /// Dossiers pushed per second, evenly spaced (nil: as fast as 16 pushes at a time allow).
+        var perSecond: Double?
     }
 
     struct Sample: Sendable {
@@ -69,10 +72,6 @@ struct SampleDossiers {
     }
 
     static func portalTime(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "Asia/Ho_Chi_Minh")
-        formatter.dateFormat = "yyyyMMddHHmmss"
-        return formatter.string(from: date)
+        HanoiClock.compact(date)
     }
 }

@@ -1,6 +1,7 @@
 public import AMQP
 public import Foundation
 public import GovBus
+import GovBusContracts
 
 /// The checks every message on `govbus.core.ingress` goes through, in order. The first that fails
 /// decides: the message goes to the dead letters with that check's name and reason.
@@ -240,7 +241,7 @@ extension AMQPMessage {
         headers["govbus-error-check"] = .string(check)
         headers["govbus-error-reason"] = .string(String(reason.prefix(1000)))
         headers["govbus-error-where"] = .string(place)
-        headers["govbus-error-at"] = .string(ISO8601DateFormatter().string(from: now))
+        headers["govbus-error-at"] = .string(RFC3339.string(from: now))
         copy.properties.headers = headers
         return copy
     }

@@ -1,24 +1,52 @@
 public import CoreMetrics
+// Foundation has a Timer too: the figures' is meant.
+import class CoreMetrics.Timer
 import Foundation
+import Synchronization
 
 /// The core's figures, through swift-metrics (the process picks the backend; `govbus core` exports
 /// them for Prometheus): messages in per type, out per type and receiver, rejections per failed
 /// check, duplicates, retries, routing latency (delivery to ack), and dossiers per state.
+///
+/// The handles of the per-message figures are made once per type (and receiver) and kept: making
+/// one asks the backend to look it up under its lock, which per message costs more than counting.
 public struct CoreMetrics: Sendable {
     private let factory: any MetricsFactory
+    private let handles = Handles()
 
     public init(factory: any MetricsFactory = MetricsSystem.factory) {
         self.factory = factory
     }
 
+    /// The handles made so far, by their dimensions' values.
+    private final class Handles: Sendable {
+        let received = Mutex<[String: Counter]>([:])
+        let sent = Mutex<[String: Counter]>([:])
+        let routed = Mutex<[String: Timer]>([:])
+    }
+
+    private static func handle<Handle>(
+        _ key: String, in cache: borrowing Mutex<[String: Handle]>, make: () -> Handle
+    ) -> Handle {
+        cache.withLock { handles in
+            if let handle = handles[key] { return handle }
+            let handle = make()
+            handles[key] = handle
+            return handle
+        }
+    }
+
     func received(type: String) {
-        Counter(label: "govbus_core_messages_in_total", dimensions: [("type", type)], factory: factory).increment()
+        Self.handle(type, in: handles.received) {
+            Counter(label: "govbus_core_messages_in_total", dimensions: [("type", type)], factory: factory)
+        }.increment()
     }
 
     func sent(type: String, to receiver: String) {
-        Counter(
-            label: "govbus_core_messages_out_total", dimensions: [("type", type), ("receiver", receiver)], factory: factory
-        ).increment()
+        Self.handle("\(type) \(receiver)", in: handles.sent) {
+            Counter(
+                label: "govbus_core_messages_out_total", dimensions: [("type", type), ("receiver", receiver)], factory: factory)
+        }.increment()
     }
 
     func rejected(check: String) {
@@ -38,8 +66,9 @@ public struct CoreMetrics: Sendable {
 
     /// From the delivery to its ack: checks, audit, state change and the confirmed outputs.
     func routed(type: String, in duration: Duration) {
-        Timer(label: "govbus_core_routing_seconds", dimensions: [("type", type)], factory: factory)
-            .recordNanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+        Self.handle(type, in: handles.routed) {
+            Timer(label: "govbus_core_routing_seconds", dimensions: [("type", type)], factory: factory)
+        }.recordNanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
     /// Every state, even one no dossier is in now, so that a graph falls to zero.
