@@ -116,7 +116,10 @@ struct E2EBenchCommand: AsyncParsableCommand {
     func measure(_ run: SampleRun, count: Int, perSecond: Double?) async throws -> Run {
         let started = Date()
         let (batch, refused) = try await run.submit(count: count, paidShare: 0.5, mismatchShare: 0, perSecond: perSecond)
-        let summaries = try await run.follow(batch: batch, expecting: count - refused.count, timeout: .seconds(600)) { _ in }
+        // Each poll reads the whole batch from the portal sandbox, on the machine measured: not too often.
+        let summaries = try await run.follow(
+            batch: batch, expecting: count - refused.count, timeout: .seconds(600), every: .seconds(2)
+        ) { _ in }
         let ended = summaries.filter(\.hasEnded)
         let lastEnd = ended.compactMap(\.lastUpdateAt).max() ?? Date().timeIntervalSince1970
         let times = ended.compactMap(\.seconds).sorted()

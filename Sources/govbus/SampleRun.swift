@@ -49,8 +49,12 @@ struct SampleRun {
         return (batch, (answer["refused"] as? [String: String]) ?? [:])
     }
 
-    /// Polls every second until every dossier of the batch has ended or the time is up.
-    func follow(batch: String, expecting count: Int, timeout: Duration, progress: ([Summary]) -> Void) async throws -> [Summary] {
+    /// Polls every `interval` until every dossier of the batch has ended or the time is up. (The
+    /// times come from the portal's records, not from the polls.)
+    func follow(
+        batch: String, expecting count: Int, timeout: Duration, every interval: Duration = .milliseconds(500),
+        progress: ([Summary]) -> Void
+    ) async throws -> [Summary] {
         let deadline = ContinuousClock.now + timeout
         while true {
             let response = try await HTTPClient.shared.execute(
@@ -59,7 +63,7 @@ struct SampleRun {
                 [Summary].self, from: Data(buffer: try await response.body.collect(upTo: 64 << 20)))
             progress(summaries)
             if summaries.filter(\.hasEnded).count >= count || ContinuousClock.now >= deadline { return summaries }
-            try await Task.sleep(for: .milliseconds(500))
+            try await Task.sleep(for: interval)
         }
     }
 }

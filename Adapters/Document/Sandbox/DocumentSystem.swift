@@ -1,4 +1,5 @@
 import Foundation
+import GovBusContracts
 import GovBusSandboxKit
 import Hummingbird
 import Logging
@@ -73,9 +74,7 @@ struct DocumentSystem: Sendable {
     }
 
     static func timestamp(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: date)
+        RFC3339.string(from: Date(timeIntervalSince1970: date.timeIntervalSince1970.rounded(.down)))
     }
 }
 

@@ -175,8 +175,9 @@ public final class ProcessManager: Sendable {
     }
 
     public func expectations(of dossierID: String) throws -> Expectations? {
-        guard let snapshot = try snapshot(of: dossierID) else { return nil }
-        let (process, _) = try load(dossierID)
+        guard let stored = try store.dossier(dossierID) else { return nil }
+        let process = try Self.process(from: stored, procedures: procedures)
+        let snapshot = process.snapshot
         return Expectations(
             personalID: snapshot.dossier.applicant.personalId, orderID: process.orderId, fee: process.procedure.fee,
             payment: snapshot.payment)
@@ -200,11 +201,18 @@ public final class ProcessManager: Sendable {
         guard let stored = try store.dossier(dossierID) else {
             throw Refusal(description: "no dossier '\(dossierID)'")
         }
+        return (try Self.process(from: stored, procedures: procedures), stored.version)
+    }
+
+    private static func process(
+        from stored: DossierStore.Dossier, procedures: [String: ProcedureDefinition]
+    ) throws -> DossierProcess {
         let snapshot = try ContractCoding.decoder.decode(DossierProcess.Snapshot.self, from: stored.snapshot)
         guard let procedure = procedures[snapshot.procedureCode] else {
-            throw Failure(description: "dossier '\(dossierID)' has procedure '\(snapshot.procedureCode)', no longer configured")
+            throw Failure(
+                description: "dossier '\(stored.dossierID)' has procedure '\(snapshot.procedureCode)', no longer configured")
         }
-        return (DossierProcess(snapshot: snapshot, procedure: procedure), stored.version)
+        return DossierProcess(snapshot: snapshot, procedure: procedure)
     }
 
     /// `cause` keys the transition (handling it again repeats it); `causationID` is the message id
@@ -225,6 +233,7 @@ public final class ProcessManager: Sendable {
             dossierID: dossierID, snapshot: try ContractCoding.encoder.encode(process.snapshot), state: process.state.name,
             legalDeadline: process.legalDeadline, version: version, from: from ?? process.state.name, cause: cause,
             ignoredBecause: ignoredBecause, timers: timers)
+        var made: [OutgoingMessage] = []
         let transition = try store.save(change, at: now) { sequence in
             var outputs: [OutgoingMessage] = []
             for (index, command) in commands.enumerated() {
@@ -236,9 +245,11 @@ public final class ProcessManager: Sendable {
                         correlationID: dossierID, causationID: causationID, body: try message.jsonBody(),
                         routingAttributes: Self.routingAttributes(of: process.dossier)))
             }
+            made = outputs
             return try JSONEncoder().encode(outputs)
         }
-        return Handled(outputs: try Self.outputs(of: transition), state: transition.to, ignoredBecause: ignoredBecause)
+        // The messages as made, not decoded back from what was just encoded.
+        return Handled(outputs: made, state: transition.to, ignoredBecause: ignoredBecause)
     }
 
     private static func event(type: String, body: Data) throws -> (String, DossierProcess.Event) {
