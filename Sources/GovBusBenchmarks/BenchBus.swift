@@ -75,7 +75,7 @@ struct BenchBus: Sendable {
     /// `wrapper`: a command the core runs under (valgrind), with `startupLimit` to be consuming.
     func startCores(
         _ cores: Int, store: String?, executable: String, schemas: String, procedures: String, wrapper: [String] = [],
-        startupLimit: Duration = .seconds(60), progress: (String) -> Void
+        extraEnvironment: [String: String] = [:], startupLimit: Duration = .seconds(60), progress: (String) -> Void
     ) async throws -> [ChildProcess.Running] {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let key = signer.publicKey.rawRepresentation.base64EncodedString()
@@ -109,6 +109,7 @@ struct BenchBus: Sendable {
                 "GOVBUS_TELEMETRY": "off", "GOVBUS_CORE_PARTITIONS": "\(partitions)", "GOVBUS_CORE_INSTANCE": "\(index)/\(cores)",
             ]
             environment["GOVBUS_STORE"] = store ?? folder.appendingPathComponent("data").path
+            environment.merge(extraEnvironment) { $1 }
             let command = wrapper + [executable, "core", "--config", folder.appendingPathComponent("core.yaml").path]
             started.append(
                 try ChildProcess.start(

@@ -12,7 +12,11 @@ import Darwin
 /// stays clean for scripts.
 @main
 enum GovBusMain {
-    static func main() async {
+    /// Runs the command on a task of Swift's pool while the main thread serves the main queue
+    /// (`dispatchMain`), as an async main does; or, with GOVBUS_MAIN_THREAD_WAITS=1, while it
+    /// waits on a semaphore: valgrind 3.19 dies when it signals a thread parked in dispatch's
+    /// signal wait, so `govbus bench core-cost` runs the core under callgrind that way.
+    static func main() {
         // Everything govbus creates is its owner's only, from the start: the SQLite files that hold
         // personal data (the core's stores and audit log, the adapters' outboxes, inboxes and
         // orders, the console's archive), the logs, the work folder of govbus up. SQLite and
@@ -21,7 +25,18 @@ enum GovBusMain {
         // 0600 anyway, through SecretFile.) The children govbus up starts inherit it.
         umask(0o077)
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
-        await GovBusCommand.main()
+        let mainThreadWaits = ProcessInfo.processInfo.environment["GOVBUS_MAIN_THREAD_WAITS"] == "1"
+        let done = DispatchSemaphore(value: 0)
+        Task.detached {
+            // The command exits by itself on an error; here it has succeeded.
+            await GovBusCommand.main()
+            if mainThreadWaits { done.signal() } else { exit(0) }
+        }
+        if mainThreadWaits {
+            done.wait()
+        } else {
+            dispatchMain()
+        }
     }
 }
 

@@ -12,7 +12,9 @@ public import Logging
 /// outputs; a message that fails a check goes to the dead letters (confirmed) with the check's name
 /// and reason; a failure that may pass later goes through the delayed retry queues.
 ///
-/// Messages go through a pipeline of two stages. The first takes the messages that have arrived,
+/// Messages go through a pipeline of two stages, after a stage 0 that verifies the signatures of
+/// each batch side by side on every core (the checks use each outcome in their own order). The
+/// first takes the messages that have arrived,
 /// in order: checks each, looks the batch up in the ledger and the audit log in one read, appends
 /// its audit records in one transaction, changes the dossiers' state and hands the outputs to the
 /// connection. The second awaits their confirms in the same order, marks the batch handled in one
@@ -193,10 +195,10 @@ public final class CoreRouter: Sendable {
     /// The first stage: checks, dedup, audit, the dossiers' state; the outputs handed out.
     private func take(_ batch: [Arrival]) -> [InFlight] {
         var taken: [InFlight?] = Array(repeating: nil, count: batch.count)
-        var accepted: [(index: Int, message: IngressChecks.Accepted, key: MessageKey)] = []
+        var accepted: [(index: Int, message: IngressChecks.Accepted, key: MessageKey, witnessKey: String?)] = []
         for (index, arrival) in batch.enumerated() {
             switch admit(arrival) {
-            case .accepted(let message, let key): accepted.append((index, message, key))
+            case .accepted(let message, let key, let witnessKey): accepted.append((index, message, key, witnessKey))
             case .settled(let inFlight): taken[index] = inFlight
             }
         }
@@ -206,7 +208,7 @@ public final class CoreRouter: Sendable {
             let handled = try ledger.handled(among: keys)
             var entries: [AuditLog.Entry] = []
             var routes: [Int: [String]] = [:]
-            for (index, message, key) in accepted where !handled.contains(key) {
+            for (index, message, key, _) in accepted where !handled.contains(key) {
                 let receivers = checks.routes.receivers(of: message.type, attributes: Self.attributes(of: message.body))
                 routes[index] = receivers
                 entries.append(
@@ -220,7 +222,7 @@ public final class CoreRouter: Sendable {
             // The dossiers' state changes; what they send is recorded too, before it goes out.
             var outgoing: [Int: [AMQPOutgoingMessage]] = [:]
             var outputs: [PreparedOutput] = []
-            for (index, message, key) in accepted {
+            for (index, message, key, witnessKey) in accepted {
                 let arrival = batch[index]
                 let delivery = arrival.delivery
                 guard let receivers = routes[index] else {
@@ -228,7 +230,7 @@ public final class CoreRouter: Sendable {
                     taken[index] = InFlight(arrival, outcome: .duplicate)
                     continue
                 }
-                witness?.hold(CrashWitness.key(of: (delivery.properties.userID, delivery.properties.messageID)))
+                if let witnessKey { witness?.hold(witnessKey) }
                 do {
                     let routed = try route(message, delivery: delivery, to: receivers)
                     outgoing[index] = routed.messages
@@ -244,7 +246,7 @@ public final class CoreRouter: Sendable {
             }
             witness?.release()
             try recordOutputs(outputs)
-            for (index, message, key) in accepted {
+            for (index, message, key, _) in accepted {
                 guard let messages = outgoing[index] else { continue }
                 countSent(messages)
                 taken[index] = InFlight(
@@ -253,7 +255,7 @@ public final class CoreRouter: Sendable {
         } catch {
             // The stores failed for the whole batch: every accepted message not settled already
             // (dead-lettered by the process) is tried again later.
-            for (index, _, key) in accepted where taken[index] == nil {
+            for (index, _, key, _) in accepted where taken[index] == nil {
                 inFlightKeys.withLock { _ = $0.remove(key) }
                 taken[index] = InFlight(batch[index], outcome: .failed(reason: "\(error)"))
             }
@@ -264,20 +266,22 @@ public final class CoreRouter: Sendable {
     /// What the checks make of a delivery: a message to record and route, or one settled already
     /// (dead-lettered, replayed, a copy of one in the pipe, or to be tried again later).
     private enum Admission {
-        case accepted(IngressChecks.Accepted, MessageKey)
+        /// With the crash witness's key of the message, when there is a witness.
+        case accepted(IngressChecks.Accepted, MessageKey, witnessKey: String?)
         case settled(InFlight)
     }
 
     private func admit(_ arrival: Arrival) -> Admission {
         let delivery = arrival.delivery
-        let witnessKey = CrashWitness.key(of: (delivery.properties.userID, delivery.properties.messageID))
-        if witness?.killedThePreviousRun(witnessKey, redelivered: delivery.redelivered) == true {
+        // Worked out once per message, and only when a witness listens.
+        let witnessKey = witness.map { _ in CrashWitness.key(of: (delivery.properties.userID, delivery.properties.messageID)) }
+        if let witnessKey, witness?.killedThePreviousRun(witnessKey, redelivered: delivery.redelivered) == true {
             return .settled(
                 deadLetter(
                     arrival,
                     because: IngressChecks.Rejection(check: .crash, reason: "the core died while it had this message in hand")))
         }
-        witness?.hold(witnessKey)
+        if let witnessKey { witness?.hold(witnessKey) }
         faults.crashIfAsked(correlationID: delivery.properties.correlationID)
         do {
             let message = try checks.check(
@@ -292,7 +296,7 @@ public final class CoreRouter: Sendable {
             guard inFlightKeys.withLock({ $0.insert(key).inserted }) else {
                 return .settled(InFlight(arrival, outcome: .duplicate))
             }
-            return .accepted(message, key)
+            return .accepted(message, key, witnessKey: witnessKey)
         } catch let rejection as IngressChecks.Rejection {
             return .settled(deadLetter(arrival, because: rejection))
         } catch {
