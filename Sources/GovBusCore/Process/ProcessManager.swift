@@ -2,6 +2,7 @@ public import Foundation
 public import GovBusContracts
 public import GovBusStore
 import Logging
+import Synchronization
 
 /// Drives every dossier through its procedure: starts a process for each submitted dossier, feeds
 /// it the other systems' answers and the step timers, keeps its state and transitions in the
@@ -14,6 +15,13 @@ import Logging
 public final class ProcessManager: Sendable {
     private let store: DossierStore
     private let procedures: [String: ProcedureDefinition]
+    /// Processes read or saved lately, with the version of their row: a dossier's next message
+    /// finds its process here instead of decoding the snapshot again (a third of the core's work
+    /// on dossier messages). The version, read with the row each time, says whether the process is
+    /// still the stored one: another core's save, or an operator's, changes it.
+    private let recent = Mutex<[String: (version: Int64, process: DossierProcess)]>([:])
+    /// About a minute of dossiers in flight at full speed; past it, the cache starts again.
+    static let recentLimit = 8192
 
     public struct Handled: Sendable, Hashable {
         public let outputs: [OutgoingMessage]
@@ -176,7 +184,7 @@ public final class ProcessManager: Sendable {
 
     public func expectations(of dossierID: String) throws -> Expectations? {
         guard let stored = try store.dossier(dossierID) else { return nil }
-        let process = try Self.process(from: stored, procedures: procedures)
+        let process = try process(from: stored)
         let snapshot = process.snapshot
         return Expectations(
             personalID: snapshot.dossier.applicant.personalId, orderID: process.orderId, fee: process.procedure.fee,
@@ -201,18 +209,29 @@ public final class ProcessManager: Sendable {
         guard let stored = try store.dossier(dossierID) else {
             throw Refusal(description: "no dossier '\(dossierID)'")
         }
-        return (try Self.process(from: stored, procedures: procedures), stored.version)
+        return (try process(from: stored), stored.version)
     }
 
-    private static func process(
-        from stored: DossierStore.Dossier, procedures: [String: ProcedureDefinition]
-    ) throws -> DossierProcess {
+    /// The process of a stored row: from `recent` when it holds that version, else decoded.
+    private func process(from stored: DossierStore.Dossier) throws -> DossierProcess {
+        if let cached = recent.withLock({ $0[stored.dossierID] }), cached.version == stored.version {
+            return cached.process
+        }
         let snapshot = try ContractCoding.decoder.decode(DossierProcess.Snapshot.self, from: stored.snapshot)
         guard let procedure = procedures[snapshot.procedureCode] else {
             throw Failure(
                 description: "dossier '\(stored.dossierID)' has procedure '\(snapshot.procedureCode)', no longer configured")
         }
-        return DossierProcess(snapshot: snapshot, procedure: procedure)
+        let process = DossierProcess(snapshot: snapshot, procedure: procedure)
+        remember(process, version: stored.version)
+        return process
+    }
+
+    private func remember(_ process: DossierProcess, version: Int64) {
+        recent.withLock { recent in
+            if recent.count >= Self.recentLimit { recent.removeAll(keepingCapacity: true) }
+            recent[process.dossier.dossierId] = (version, process)
+        }
     }
 
     /// `cause` keys the transition (handling it again repeats it); `causationID` is the message id
@@ -248,6 +267,8 @@ public final class ProcessManager: Sendable {
             made = outputs
             return try JSONEncoder().encode(outputs)
         }
+        // The row now holds this process: a new one at version 0, a saved one a version further.
+        remember(process, version: version.map { $0 + 1 } ?? 0)
         // The messages as made, not decoded back from what was just encoded.
         return Handled(outputs: made, state: transition.to, ignoredBecause: ignoredBecause)
     }
