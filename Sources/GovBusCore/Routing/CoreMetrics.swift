@@ -1,6 +1,6 @@
 public import CoreMetrics
 // Foundation has a Timer too: the figures' is meant.
-import class CoreMetrics.Timer
+public import class CoreMetrics.Timer
 import Foundation
 import Synchronization
 
