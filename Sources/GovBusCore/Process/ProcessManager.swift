@@ -16,11 +16,11 @@ public final class ProcessManager: Sendable {
     private let store: DossierStore
     private let procedures: [String: ProcedureDefinition]
     /// Processes read or saved lately, with the version of their row: a dossier's next message
-    /// finds its process here instead of decoding the snapshot again (a third of the core's work
-    /// on dossier messages). The version, read with the row each time, says whether the process is
-    /// still the stored one: another core's save, or an operator's, changes it.
+    /// (a reply is read twice: its check, then its transition) finds its process here instead of
+    /// decoding the snapshot again. The version, read with the row each time, says whether the
+    /// process is still the stored one: another core's save, or an operator's, changes it.
     private let recent = Mutex<[String: (version: Int64, process: DossierProcess)]>([:])
-    /// About a minute of dossiers in flight at full speed; past it, the cache starts again.
+    /// Far more dossiers than are in flight at once; past it, the cache starts again.
     static let recentLimit = 8192
 
     public struct Handled: Sendable, Hashable {
