@@ -175,6 +175,55 @@ struct HostileAdapterTests {
         try await Self.tearDown(fixture)
     }
 
+    @Test("Signed bodies two readers could read differently (a repeated key, invalid UTF-8, deep nesting): dead-lettered with why")
+    func ambiguousBodies() async throws {
+        let fixture = try await Self.fixture()
+        let portal = fixture.bus.test.names["portal"]!
+        let connection = fixture.bus.test.connections["portal"]!
+        let target = dossier("H01.04-251121-9101")
+        let valid = Array(try target.jsonBody())
+        let bodies: [(reason: String, body: [UInt8])] = [
+            // The schema would pass the first dossierId, a decoder downstream might keep the second.
+            ("appears twice", Array(#"{"dossierId":"H01.04-251121-9102","#.utf8) + valid.dropFirst()),
+            ("not valid UTF-8", Array(#"{"dossierId":""#.utf8) + [0xC3, 0x28] + Array(#""}"#.utf8)),
+            ("nested more than 512", Array(#"{"dossierId":"#.utf8) + Array(repeating: UInt8(ascii: "["), count: 100_000)
+                + Array(repeating: UInt8(ascii: "]"), count: 100_000) + [UInt8(ascii: "}")]),
+        ]
+        var expected: [String: String] = [:]
+        for (reason, body) in bodies {
+            // Signed with the portal's own key over these very bytes: only the reader can refuse them.
+            let message = try Self.message(target, as: "portal", user: portal, dossier: target.dossierId) { $0.body = body }
+            expected[message.properties.messageID!] = reason
+            try await publish(message, on: connection)
+        }
+        let consumer = try await fixture.core.consume(queue: CoreTopology.deadLetterQueue, prefetch: 10)
+        var reasons: [String: (check: String, reason: String)] = [:]
+        let deadline = ContinuousClock.now + .seconds(30)
+        for try await dead in consumer {
+            let headers = dead.properties.headers
+            reasons[dead.properties.messageID ?? "?"] = (
+                headers?["govbus-error-check"]?.stringValue ?? "?", headers?["govbus-error-reason"]?.stringValue ?? "?"
+            )
+            dead.ack()
+            if reasons.count >= expected.count || ContinuousClock.now > deadline { break }
+        }
+        await consumer.cancel()
+        for (id, reason) in expected {
+            #expect(reasons[id]?.check == "schema", "\(reason): \(reasons[id].map { "\($0)" } ?? "no dead letter")")
+            #expect(reasons[id]?.reason.contains(reason) == true, "\(reasons[id]?.reason ?? "no dead letter")")
+        }
+        #expect(try state(fixture, target.dossierId) == nil)
+        #expect(try state(fixture, "H01.04-251121-9102") == nil)
+
+        // The victim: a good dossier goes through.
+        let victim = dossier("H01.04-251121-9103")
+        try await publish(try Self.message(victim, as: "portal", user: portal, dossier: victim.dossierId), on: connection)
+        let request = try await next(in: "registry", of: fixture)
+        #expect(request.properties.correlationID == victim.dossierId)
+        #expect(!fixture.routing.isCancelled)
+        try await Self.tearDown(fixture)
+    }
+
     @Test("An id pre-claimed by another adapter does not make the core drop the victim's message")
     func preClaimedID() async throws {
         let fixture = try await Self.fixture()
