@@ -43,9 +43,29 @@ struct UpCommand: AsyncParsableCommand {
     var instances: [String] = []
     @Option(
         help: ArgumentHelp(
+            "An adapter started by this command instead of the built-in one, as name=command (repeatable).",
+            discussion: """
+                The command (split at spaces, run from the repository) gets `--config <work>/<name>.yaml`, \
+                the same file the built-in adapter reads, and must answer /health on its `listen` address. \
+                For an adapter written in another language, e.g. \
+                registry=python3 Adapters/Examples/python-registry/adapter.py.
+                """))
+    var external: [String] = []
+    @Option(
+        help: ArgumentHelp(
             "Start a broker cluster of this many nodes (with scripts/broker) instead of one node.",
             discussion: "Every client gets the list of nodes and fails over to another when its node is lost; every queue has 3 members."))
     var cluster: Int?
+
+    /// `--external` as adapter → its command's words.
+    var externalCommands: [String: [String]] {
+        var commands: [String: [String]] = [:]
+        for item in external {
+            guard let equals = item.firstIndex(of: "=") else { continue }
+            commands[String(item[..<equals])] = item[item.index(after: equals)...].split(separator: " ").map(String.init)
+        }
+        return commands
+    }
 
     /// `--instances` as adapter → count.
     var instanceCounts: [String: Int] {
@@ -65,6 +85,14 @@ struct UpCommand: AsyncParsableCommand {
                 throw ValidationError(
                     "--instances \(item): give adapter=count, the adapter one of \(LocalStack.connectors.joined(separator: ", ")), the count from 1 to 4")
             }
+        }
+        for item in external {
+            let name = item.split(separator: "=", maxSplits: 1).first.map(String.init) ?? ""
+            guard LocalStack.connectors.contains(name), item.split(separator: "=", maxSplits: 1).count == 2 else {
+                throw ValidationError(
+                    "--external \(item): give adapter=command, the adapter one of \(LocalStack.connectors.joined(separator: ", "))")
+            }
+            guard (instanceCounts[name] ?? 1) == 1 else { throw ValidationError("--external \(name) runs one instance") }
         }
         guard (1...Self.partitionsWithSeveralCores).contains(cores) else {
             throw ValidationError("--cores must be from 1 to \(Self.partitionsWithSeveralCores)")
@@ -149,9 +177,13 @@ struct UpCommand: AsyncParsableCommand {
             for name in LocalStack.connectors {
                 for index in 0..<(stack.instances[name] ?? 1) {
                     let instance = LocalStack.instanceName(name, index)
-                    try children.start(
-                        instance, executable, ["adapter", name, "--config", work.appendingPathComponent("\(instance).yaml").path],
-                        logs: stack.logs)
+                    let config = work.appendingPathComponent("\(instance).yaml").path
+                    if let command = externalCommands[name], let program = command.first {
+                        try children.start(
+                            instance, Self.resolve(program), Array(command.dropFirst()) + ["--config", config], logs: stack.logs)
+                    } else {
+                        try children.start(instance, executable, ["adapter", name, "--config", config], logs: stack.logs)
+                    }
                 }
             }
             for name in LocalStack.connectors {
@@ -220,6 +252,16 @@ struct UpCommand: AsyncParsableCommand {
     }
 
     static let deathsBeforeGivingUp = 3
+
+    /// A program named without a slash is looked for on the PATH, as a shell would.
+    static func resolve(_ program: String) -> String {
+        guard !program.contains("/") else { return program }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for folder in path.split(separator: ":") where FileManager.default.isExecutableFile(atPath: "\(folder)/\(program)") {
+            return "\(folder)/\(program)"
+        }
+        return program
+    }
 
     struct StackFailure: Error, CustomStringConvertible {
         let description: String
