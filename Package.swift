@@ -26,13 +26,13 @@ let adapterTargets: [Target] = connectors.flatMap { name -> [Target] in
     [
         .target(
             name: "\(name)Adapter",
-            dependencies: ["GovBusAdapterKit", "GovBusContracts", "GovBus"] + connectorLibraries,
+            dependencies: ["GovBusAdapterKit", "GovBusContracts", "GovBusConfiguration", "GovBus"] + connectorLibraries,
             path: "Adapters/\(name)/Adapter",
             swiftSettings: swiftSettings
         ),
         .target(
             name: "\(name)Sandbox",
-            dependencies: ["GovBusSandboxKit", "GovBus", "GovBusContracts"] + connectorLibraries,
+            dependencies: ["GovBusSandboxKit", "GovBusContracts", "GovBusConfiguration"] + connectorLibraries,
             path: "Adapters/\(name)/Sandbox",
             swiftSettings: swiftSettings
         ),
@@ -89,7 +89,19 @@ let package = Package(
         ),
         .target(
             name: "GovBus",
-            dependencies: ["AMQP", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["AMQP", "GovBusContracts", "GovBusConfiguration", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        // What every process reads its files with: YAML with line numbers in errors, listen
+        // addresses, files of secrets. Adapters, the core and the console share it.
+        .target(
+            name: "GovBusConfiguration",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        // Child processes without Foundation's Process: govbus up's children, the benches' programs, the tests'.
+        .target(
+            name: "GovBusProcesses",
             swiftSettings: swiftSettings
         ),
         .target(
@@ -112,7 +124,7 @@ let package = Package(
         .target(
             name: "GovBusCore",
             dependencies: [
-                "AMQP", "GovBus", "GovBusContracts", "GovBusStore",
+                "AMQP", "GovBus", "GovBusContracts", "GovBusStore", "GovBusConfiguration",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -133,7 +145,7 @@ let package = Package(
         .target(
             name: "GovBusAdapterKit",
             dependencies: [
-                "AMQP", "GovBus", "GovBusContracts", "GovBusCore", "GovBusTelemetry",
+                "AMQP", "GovBus", "GovBusContracts", "GovBusConfiguration", "GovBusTelemetry",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -148,7 +160,7 @@ let package = Package(
         .target(
             name: "GovBusConsole",
             dependencies: [
-                "AMQP", "GovBus", "GovBusCore", "GovBusContracts", "GovBusStore",
+                "AMQP", "GovBus", "GovBusCore", "GovBusContracts", "GovBusStore", "GovBusConfiguration",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -174,6 +186,7 @@ let package = Package(
         .target(
             name: "GovBusTelemetry",
             dependencies: [
+                "AMQP",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -195,13 +208,13 @@ let package = Package(
         ),
         .target(
             name: "AMQPTesting",
-            dependencies: ["AMQP"],
+            dependencies: ["AMQP", "GovBusProcesses"],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "GovBusBenchmarks",
             dependencies: [
-                "AMQP", "AMQPTesting", "GovBus", "GovBusCore", "GovBusStore",
+                "AMQP", "GovBusProcesses", "GovBus", "GovBusCore", "GovBusStore",
                 .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
@@ -218,6 +231,8 @@ let package = Package(
                 "GovBusAdapterKit",
                 "GovBusSandboxKit",
                 "GovBusConsole",
+                "GovBusConfiguration",
+                "GovBusProcesses",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -241,7 +256,7 @@ let package = Package(
             name: "GovBusCoreTests",
             dependencies: [
                 "GovBusCore", "GovBusContracts", "GovBus", "AMQP", "AMQPTesting",
-                "GovBusTelemetry", "GovBusConsole", "GovBusStore", "StoreTesting",
+                "GovBusTelemetry", "GovBusConsole", "GovBusStore", "StoreTesting", "GovBusConfiguration",
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -260,6 +275,7 @@ let package = Package(
             name: "AdaptersTests",
             dependencies: connectorDependencies + [
                 "GovBusAdapterKit", "GovBusSandboxKit", "GovBusContracts", "GovBusCore", "GovBus", "AMQP", "AMQPTesting",
+                "GovBusConfiguration",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "XMLCoder", package: "XMLCoder"),

@@ -1,4 +1,5 @@
 public import Foundation
+public import GovBusProcesses
 
 /// A RabbitMQ node for tests: the one `scripts/test` started (found through the environment), or
 /// a dedicated one a test starts and stops itself with `scripts/broker`, for tests that restart
@@ -126,8 +127,6 @@ public struct TestBroker: Sendable {
     /// Runs blocking work (a process, a broker restart) on a thread of its own, so that it does
     /// not hold one of the few threads Swift concurrency runs tasks on.
     public static func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Result { try work() }) }.start()
-        }
+        try await ChildProcess.onOwnThread(work)
     }
 }

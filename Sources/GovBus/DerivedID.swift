@@ -1,3 +1,4 @@
+import GovBusContracts
 import Crypto
 public import Foundation
 

@@ -1,5 +1,5 @@
 public import Foundation
-public import GovBusCore
+public import GovBusConfiguration
 
 /// An adapter's configuration file: who it is on the bus, how it signs, where it listens, where it
 /// keeps its outbox, and where its external system is. Paths are relative to the file's folder.

@@ -4,7 +4,6 @@ import CoreMetrics
 public import Foundation
 public import GovBus
 public import GovBusContracts
-import GovBusCore
 import GovBusTelemetry
 import Hummingbird
 public import Logging
@@ -173,7 +172,7 @@ public final class AdapterRuntime: Sendable {
     /// The queues of this adapter's inbox, once the core has declared them: the single inbox, or
     /// its partitions (`….0`, `….1`, … as many as there are), this instance's share first.
     private func inboxQueues(_ connection: AMQPConnection) async throws -> (own: [String], standby: [String]) {
-        let inbox = CoreTopology.inbox(of: brokerUser)
+        let inbox = BusAddresses.inbox(of: brokerUser)
         func countPartitions() async -> [String] {
             var found: [String] = []
             while await Self.exists("\(inbox).\(found.count)", on: connection) { found.append("\(inbox).\(found.count)") }
@@ -219,7 +218,7 @@ public final class AdapterRuntime: Sendable {
         let message = InboxMessage(
             type: properties.type ?? "", messageID: properties.messageID ?? "", correlationID: properties.correlationID ?? "",
             body: Data(delivery.body),
-            previousDeliveries: Int(properties.headers?["x-delivery-count"]?.integerValue ?? 0))
+            previousDeliveries: Int(properties.headers?[BusHeader.deliveryCount]?.integerValue ?? 0))
         func count(_ outcome: String) {
             Counter(
                 label: "govbus_adapter_inbox_total", dimensions: [("type", message.type), ("outcome", outcome)], factory: metrics
@@ -292,7 +291,7 @@ public final class AdapterRuntime: Sendable {
                 }
                 let messages = try entries.map { entry in
                     AMQPOutgoingMessage(
-                        try signed(entry), exchange: CoreTopology.ingressExchange, routingKey: entry.type, mandatory: true)
+                        try signed(entry), exchange: BusAddresses.ingressExchange, routingKey: entry.type, mandatory: true)
                 }
                 try await connection.startPublishing(messages).confirmed()
                 try outbox.remove(through: last.sequence)
@@ -310,7 +309,7 @@ public final class AdapterRuntime: Sendable {
 
     private func signed(_ entry: Outbox.Entry) throws -> AMQPMessage {
         var headers: AMQPTable = [:]
-        if let causation = entry.causationID { headers["govbus-causation-id"] = .string(causation) }
+        if let causation = entry.causationID { headers[BusHeader.causationID] = .string(causation) }
         return try signer.sign(
             AMQPMessage(
                 body: Array(entry.body),
@@ -332,7 +331,7 @@ public final class AdapterRuntime: Sendable {
                     sequence: 0, messageID: UUID().uuidString.lowercased(), type: AdapterHeartbeatV1.messageType,
                     correlationID: configuration.name, causationID: nil, body: try heartbeat.jsonBody())
                 try await connection.publish(
-                    try signed(entry), exchange: CoreTopology.ingressExchange, routingKey: AdapterHeartbeatV1.messageType)
+                    try signed(entry), exchange: BusAddresses.ingressExchange, routingKey: AdapterHeartbeatV1.messageType)
             } catch {
                 logger.debug("heartbeat not sent", metadata: ["error": "\(error)"])
             }

@@ -1,5 +1,5 @@
 import AMQP
-import AMQPTesting
+import GovBusProcesses
 import Crypto
 import Foundation
 import GovBus

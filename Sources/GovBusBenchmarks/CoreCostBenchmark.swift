@@ -1,5 +1,5 @@
 import AMQP
-import AMQPTesting
+import GovBusProcesses
 import Foundation
 
 /// `govbus bench core-cost`: the CPU instructions one `govbus core` spends per routed message,

@@ -1,5 +1,5 @@
 public import AMQP
-import AMQPTesting
+import GovBusProcesses
 import Foundation
 import Glibc
 import Logging
@@ -224,7 +224,7 @@ public enum TransportBenchmark {
             options.amqpURL, queue, "\(options.messages)", "\(options.messageSize)", "\(options.window)",
             "\(options.prefetch)",
         ]
-        let output = try await TestBroker.onOwnThread { try ChildProcess.run(program, arguments) }
+        let output = try await ChildProcess.onOwnThread { try ChildProcess.run(program, arguments) }
         guard let line = output.split(separator: "\n").last else {
             throw Failure(description: "the baseline printed nothing")
         }

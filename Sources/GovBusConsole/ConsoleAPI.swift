@@ -311,8 +311,8 @@ struct ConsoleAPI: Sendable {
         var message = original.asFirstSent(coreUser: coreUser)
         message.body = Array(data)
         message.properties.headers?[IngressChecks.editedByHeader] = .string(session.name)
-        message.properties.headers?["govbus-key-id"] = nil
-        message.properties.headers?["govbus-signature"] = nil
+        message.properties.headers?[BusHeader.keyID] = nil
+        message.properties.headers?[BusHeader.signature] = nil
         let signed = try signer.sign(message).forwarded(byCore: coreUser)
         try await replay(signed, origin)
         try archive.mark(id, status: "replayed")

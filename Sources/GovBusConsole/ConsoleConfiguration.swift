@@ -1,5 +1,6 @@
+public import GovBusConfiguration
 public import Foundation
-public import GovBusCore
+import GovBusCore
 public import GovBusStore
 
 /// The console's configuration file. Paths are relative to the file's folder.

@@ -1,5 +1,6 @@
 import AMQP
 import Foundation
+import GovBus
 import GovBusStore
 
 /// The dead letters, taken off `govbus.dead-letters` into the store (`DeadLetterStore`) so that an operator can look at
@@ -41,22 +42,22 @@ final class DeadLetterArchive: Sendable {
     /// Keeps a dead letter (its delivery is acked once it is stored).
     func store(properties: AMQPProperties, body: [UInt8]) throws {
         let headers = properties.headers ?? [:]
-        let death = headers["x-death"].flatMap { value -> AMQPTable? in
+        let death = headers[BusHeader.death].flatMap { value -> AMQPTable? in
             if case .array(let deaths) = value, case .table(let first)? = deaths.first { return first }
             return nil
         }
         let deadQueue = death?["queue"]?.stringValue
-        let check = headers["govbus-error-check"]?.stringValue ?? deadQueue.map { "rejected by \($0)" } ?? "unknown"
+        let check = headers[BusHeader.errorCheck]?.stringValue ?? deadQueue.map { "rejected by \($0)" } ?? "unknown"
         let reason =
-            headers["govbus-error-reason"]?.stringValue ?? death?["reason"]?.stringValue.map(Self.describeDeath)
+            headers[BusHeader.errorReason]?.stringValue ?? death?["reason"]?.stringValue.map(Self.describeDeath)
             ?? "no reason given"
-        let origin = headers["govbus-error-where"]?.stringValue == "core" ? "govbus.core.ingress" : (deadQueue ?? "govbus.core.ingress")
+        let origin = headers[BusHeader.errorWhere]?.stringValue == "core" ? "govbus.core.ingress" : (deadQueue ?? "govbus.core.ingress")
         try store.add(
             DeadLetterStore.Letter(
                 messageID: properties.messageID ?? "", type: properties.type ?? "",
-                sender: headers["govbus-sender"]?.stringValue ?? properties.userID ?? "",
+                sender: headers[BusHeader.sender]?.stringValue ?? properties.userID ?? "",
                 correlationID: properties.correlationID ?? "", check: check, reason: reason, at: Date(),
-                attempts: Int(clamping: headers["govbus-attempt"]?.integerValue ?? 1), origin: origin,
+                attempts: Int(clamping: headers[BusHeader.attempt]?.integerValue ?? 1), origin: origin,
                 properties: try JSONEncoder().encode(StoredProperties(properties)), body: Data(body)))
     }
 
@@ -96,7 +97,7 @@ final class DeadLetterArchive: Sendable {
         if letter.origin.hasPrefix(Self.inboxPrefix) {
             // From an inbox or one of its partitions (`govbus.adapter.portal.2`): the adapter's name.
             let adapter = QueueFigures.partitioned(String(letter.origin.dropFirst(Self.inboxPrefix.count)))
-            message.properties.headers?["govbus-replay-to"] = .string(adapter)
+            message.properties.headers?[BusHeader.replayTo] = .string(adapter)
         }
         return (message, Self.coreQueue)
     }
@@ -139,7 +140,7 @@ struct StoredProperties: Codable, Sendable {
         timestamp = properties.timestamp
         var headers: [String: String] = [:]
         for (name, value) in properties.headers ?? [:]
-        where !name.hasPrefix("govbus-error-") && !name.hasPrefix("x-") && name != "govbus-attempt" && name != "govbus-replay-to" {
+        where !name.hasPrefix(BusHeader.errorPrefix) && !name.hasPrefix("x-") && name != BusHeader.attempt && name != BusHeader.replayTo {
             if let text = value.stringValue { headers[name] = text }
         }
         self.headers = headers

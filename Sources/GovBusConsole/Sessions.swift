@@ -1,3 +1,4 @@
+import GovBusContracts
 import Foundation
 import GovBus
 import Synchronization

@@ -1,4 +1,4 @@
-import AMQPTesting
+import GovBusProcesses
 import ArgumentParser
 import Foundation
 import Glibc

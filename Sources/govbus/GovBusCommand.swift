@@ -1,3 +1,4 @@
+import GovBusConfiguration
 import ArgumentParser
 import Foundation
 import Logging

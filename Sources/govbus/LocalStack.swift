@@ -1,4 +1,5 @@
-import AMQPTesting
+import GovBusConfiguration
+import GovBusProcesses
 import Crypto
 import Foundation
 import GovBus

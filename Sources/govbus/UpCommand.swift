@@ -1,5 +1,6 @@
+import GovBusConfiguration
 import AMQP
-import AMQPTesting
+import GovBusProcesses
 import ArgumentParser
 import AsyncHTTPClient
 import Foundation
@@ -316,7 +317,7 @@ struct UpCommand: AsyncParsableCommand {
             return Database(url: url)
         }
         FileHandle.standardError.write(Data("govbus up: starting PostgreSQL with scripts/postgres\n".utf8))
-        let outcome = try await TestBroker.execute("/bin/bash", [repository.appendingPathComponent("scripts/postgres").path, "start"])
+        let outcome = try await ChildProcess.executeOffPool("/bin/bash", [repository.appendingPathComponent("scripts/postgres").path, "start"])
         guard outcome.status == 0 else {
             throw StackFailure(description: "scripts/postgres start failed: \(outcome.errors)")
         }
@@ -351,7 +352,7 @@ struct UpCommand: AsyncParsableCommand {
             let nodes = cluster ?? 1
             FileHandle.standardError.write(
                 Data("govbus up: starting \(nodes == 1 ? "a broker" : "a cluster of \(nodes) nodes") with scripts/broker\n".utf8))
-            let outcome = try await TestBroker.execute(
+            let outcome = try await ChildProcess.executeOffPool(
                 "/bin/bash", [repository.appendingPathComponent("scripts/broker").path, "start"] + (nodes == 1 ? [] : ["--cluster", "\(nodes)"]))
             guard outcome.status == 0 else {
                 throw StackFailure(description: "scripts/broker start failed: \(outcome.errors)")

@@ -1,4 +1,5 @@
 @testable import GovBusStore
+import GovBusConfiguration
 import AMQPTesting
 import Foundation
 import GovBusContracts

@@ -1,3 +1,4 @@
+import GovBusConfiguration
 import Foundation
 import GovBus
 import GovBusContracts

@@ -1,3 +1,4 @@
+import GovBusConfiguration
 import Crypto
 import Foundation
 import GovBus

@@ -1,6 +1,6 @@
+import GovBusContracts
 import Crypto
 import Foundation
-import GovBus
 import GRDB
 import GovBusSandboxKit
 

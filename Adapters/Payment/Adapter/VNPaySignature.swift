@@ -1,3 +1,4 @@
+import GovBusContracts
 import Crypto
 import Foundation
 import GovBus

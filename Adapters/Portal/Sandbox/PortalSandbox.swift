@@ -1,5 +1,5 @@
+import GovBusContracts
 import AsyncHTTPClient
-import GovBus
 import Crypto
 public import Foundation
 public import GovBusSandboxKit

@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import GovBus
 import GovBusContracts
 import GovBusSandboxKit
 

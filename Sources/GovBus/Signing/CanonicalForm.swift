@@ -21,7 +21,7 @@ public enum CanonicalForm {
             ("timestamp", properties.timestamp.map(seconds) ?? ""),
             ("app-id", properties.appID ?? ""),
             ("user-id", properties.userID ?? ""),
-            ("causation-id", properties.headers?["govbus-causation-id"]?.stringValue ?? ""),
+            ("causation-id", properties.headers?[BusHeader.causationID]?.stringValue ?? ""),
             ("key-id", keyID),
             ("body-length", String(bodyLength)),
         ]

@@ -34,8 +34,8 @@ public struct MessageSigner: Sendable {
         let signature = try key.signature(for: canonical)
         var signed = message
         var headers = signed.properties.headers ?? [:]
-        headers["govbus-key-id"] = .string(keyID)
-        headers["govbus-signature"] = .string(Data(signature).base64EncodedString())
+        headers[BusHeader.keyID] = .string(keyID)
+        headers[BusHeader.signature] = .string(Data(signature).base64EncodedString())
         signed.properties.headers = headers
         return signed
     }
@@ -71,10 +71,10 @@ public struct SignatureVerifier: Sendable {
     /// Returns the key id that signed the message, or throws why the signature does not hold.
     @discardableResult
     public func verify(_ message: AMQPMessage) throws(SignatureError) -> String {
-        guard let keyID = message.properties.headers?["govbus-key-id"]?.stringValue else {
+        guard let keyID = message.properties.headers?[BusHeader.keyID]?.stringValue else {
             throw .missing("the message has no govbus-key-id header")
         }
-        guard let encoded = message.properties.headers?["govbus-signature"]?.stringValue else {
+        guard let encoded = message.properties.headers?[BusHeader.signature]?.stringValue else {
             throw .missing("the message has no govbus-signature header")
         }
         guard let key = keys[keyID]?.key else { throw .unknownKey(keyID) }

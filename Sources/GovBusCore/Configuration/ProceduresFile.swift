@@ -1,3 +1,4 @@
+public import GovBusConfiguration
 public import Foundation
 import GovBusContracts
 

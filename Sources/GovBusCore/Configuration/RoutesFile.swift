@@ -1,3 +1,4 @@
+public import GovBusConfiguration
 public import Foundation
 
 /// config/routes.yaml: the adapters, their signing keys, the types each may publish and receive,
@@ -167,7 +168,7 @@ public struct RoutesFile: Sendable, Hashable {
         if let when = members.value("when") {
             for (field, condition) in try when.mapping(allowed: Set(Rule.Field.allCases.map(\.rawValue)), what: "'when'") {
                 let values: [String]
-                if case .sequence = condition.node {
+                if condition.isSequence {
                     values = try condition.strings(what: field)
                 } else {
                     values = [try condition.string(what: field)]

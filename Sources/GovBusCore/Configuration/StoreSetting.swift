@@ -1,3 +1,4 @@
+package import GovBusConfiguration
 package import Foundation
 package import GovBusStore
 

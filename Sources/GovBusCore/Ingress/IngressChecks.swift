@@ -83,9 +83,9 @@ public struct IngressChecks: Sendable {
     /// Who owns the operators' keys, in `keyOwners` (not a valid adapter name: it cannot clash).
     static let operatorsAsOwner = "(operators)"
     /// The header of a dead letter an operator edited before replaying it.
-    public static let editedByHeader = "govbus-edited-by"
+    public static let editedByHeader = BusHeader.editedBy
     /// The header of a replayed dead letter that an adapter had rejected: the adapter it goes back to.
-    public static let replayToHeader = "govbus-replay-to"
+    public static let replayToHeader = BusHeader.replayTo
 
     /// Headers only the core writes, on its own copies (retries, forwarded and dead letters,
     /// replays). Any of them on an adapter's message is a forgery: it is refused, never read.
@@ -94,8 +94,8 @@ public struct IngressChecks: Sendable {
         return coreOnlyHeaders.contains(lowercased) || coreOnlyPrefixes.contains { lowercased.hasPrefix($0) }
     }
 
-    private static let coreOnlyHeaders: Set<String> = ["govbus-attempt", "govbus-sender", editedByHeader, replayToHeader]
-    private static let coreOnlyPrefixes = ["govbus-error-", "x-death", "x-first-death", "x-last-death"]
+    private static let coreOnlyHeaders: Set<String> = [BusHeader.attempt, BusHeader.sender, editedByHeader, replayToHeader]
+    private static let coreOnlyPrefixes = [BusHeader.errorPrefix, BusHeader.death, "x-first-death", "x-last-death"]
 
     /// The signature check alone, on the message as its sender signed it: the key id, or why the
     /// signature does not hold. The router runs it ahead, for several messages at once, and
@@ -129,7 +129,7 @@ public struct IngressChecks: Sendable {
                 check: .envelope, reason: "content_type must be application/json, not \(properties.contentType ?? "absent")")
         }
         var causationID: String?
-        if let causation = properties.headers?["govbus-causation-id"] {
+        if let causation = properties.headers?[BusHeader.causationID] {
             guard let text = causation.stringValue, UUID(uuidString: text) != nil else {
                 throw Rejection(check: .envelope, reason: "govbus-causation-id must be the UUID of the message answered")
             }
@@ -195,7 +195,7 @@ public struct IngressChecks: Sendable {
         }
         return Accepted(
             sender: sender, keyID: keyID, type: type, messageID: messageID, correlationID: correlationID,
-            causationID: causationID, body: body, signature: properties.headers?["govbus-signature"]?.stringValue ?? "",
+            causationID: causationID, body: body, signature: properties.headers?[BusHeader.signature]?.stringValue ?? "",
             replayTo: replayTo)
     }
 }
@@ -206,7 +206,7 @@ extension AMQPMessage {
     public func forwarded(byCore coreUser: String) -> AMQPMessage {
         guard let sender = properties.userID, sender != coreUser else { return self }
         var copy = self
-        copy.properties.headers = (copy.properties.headers ?? [:]).merging(["govbus-sender": .string(sender)]) { $1 }
+        copy.properties.headers = (copy.properties.headers ?? [:]).merging([BusHeader.sender: .string(sender)]) { $1 }
         copy.properties.userID = coreUser
         return copy
     }
@@ -225,11 +225,11 @@ extension AMQPMessage {
     /// covers the sender's user id).
     public func asFirstSent(coreUser: String?) -> AMQPMessage {
         guard let coreUser, properties.userID == coreUser,
-            let sender = properties.headers?["govbus-sender"]?.stringValue
+            let sender = properties.headers?[BusHeader.sender]?.stringValue
         else { return self }
         var original = self
         original.properties.userID = sender
-        original.properties.headers?["govbus-sender"] = nil
+        original.properties.headers?[BusHeader.sender] = nil
         return original
     }
 
@@ -238,10 +238,10 @@ extension AMQPMessage {
     public func deadLettered(check: String, reason: String, where place: String, at now: Date) -> AMQPMessage {
         var copy = self
         var headers = copy.properties.headers ?? [:]
-        headers["govbus-error-check"] = .string(check)
-        headers["govbus-error-reason"] = .string(String(reason.prefix(1000)))
-        headers["govbus-error-where"] = .string(place)
-        headers["govbus-error-at"] = .string(RFC3339.string(from: now))
+        headers[BusHeader.errorCheck] = .string(check)
+        headers[BusHeader.errorReason] = .string(String(reason.prefix(1000)))
+        headers[BusHeader.errorWhere] = .string(place)
+        headers[BusHeader.errorAt] = .string(RFC3339.string(from: now))
         copy.properties.headers = headers
         return copy
     }

@@ -1,3 +1,4 @@
+public import GovBusConfiguration
 public import Foundation
 
 /// A YAML file of adapters' broker passwords (`portal: secret`): kept out of the repository.

@@ -384,7 +384,7 @@ public final class CoreRouter: Sendable {
                 AuditLog.Entry(
                     messageID: item.output.messageID, type: item.output.type, sender: coreUser, receivers: item.receivers,
                     correlationID: item.output.correlationID, body: item.output.body,
-                    signature: item.message.properties.headers?["govbus-signature"]?.stringValue ?? "")
+                    signature: item.message.properties.headers?[BusHeader.signature]?.stringValue ?? "")
             }, unlessRecorded: true)
     }
 
@@ -454,13 +454,13 @@ public final class CoreRouter: Sendable {
         let message = AMQPMessage(body: delivery.body, properties: delivery.properties)
         // Only the core's own copies count their attempts; the header on an adapter's message is
         // refused by the checks, and the count is kept in range whatever it says.
-        let counted = message.properties.userID == coreUser ? message.properties.headers?["govbus-attempt"]?.integerValue : nil
+        let counted = message.properties.userID == coreUser ? message.properties.headers?[BusHeader.attempt]?.integerValue : nil
         let attempt = Int(clamping: min(max(counted ?? 1, 1), Int64(CoreTopology.retryDelays.count + 1)))
         do {
             if attempt <= CoreTopology.retryDelays.count {
                 var retry = message.withoutForgedCoreHeaders(coreUser: coreUser).forwarded(byCore: coreUser)
                 retry.properties.headers = (retry.properties.headers ?? [:]).merging(
-                    ["govbus-attempt": .int32(Int32(attempt + 1))], uniquingKeysWith: { _, new in new })
+                    [BusHeader.attempt: .int32(Int32(attempt + 1))], uniquingKeysWith: { _, new in new })
                 let delay = CoreTopology.retryDelays[attempt - 1].label
                 try await connection.publish(
                     retry, exchange: CoreTopology.retryExchange(delay), routingKey: queue, mandatory: true)
@@ -494,7 +494,7 @@ public final class CoreRouter: Sendable {
             var message = AMQPMessage(
                 body: Array(output.body),
                 properties: AMQPProperties(
-                    contentType: "application/json", headers: ["govbus-causation-id": .string(output.causationID)],
+                    contentType: "application/json", headers: [BusHeader.causationID: .string(output.causationID)],
                     deliveryMode: .persistent, correlationID: output.correlationID, messageID: output.messageID,
                     timestamp: Date(), type: output.type, userID: coreUser, appID: "govbus-core"))
             if let signer { message = try signer.sign(message) }
@@ -563,7 +563,7 @@ public final class CoreRouter: Sendable {
                 properties: AMQPProperties(
                     contentType: "application/json", correlationID: correlationID, messageID: messageID, type: type,
                     userID: coreUser, appID: "govbus-core")))
-        return signed.properties.headers?["govbus-signature"]?.stringValue ?? ""
+        return signed.properties.headers?[BusHeader.signature]?.stringValue ?? ""
     }
 
     /// Fires the step timers as they fall due, until cancelled.

@@ -1,4 +1,5 @@
 public import AMQP
+import GovBus
 
 /// DESIGN.md's topology, which the core declares (its broker user owns it):
 /// adapters publish to `govbus.ingress` (direct, routing key = message type), bound to the core's
@@ -19,7 +20,7 @@ public import AMQP
 /// more): a queue declared before with another count is migrated (`QueueMigration`), its waiting
 /// messages moved, so a deployment that grows from one node to three gets replicated queues.
 public struct CoreTopology: Sendable, Hashable {
-    public static let ingressExchange = "govbus.ingress"
+    public static let ingressExchange = BusAddresses.ingressExchange
     public static let coreQueue = "govbus.core.ingress"
     public static let partitionExchange = "govbus.core.partitions"
     public static let deliverExchange = "govbus.deliver"
@@ -107,7 +108,7 @@ public struct CoreTopology: Sendable, Hashable {
         partitions == 1 ? [Self.coreQueue] : (0..<partitions).map(Self.partitionQueue)
     }
 
-    public static func inbox(of adapter: String) -> String { "govbus.adapter.\(adapter)" }
+    public static func inbox(of adapter: String) -> String { BusAddresses.inbox(of: adapter) }
 
     /// Where a message waits before its retry: the exchange of that delay (fanout into its queue).
     /// Publish to it with the origin queue's name as routing key; the queue's TTL then sends the

@@ -1,7 +1,7 @@
 public import Foundation
 import Glibc
 
-/// Runs programs for tests and benchmarks. Standard streams go through files, not pipes, and
+/// Runs programs for the CLI (`govbus up`'s children), the benchmarks and the tests. Standard streams go through files, not pipes, and
 /// children are reaped with waitpid: Foundation's Process can hang in waitUntilExit off the main
 /// thread on Linux.
 public enum ChildProcess {
@@ -164,6 +164,20 @@ public enum ChildProcess {
             kill(pid, SIGKILL)
             _ = waitpid(pid, &status, 0)
             try? FileManager.default.removeItem(atPath: outputPath)
+        }
+    }
+    /// `execute` on a thread of its own, so that waiting for the program does not hold one of the
+    /// few threads Swift concurrency runs tasks on.
+    public static func executeOffPool(
+        _ executable: String, _ arguments: [String], input: Data? = nil, environment: [String: String]? = nil
+    ) async throws -> Outcome {
+        try await onOwnThread { try execute(executable, arguments, input: input, environment: environment) }
+    }
+
+    /// Runs blocking work (a process, a broker restart) on a thread of its own.
+    public static func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try work() }) }.start()
         }
     }
 }

@@ -9,6 +9,12 @@ package struct YAMLValue {
 
     package var line: Int { node.mark?.line ?? 1 }
 
+    /// Whether it is a list (`[a, b]` or `- a` lines), for settings that take one value or several.
+    package var isSequence: Bool {
+        if case .sequence = node { return true }
+        return false
+    }
+
     package func error(_ message: String) -> ConfigurationError {
         ConfigurationError(file: file, line: line, message: message)
     }
