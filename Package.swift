@@ -22,17 +22,33 @@ let connectorLibraries: [Target.Dependency] = [
     .product(name: "GRDB", package: "GRDB.swift"),
     .product(name: "Logging", package: "swift-log"),
 ]
+/// The standards that connectors speak with their systems, one module each, shared by an adapter
+/// and its sandbox (Adapters/Protocols/<Name>).
+let protocolTargets: [Target] = [
+    .target(
+        name: "NamespacedXML", path: "Adapters/Protocols/NamespacedXML", swiftSettings: swiftSettings),
+    .target(
+        name: "EdXML", dependencies: ["NamespacedXML", .product(name: "XMLCoder", package: "XMLCoder")],
+        path: "Adapters/Protocols/EdXML", swiftSettings: swiftSettings),
+    .target(
+        name: "XRoad", dependencies: ["NamespacedXML", .product(name: "XMLCoder", package: "XMLCoder")],
+        path: "Adapters/Protocols/XRoad", swiftSettings: swiftSettings),
+    .target(
+        name: "PortalAPI", dependencies: ["GovBusContracts", .product(name: "Crypto", package: "swift-crypto")],
+        path: "Adapters/Protocols/PortalAPI", swiftSettings: swiftSettings),
+]
+let protocolModules: [Target.Dependency] = ["EdXML", "XRoad", "PortalAPI"]
 let adapterTargets: [Target] = connectors.flatMap { name -> [Target] in
     [
         .target(
             name: "\(name)Adapter",
-            dependencies: ["GovBusAdapterKit", "GovBusContracts", "GovBusConfiguration", "GovBus"] + connectorLibraries,
+            dependencies: ["GovBusAdapterKit", "GovBusContracts", "GovBusConfiguration", "GovBus"] + protocolModules + connectorLibraries,
             path: "Adapters/\(name)/Adapter",
             swiftSettings: swiftSettings
         ),
         .target(
             name: "\(name)Sandbox",
-            dependencies: ["GovBusSandboxKit", "GovBusContracts", "GovBusConfiguration"] + connectorLibraries,
+            dependencies: ["GovBusSandboxKit", "GovBusContracts", "GovBusConfiguration"] + protocolModules + connectorLibraries,
             path: "Adapters/\(name)/Sandbox",
             swiftSettings: swiftSettings
         ),
@@ -71,7 +87,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
-    targets: adapterTargets + [
+    targets: protocolTargets + adapterTargets + [
         // rabbitmq-c, found through pkg-config, and the C shim for what Swift cannot call.
         .systemLibrary(
             name: "CRabbitMQ",
@@ -153,6 +169,9 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -275,7 +294,7 @@ let package = Package(
             name: "AdaptersTests",
             dependencies: connectorDependencies + [
                 "GovBusAdapterKit", "GovBusSandboxKit", "GovBusContracts", "GovBusCore", "GovBus", "AMQP", "AMQPTesting",
-                "GovBusConfiguration",
+                "GovBusConfiguration", "EdXML", "XRoad", "PortalAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "XMLCoder", package: "XMLCoder"),

@@ -16,6 +16,8 @@ public import GovBusConfiguration
 /// settings: {hmacSecret: ...}                    # what this adapter's protocol needs
 /// schemas: ../Schemas                            # checks what it sends (recommended)
 /// instance: 0/2                                  # with a partitioned inbox: this instance takes partitions 0, 2, … first
+/// httpTimeout: 15s                               # each call on the external system (default: the connector's)
+/// httpAttempts: 2                                # tries of a call before the inbox's own retries take over
 /// ```
 public struct AdapterConfiguration: Sendable {
     public var name: String
@@ -37,6 +39,9 @@ public struct AdapterConfiguration: Sendable {
     /// first on the partitions `index`, `index + instances`, …, and on the others a moment later,
     /// as a standby.
     public var instance: (index: Int, instances: Int) = (0, 1)
+    /// Overrides of the connector's `HTTPPolicy`.
+    public var httpTimeout: Duration?
+    public var httpAttempts: Int?
     /// The file, for errors about settings: "portal.yaml: settings.hmacSecret is missing".
     public var file: String
 
@@ -52,7 +57,7 @@ public struct AdapterConfiguration: Sendable {
         let members = try root.mapping(
             allowed: [
                 "name", "amqpUrl", "signingKey", "listen", "system", "data", "heartbeat", "settings", "schemas", "inboxRetries",
-                "instance",
+                "instance", "httpTimeout", "httpAttempts",
             ],
             what: "an adapter's configuration")
         file = root.file
@@ -88,6 +93,12 @@ public struct AdapterConfiguration: Sendable {
             guard parts.count == 2, let index = parts[0], let instances = parts[1], instances >= 1, (0..<instances).contains(index)
             else { throw value.error("instance must be <index>/<instances>, 0 ≤ index < instances (e.g. 1/2)") }
             instance = (index, instances)
+        }
+        httpTimeout = try members.value("httpTimeout")?.duration(what: "httpTimeout")
+        if let value = members.value("httpAttempts") {
+            let attempts = try value.integer(what: "httpAttempts")
+            guard (1...10).contains(attempts) else { throw value.error("httpAttempts must be from 1 to 10") }
+            httpAttempts = attempts
         }
         var settings: [String: String] = [:]
         for (key, value) in try members.value("settings")?.mapping(what: "settings") ?? [] {

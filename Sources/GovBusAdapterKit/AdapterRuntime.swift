@@ -141,11 +141,12 @@ public final class AdapterRuntime: Sendable {
 
     private func consumeInbox(_ connection: AMQPConnection, connector: some Connector) async throws {
         let (own, standby) = try await inboxQueues(connection)
+        let handlers = connector.handlers
         let lanes = (0..<Self.lanes).map { _ in AsyncStream.makeStream(of: AMQPDelivery.self) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for (stream, _) in lanes {
                 group.addTask {
-                    for await delivery in stream { await self.handle(delivery, with: connector) }
+                    for await delivery in stream { await self.handle(delivery, with: handlers) }
                 }
             }
             try await withThrowingTaskGroup(of: Void.self) { consumers in
@@ -213,12 +214,15 @@ public final class AdapterRuntime: Sendable {
     /// pause, so that a dossier's later messages wait behind it (the portal hears its steps in
     /// order); after the configuration's `inboxRetries` tries (about 5 minutes by default) it goes
     /// to the dead letters, where an operator replays it once the external system is back.
-    private func handle(_ delivery: AMQPDelivery, with connector: some Connector) async {
+    private func handle(_ delivery: AMQPDelivery, with handlers: MessageHandlers) async {
         let properties = delivery.properties
         let message = InboxMessage(
             type: properties.type ?? "", messageID: properties.messageID ?? "", correlationID: properties.correlationID ?? "",
             body: Data(delivery.body),
-            previousDeliveries: Int(properties.headers?[BusHeader.deliveryCount]?.integerValue ?? 0))
+            previousDeliveries: Int(properties.headers?[BusHeader.deliveryCount]?.integerValue ?? 0),
+            trace: TraceContext(
+                parent: properties.headers?[BusHeader.traceparent]?.stringValue,
+                state: properties.headers?[BusHeader.tracestate]?.stringValue))
         func count(_ outcome: String) {
             Counter(
                 label: "govbus_adapter_inbox_total", dimensions: [("type", message.type), ("outcome", outcome)], factory: metrics
@@ -231,7 +235,8 @@ public final class AdapterRuntime: Sendable {
         }
         for attempt in 1...max(1, configuration.inboxRetries) {
             do {
-                try await connector.handle(message)
+                try check(message)
+                try await handlers.handle(message)
             } catch let failure {
                 let permanent: String? =
                     switch failure {
@@ -277,6 +282,30 @@ public final class AdapterRuntime: Sendable {
             metadata: ["type": "\(message.type)", "correlation": "\(message.correlationID)"])
         count("dead-lettered")
         delivery.reject(requeue: false)
+    }
+
+    /// The core checked the message against its schema; with `schemas` configured, the adapter
+    /// checks again, so that a connector never acts on what its contract does not allow.
+    private func check(_ message: InboxMessage) throws {
+        guard let schema = catalog?.schema(for: message.type) else { return }
+        let body: JSONValue
+        do {
+            body = try JSONValue(parsing: message.body)
+        } catch {
+            throw AdapterFailure.permanent("the body of a \(message.type) is not JSON: \(error)")
+        }
+        if let first = schema.validate(body).first {
+            throw AdapterFailure.permanent("not a valid \(message.type): \(first)")
+        }
+    }
+
+    /// The connector's external system, called under the shared HTTP policy; the configuration's
+    /// `httpTimeout` and `httpAttempts`, when set, win over the connector's own numbers.
+    public func externalSystem(named name: String, policy: HTTPPolicy = HTTPPolicy()) -> ExternalSystem {
+        var policy = policy
+        if let timeout = configuration.httpTimeout { policy.timeout = timeout }
+        if let attempts = configuration.httpAttempts { policy.attempts = attempts }
+        return ExternalSystem(name: name, policy: policy, http: http)
     }
 
     // MARK: The outbox

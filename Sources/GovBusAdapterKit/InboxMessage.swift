@@ -10,6 +10,20 @@ public struct InboxMessage: Sendable {
     public let body: Data
     /// How many times the broker delivered it before (quorum queues count).
     public let previousDeliveries: Int
+    /// The dossier's trace, passed on to the external calls its handling makes.
+    public let trace: TraceContext?
+
+    public init(
+        type: String, messageID: String, correlationID: String, body: Data, previousDeliveries: Int = 0,
+        trace: TraceContext? = nil
+    ) {
+        self.type = type
+        self.messageID = messageID
+        self.correlationID = correlationID
+        self.body = body
+        self.previousDeliveries = previousDeliveries
+        self.trace = trace
+    }
 
     public func decode<Message: GovBusMessage>(_: Message.Type) throws -> Message {
         do {
@@ -35,11 +49,21 @@ public enum AdapterFailure: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// An adapter's own part: what it does with its inbox (turns each message into a call on its
-/// external system and stores what comes of it with `AdapterRuntime.send`), and the HTTP routes
-/// its external system calls (webhooks, callbacks), which store what they receive the same way
-/// before they answer.
+/// An adapter's own part: what it does with its inbox (a typed handler per message type, which
+/// turns the message into a call on its external system and stores what comes of it with
+/// `AdapterRuntime.send`), and the HTTP routes its external system calls (webhooks, callbacks),
+/// which store what they receive the same way before they answer.
 public protocol Connector: Sendable {
-    func handle(_ message: InboxMessage) async throws
+    var handlers: MessageHandlers { get }
     func addRoutes(to router: Router<BasicRequestContext>)
+}
+
+extension Connector {
+    /// A system that calls nothing back (it only answers the connector's requests) adds no route.
+    public func addRoutes(to router: Router<BasicRequestContext>) {}
+
+    /// Handles one inbox message as the runtime does: for tests that drive a connector directly.
+    public func handle(_ message: InboxMessage) async throws {
+        try await handlers.handle(message)
+    }
 }

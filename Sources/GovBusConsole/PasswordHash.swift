@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GovBus
 import _CryptoExtras
 
 /// Operators' passwords as the console's configuration holds them: scrypt (memory-hard, so a
@@ -53,7 +54,7 @@ enum PasswordHash {
                 password, salt: salt, rounds: parameters.rounds, blockSize: parameters.blockSize, parallelism: parameters.parallelism)
         else { return false }
         // Constant time: how much matched must not show in how long it took.
-        return derived.count == expected.count && zip(derived, expected).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+        return ConstantTime.equal(derived, expected)
     }
 
     private static func read(_ hash: String) -> (parameters: Parameters, salt: [UInt8], key: Data)? {

@@ -1,3 +1,4 @@
+import EdXML
 import Crypto
 import Foundation
 import GovBus
@@ -157,7 +158,7 @@ struct DocumentTests {
     static func status(
         for content: Data, number: String = "125", retrievalUrl: String = "https://vanban.test/edxml/documents/000.00.04.H01/2025/125"
     ) throws -> Data {
-        try DocumentAdapter.EdXMLCoding.encode(
+        try EdXMLCoding.encode(
             EdXMLIssueStatus(
                 documentId: "doc-1", organId: "000.00.04.H01", codeNumber: number, codeNotation: "GCN-UBND",
                 promulgationDate: "22/11/2025", sha256: hex(content), signature: Data(repeating: 7, count: 64).base64EncodedString(),
@@ -206,7 +207,7 @@ struct DocumentTests {
         #expect(Self.failureKind { try interpret(200, try Self.status(for: content, retrievalUrl: "http://x/1")) } == "permanent")
         #expect(Self.failureKind { try interpret(200, Data("<html/>".utf8)) } == "transient")
 
-        let refusal = try DocumentAdapter.EdXMLCoding.encode(
+        let refusal = try EdXMLCoding.encode(
             EdXMLError(errorCode: "missing-field", description: "edXML:Subject is missing or empty"),
             root: EdXMLError.rootElement)
         guard case .refused(let failed) = try interpret(400, refusal) else {
@@ -247,13 +248,13 @@ struct DocumentTests {
     ) async throws -> (status: HTTPResponse.Status, answer: EdXMLIssueStatus) {
         let xml = try composer.compose(request, documentId: documentId, sentAt: Date()).envelope.xml()
         let response = try await post(xml, to: client)
-        return (response.status, try DocumentAdapter.EdXMLCoding.decode(EdXMLIssueStatus.self, from: Data(buffer: response.body)))
+        return (response.status, try EdXMLCoding.decode(EdXMLIssueStatus.self, from: Data(buffer: response.body)))
     }
 
     static func refusal(of response: TestResponse) throws -> EdXMLError {
         #expect(response.status == .badRequest)
         #expect(response.headers[.contentType]?.hasPrefix("application/xml") == true)
-        return try DocumentAdapter.EdXMLCoding.decode(EdXMLError.self, from: Data(buffer: response.body))
+        return try EdXMLCoding.decode(EdXMLError.self, from: Data(buffer: response.body))
     }
 
     @Test("The sandbox numbers per issuing organ and year, each register from 1")
@@ -308,7 +309,7 @@ struct DocumentTests {
         try await Self.withSandbox { client, _ in
             let composed = Self.composer.compose(try Self.request(), documentId: "doc-r", sentAt: Date())
             let response = try await Self.post(try composed.envelope.xml(), to: client)
-            let answer = try DocumentAdapter.EdXMLCoding.decode(EdXMLIssueStatus.self, from: Data(buffer: response.body))
+            let answer = try EdXMLCoding.decode(EdXMLIssueStatus.self, from: Data(buffer: response.body))
             #expect(answer.sha256 == Self.hex(composed.content))
             let path = try #require(URL(string: answer.retrievalUrl)).path
             #expect(path == "/edxml/documents/000.00.04.H01/2025/1")

@@ -1,3 +1,4 @@
+import PortalAPI
 import Foundation
 import GovBusAdapterKit
 import GovBusContracts
@@ -45,8 +46,10 @@ struct PortalTests {
         #expect(!PortalSignature.isValid(signature, for: Data(#"{"MaHoSo":"Y"}"#.utf8), secret: "s3cret"))
         #expect(!PortalSignature.isValid(signature, for: body, secret: "other"))
         #expect(!PortalSignature.isValid(nil, for: body, secret: "s3cret"))
-        // The sandbox signs as the portal does.
-        #expect(PortalSandbox.signature(body, secret: "s3cret") == signature)
+        // HMAC-SHA256 itself (Python's hmac module gives the same), upper-case hex accepted too.
+        #expect(signature == "sha256=10168dbae4c29044a10dc294877736e9bd9ce18329383ec4742c0571f6cbdc02")
+        #expect(PortalSignature.isValid(signature.uppercased().replacingOccurrences(of: "SHA256=", with: "sha256="), for: body, secret: "s3cret"))
+        #expect(!PortalSignature.isValid("sha256=zz", for: body, secret: "s3cret"))
     }
 
     @Test("Status changes map to the portal's codes and words, with the payment link")
@@ -79,7 +82,7 @@ struct PortalTests {
                     PortalProgress(DossierStatusChangedV1(dossierId: "G01.T-1", status: status, at: Date()), handler: "GovBus"))
                 try await client.execute(
                     uri: "/api/progress", method: .post,
-                    headers: [.init("X-Portal-Signature")!: PortalSandbox.signature(body, secret: "s3cret")],
+                    headers: [.init("X-Portal-Signature")!: PortalSignature.sign(body, secret: "s3cret")],
                     body: ByteBuffer(data: body)
                 ) { response in #expect(response.status == .ok) }
             }
@@ -89,7 +92,7 @@ struct PortalTests {
             }
             try await client.execute(
                 uri: "/api/progress", method: .post,
-                headers: [.init("X-Portal-Signature")!: PortalSandbox.signature(body, secret: "s3cret")], body: ByteBuffer(data: body)
+                headers: [.init("X-Portal-Signature")!: PortalSignature.sign(body, secret: "s3cret")], body: ByteBuffer(data: body)
             ) { response in #expect(response.status == .badRequest) }
             try await client.execute(uri: "/api/dossiers/G01.T-1/history", method: .get) { response in
                 let history = try JSONDecoder().decode([ProgressStore.Update].self, from: Data(buffer: response.body))

@@ -1,3 +1,4 @@
+import XRoad
 import GovBusConfiguration
 import Foundation
 import GovBus

@@ -1,8 +1,6 @@
-import AsyncHTTPClient
 import Foundation
 public import GovBusAdapterKit
 import GovBusContracts
-public import Hummingbird
 import Logging
 import NIOCore
 import NIOFoundationCompat
@@ -17,6 +15,7 @@ public struct DocumentConnector: Connector {
     private let runtime: AdapterRuntime
     private let composer: IssueRequestComposer
     private let documentsURL: String
+    private let documentSystem: ExternalSystem
 
     public init(runtime: AdapterRuntime) throws {
         let configuration = runtime.configuration
@@ -29,21 +28,24 @@ public struct DocumentConnector: Connector {
             organName: try configuration.setting("organName"), senderOrganId: senderOrganId,
             place: try configuration.setting("place"))
         documentsURL = configuration.system.appendingPathComponent("edxml/documents").absoluteString
+        documentSystem = runtime.externalSystem(named: "the document system")
         self.runtime = runtime
     }
 
-    public func handle(_ message: InboxMessage) async throws {
-        guard message.type == DocumentIssueRequestedV1.messageType else {
-            throw AdapterFailure.permanent("the document adapter handles \(DocumentIssueRequestedV1.messageType), not '\(message.type)'")
-        }
-        guard !message.messageID.isEmpty else {
-            throw AdapterFailure.permanent("the request has no message id to make its document id from")
-        }
-        let request = try message.decode(DocumentIssueRequestedV1.self)
+    public var handlers: MessageHandlers {
+        MessageHandlers().on(DocumentIssueRequestedV1.self, issue)
+    }
+
+    /// The document's id is the request's message id: the system keeps one document per id.
+    func issue(_ request: DocumentIssueRequestedV1, _ message: InboxMessage) async throws {
         let composed = composer.compose(request, documentId: message.messageID, sentAt: Date())
-        let (status, body) = try await post(try composed.envelope.xml())
+        let xmlRequest = OutboundRequest(
+            url: documentsURL, headers: [("Content-Type", "application/xml; charset=utf-8")], body: try composed.envelope.xml())
+        // A refusal comes as an edXML error with a 4xx: read it.
+        let answer = try await documentSystem.send(
+            xmlRequest, for: message, reads: { HTTPPolicy.verdict(status: $0) == .permanent })
         let outcome = try IssueOutcome.interpret(
-            status: status, body: body, request: request, sentContent: composed.content, receivedAt: Date())
+            status: answer.status, body: answer.body, request: request, sentContent: composed.content, receivedAt: Date())
         let answerID = Self.answerID(for: message.messageID)
         switch outcome {
         case .issued(let issued):
@@ -62,23 +64,6 @@ public struct DocumentConnector: Connector {
     /// that message, so an answer stored again (a redelivered request) goes out once.
     static func answerID(for inboxMessageID: String) -> String {
         DerivedID.uuid("document.answer", inboxMessageID)
-    }
-
-    /// The document system calls nothing back: its answer comes with the request's response.
-    public func addRoutes(to router: Router<BasicRequestContext>) {}
-
-    private func post(_ xml: Data) async throws -> (status: Int, body: Data) {
-        var request = HTTPClientRequest(url: documentsURL)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/xml; charset=utf-8")
-        request.body = .bytes(ByteBuffer(bytes: xml))
-        do {
-            let response = try await runtime.http.execute(request, timeout: .seconds(30))
-            let body = try await response.body.collect(upTo: 1 << 20)
-            return (Int(response.status.code), Data(buffer: body))
-        } catch {
-            throw AdapterFailure.transient("the document system at \(documentsURL) did not answer: \(error)")
-        }
     }
 }
 

@@ -1,3 +1,4 @@
+import EdXML
 import Foundation
 
 /// The edXML package that asks the document system to number, sign and issue one document:

@@ -1,3 +1,4 @@
+import EdXML
 import Crypto
 import Foundation
 import GovBus
@@ -16,18 +17,16 @@ enum IssueOutcome: Sendable, Hashable {
     static func interpret(
         status: Int, body: Data, request: DocumentIssueRequestedV1, sentContent: Data, receivedAt: Date
     ) throws -> IssueOutcome {
-        switch status {
-        case 200..<300:
+        switch HTTPPolicy.verdict(status: status) {
+        case .answer:
             return .issued(try issued(from: body, request: request, sentContent: sentContent))
-        case 408, 429:
-            throw AdapterFailure.transient("the document system answered \(status); trying again later")
-        case 400..<500:
+        case .permanent:
             guard let error = try? EdXMLCoding.decode(EdXMLError.self, from: body) else {
                 throw AdapterFailure.permanent(
                     "the document system answered \(status) without an edXML error: \(excerpt(of: body))")
             }
             return .refused(refusal(error, request: request, at: receivedAt))
-        default:
+        case .transient:
             throw AdapterFailure.transient("the document system answered \(status): \(excerpt(of: body))")
         }
     }

@@ -1,3 +1,4 @@
+import EdXML
 import Foundation
 import Hummingbird
 

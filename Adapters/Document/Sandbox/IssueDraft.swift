@@ -1,3 +1,4 @@
+import EdXML
 import Foundation
 
 /// A document to issue, read from an edXML package and checked: the issuing organ (the package's

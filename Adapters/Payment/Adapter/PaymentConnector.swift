@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 public import GovBusAdapterKit
 import GovBusContracts
@@ -18,6 +17,7 @@ public struct PaymentConnector: Connector {
     private let runtime: AdapterRuntime
     private let merchant: VNPayMerchant
     private let orders: PaymentOrders
+    private let gateway: ExternalSystem
 
     public init(runtime: AdapterRuntime) throws {
         let configuration = runtime.configuration
@@ -26,18 +26,14 @@ public struct PaymentConnector: Connector {
             hashSecret: try configuration.setting("hashSecret"), returnURL: try configuration.setting("returnUrl"),
             paymentPage: try Self.paymentPage(configuration))
         orders = try PaymentOrders(path: configuration.dataDirectory.appendingPathComponent("payment.sqlite").path)
+        gateway = runtime.externalSystem(named: "VNPay's refund API")
         self.runtime = runtime
     }
 
-    public func handle(_ message: InboxMessage) async throws {
-        switch message.type {
-        case FeeRequestedV1.messageType:
-            try await createLink(for: message.decode(FeeRequestedV1.self), causationID: message.messageID)
-        case FeeRefundRequestedV1.messageType:
-            try await refund(message.decode(FeeRefundRequestedV1.self))
-        default:
-            throw AdapterFailure.permanent("the payment adapter does not handle \(message.type)")
-        }
+    public var handlers: MessageHandlers {
+        MessageHandlers()
+            .on(FeeRequestedV1.self) { request, message in try await createLink(for: request, causationID: message.messageID) }
+            .on(FeeRefundRequestedV1.self, refund)
     }
 
     static func paymentPage(_ configuration: AdapterConfiguration) throws -> URL? {
@@ -115,7 +111,7 @@ public struct PaymentConnector: Connector {
 
     // MARK: Refunds
 
-    func refund(_ refund: FeeRefundRequestedV1) async throws {
+    func refund(_ refund: FeeRefundRequestedV1, _ message: InboxMessage) async throws {
         // VNPay finds the payment by the time the merchant recorded it; without the order (a lost
         // data directory), the payment's own time is the best there is.
         let recorded = try orders.order(txnRef: refund.orderId)
@@ -124,7 +120,7 @@ public struct PaymentConnector: Connector {
             txnRef: refund.orderId, amountVND: refund.amount, orderInfo: "Hoan phi ho so \(refund.dossierId)",
             transactionNo: refund.bankTransactionNumber, transactionDate: recorded?.created ?? refund.paidAt,
             createdBy: runtime.configuration.name, now: Date())
-        let response = try await call(refundAPI: request)
+        let response = try await call(refundAPI: request, for: message)
         guard response.isRefunded else {
             throw AdapterFailure.permanent(
                 "VNPay refused to refund order \(refund.orderId): \(response.responseCode) \(response.message ?? "")")
@@ -134,30 +130,14 @@ public struct PaymentConnector: Connector {
             "fee refunded", metadata: ["orderId": "\(refund.orderId)", "vnp_ResponseCode": "\(response.responseCode)"])
     }
 
-    private func call(refundAPI refund: VNPayRefundRequest) async throws -> VNPayRefundResponse {
-        var request = HTTPClientRequest(url: merchant.endpoint("/merchant_webapi/api/transaction"))
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(data: try JSONEncoder().encode(refund)))
-        let status: UInt
-        let body: ByteBuffer
-        do {
-            let response = try await runtime.http.execute(request, timeout: .seconds(30))
-            status = response.status.code
-            body = try await response.body.collect(upTo: 1 << 20)
-        } catch {
-            throw AdapterFailure.transient("VNPay's refund API cannot be reached: \(error)")
+    private func call(refundAPI refund: VNPayRefundRequest, for message: InboxMessage) async throws -> VNPayRefundResponse {
+        let request = OutboundRequest(
+            url: merchant.endpoint("/merchant_webapi/api/transaction"), headers: [("Content-Type", "application/json")],
+            body: try JSONEncoder().encode(refund))
+        let answer = try await gateway.send(request, for: message)
+        guard let response = try? JSONDecoder().decode(VNPayRefundResponse.self, from: answer.body) else {
+            throw AdapterFailure.transient("VNPay's refund API answered something that is not its JSON")
         }
-        switch status {
-        case 200..<300:
-            guard let answer = try? JSONDecoder().decode(VNPayRefundResponse.self, from: Data(buffer: body)) else {
-                throw AdapterFailure.transient("VNPay's refund API answered something that is not its JSON")
-            }
-            return answer
-        case 408, 429, 500...:
-            throw AdapterFailure.transient("VNPay's refund API answered HTTP \(status)")
-        default:
-            throw AdapterFailure.permanent("VNPay's refund API answered HTTP \(status): \(String(buffer: body).prefix(500))")
-        }
+        return response
     }
 }

@@ -28,7 +28,7 @@ enum VNPaySignature {
 
     /// Whether `vnp_SecureHash` signs the other parameters (compared in constant time).
     static func isSigned(_ parameters: [String: String], secret: String) -> Bool {
-        guard let signature = parameters["vnp_SecureHash"].flatMap(bytes(hex:)) else { return false }
+        guard let signature = parameters["vnp_SecureHash"].flatMap({ [UInt8](hex: $0) }) else { return false }
         return HMAC<SHA512>.isValidAuthenticationCode(
             signature, authenticating: Data(hashData(parameters).utf8), using: SymmetricKey(data: Data(secret.utf8)))
     }
@@ -95,25 +95,9 @@ enum VNPaySignature {
         return String(bytes: bytes, encoding: .utf8)
     }
 
-    private static func bytes(hex: String) -> [UInt8]? {
-        let digits = Array(hex.utf8)
-        guard digits.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(digits.count / 2)
-        for index in stride(from: 0, to: digits.count, by: 2) {
-            guard let high = hexValue(digits[index]), let low = hexValue(digits[index + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-        }
-        return bytes
-    }
-
+    /// One `%XX` digit.
     private static func hexValue(_ digit: UInt8) -> UInt8? {
-        switch digit {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
-        default: nil
-        }
+        [UInt8](hex: String(decoding: [UInt8(ascii: "0"), digit], as: UTF8.self))?.first
     }
 }
 

@@ -1,5 +1,5 @@
+import PortalAPI
 public import GovBusAdapterKit
-import AsyncHTTPClient
 import Foundation
 import GovBusContracts
 import HTTPTypes
@@ -18,11 +18,17 @@ public struct PortalConnector: Connector {
     let runtime: AdapterRuntime
     let secret: String
     let handlerName: String
+    let portal: ExternalSystem
 
     public init(runtime: AdapterRuntime) throws {
         self.runtime = runtime
         secret = try runtime.configuration.setting("hmacSecret")
         handlerName = runtime.configuration.settings["handlerName"] ?? "Hệ thống GovBus"
+        portal = runtime.externalSystem(named: "the portal")
+    }
+
+    public var handlers: MessageHandlers {
+        MessageHandlers().on(DossierStatusChangedV1.self, report)
     }
 
     // MARK: Dossiers from the portal
@@ -82,30 +88,15 @@ public struct PortalConnector: Connector {
 
     // MARK: Status changes to the portal
 
-    public func handle(_ message: InboxMessage) async throws {
-        guard message.type == DossierStatusChangedV1.messageType else {
-            throw AdapterFailure.permanent("the portal adapter does not take \(message.type)")
-        }
-        let change = try message.decode(DossierStatusChangedV1.self)
+    /// Sends a status change to the portal's progress API.
+    func report(_ change: DossierStatusChangedV1, _ message: InboxMessage) async throws {
         let body = try JSONEncoder().encode(PortalProgress(change, handler: handlerName))
-        var request = HTTPClientRequest(url: runtime.configuration.system.appendingPathComponent("api/progress").absoluteString)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
-        request.headers.add(name: PortalSignature.header, value: PortalSignature.sign(body, secret: secret))
-        request.body = .bytes(ByteBuffer(bytes: body))
-        let response: HTTPClientResponse
-        do {
-            response = try await runtime.http.execute(request, timeout: .seconds(10))
-        } catch {
-            throw AdapterFailure.transient("the portal cannot be reached: \(error)")
-        }
-        let answer = String(buffer: try await response.body.collect(upTo: 64 * 1024))
-        switch response.status.code {
-        case 200..<300: return
-        case 400..<500 where response.status.code != 429:
-            throw AdapterFailure.permanent("the portal refused the progress update (\(response.status.code)): \(answer)")
-        default:
-            throw AdapterFailure.transient("the portal answered \(response.status.code): \(answer)")
-        }
+        let request = OutboundRequest(
+            url: runtime.configuration.system.appendingPathComponent("api/progress").absoluteString,
+            headers: [
+                ("Content-Type", "application/json; charset=utf-8"), (PortalSignature.header, PortalSignature.sign(body, secret: secret)),
+            ],
+            body: body)
+        _ = try await portal.send(request, for: message)
     }
 }

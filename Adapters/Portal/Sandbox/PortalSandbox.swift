@@ -1,4 +1,5 @@
 import GovBusContracts
+import PortalAPI
 import AsyncHTTPClient
 import Crypto
 public import Foundation
@@ -80,7 +81,7 @@ public enum PortalSandbox {
         let portal = router.group().add(middleware: faults.middleware())
         portal.post("/api/progress") { request, _ -> Response in
             let body = Data(buffer: try await request.body.collect(upTo: 64 * 1024))
-            guard isSigned(body, request.headers[HTTPField.Name("X-Portal-Signature")!], secret: options.hmacSecret) else {
+            guard PortalSignature.isValid(request.headers[HTTPField.Name(PortalSignature.header)!], for: body, secret: options.hmacSecret) else {
                 throw HTTPError(.unauthorized, message: "invalid X-Portal-Signature")
             }
             guard let update = try? JSONDecoder().decode(ProgressUpdate.self, from: body) else {
@@ -160,7 +161,7 @@ public enum PortalSandbox {
                     var request = HTTPClientRequest(url: options.adapterURL)
                     request.method = .POST
                     request.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
-                    request.headers.add(name: "X-Portal-Signature", value: signature(body, secret: options.hmacSecret))
+                    request.headers.add(name: PortalSignature.header, value: PortalSignature.sign(body, secret: options.hmacSecret))
                     request.body = .bytes(ByteBuffer(bytes: body))
                     do {
                         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
@@ -183,18 +184,6 @@ public enum PortalSandbox {
             }
         }
         return (accepted.sorted(), refused)
-    }
-
-    static func signature(_ body: Data, secret: String) -> String {
-        "sha256=" + HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))
-            .lowercaseHex
-    }
-
-    static func isSigned(_ body: Data, _ header: String?, secret: String) -> Bool {
-        guard let header else { return false }
-        let expected = Array(signature(body, secret: secret).utf8)
-        let given = Array(header.utf8)
-        return expected.count == given.count && zip(expected, given).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
     static func jsonObject(_ value: Any) -> Response {

@@ -1,44 +1,31 @@
-import AsyncHTTPClient
 import Foundation
 import GovBusAdapterKit
 import GovBusContracts
 import Logging
-import NIOCore
-import NIOFoundationCompat
 
 /// Calls the registry's LookupCitizen service: SOAP 1.1 over HTTP, with the X-Road header.
 struct RegistryClient: Sendable {
     static let soapAction = "\"urn:govbus:registry:LookupCitizen\""
-    static let timeout = TimeAmount.seconds(10)
 
     /// `{system}/registry/soap`.
     let endpoint: String
     let peers: XRoadPeers
-    let http: HTTPClient
+    let system: ExternalSystem
     let logger: Logger
 
     /// The citizen's record, or nil when the registry does not know the personal id. Throws
     /// `AdapterFailure.transient` when the registry is unreachable, slow, failing or answers
     /// something else than SOAP, `.permanent` when it refuses the request itself.
-    func lookUp(personalId: String) async throws -> RegisteredIdentity? {
+    func lookUp(personalId: String, for message: InboxMessage) async throws -> RegisteredIdentity? {
         let requestID = UUID().uuidString.lowercased()
         let envelope = RegistryEnvelope.lookup(personalId: personalId, header: peers.header(requestID: requestID))
-        var request = HTTPClientRequest(url: endpoint)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "text/xml; charset=utf-8")
-        request.headers.add(name: "SOAPAction", value: Self.soapAction)
-        request.body = .bytes(ByteBuffer(bytes: try RegistryXML.encode(envelope)))
-        let status: Int
-        let body: ByteBuffer
-        do {
-            let response = try await http.execute(request, timeout: Self.timeout)
-            status = Int(response.status.code)
-            body = try await response.body.collect(upTo: 1 << 20)
-        } catch {
-            throw AdapterFailure.transient("the registry at \(endpoint) cannot be reached: \(error)")
-        }
+        let request = OutboundRequest(
+            url: endpoint, headers: [("Content-Type", "text/xml; charset=utf-8"), ("SOAPAction", Self.soapAction)],
+            body: try RegistryXML.encode(envelope))
+        // SOAP faults come with a 500 (the registry failed) or a 4xx (the request is wrong): read them.
+        let answer = try await system.send(request, for: message, reads: { $0 == 500 || (400..<500).contains($0) })
         return try Self.outcome(
-            status: status, body: Data(buffer: body), requestID: requestID, personalId: personalId, logger: logger)
+            status: answer.status, body: answer.body, requestID: requestID, personalId: personalId, logger: logger)
     }
 
     /// What an HTTP answer of the registry says. A SOAP fault saying the citizen is not found is
@@ -79,11 +66,11 @@ struct RegistryClient: Sendable {
         throw AdapterFailure.permanent("the registry refused the request (\(fault.faultcode)): \(fault.faultstring)")
     }
 
-    /// An HTTP answer without a SOAP fault or response in it.
+    /// An HTTP answer without a SOAP fault or response in it, classed as every connector does.
     private static func failure(status: Int) -> AdapterFailure {
-        switch status {
-        case 408, 429, 500...: .transient("the registry answered HTTP \(status)")
-        default: .permanent("the registry answered HTTP \(status) without a SOAP fault: is `system` its base URL?")
+        switch HTTPPolicy.verdict(status: status) {
+        case .permanent: .permanent("the registry answered HTTP \(status) without a SOAP fault: is `system` its base URL?")
+        case .answer, .transient: .transient("the registry answered HTTP \(status)")
         }
     }
 

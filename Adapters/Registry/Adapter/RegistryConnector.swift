@@ -1,7 +1,6 @@
 import Foundation
 public import GovBusAdapterKit
 import GovBusContracts
-public import Hummingbird
 import Logging
 
 /// The population registry's connector. Each identity verification request becomes a
@@ -18,19 +17,16 @@ public struct RegistryConnector: Connector {
         self.runtime = runtime
         registry = RegistryClient(
             endpoint: runtime.configuration.system.appendingPathComponent("registry/soap").absoluteString,
-            peers: try XRoadPeers(configuration: runtime.configuration), http: runtime.http, logger: runtime.logger)
+            peers: try XRoadPeers(configuration: runtime.configuration), system: runtime.externalSystem(named: "the registry"),
+            logger: runtime.logger)
     }
 
-    public func handle(_ message: InboxMessage) async throws {
-        guard message.type == IdentityVerificationRequestedV1.messageType else {
-            throw AdapterFailure.permanent(
-                "the registry adapter receives \(IdentityVerificationRequestedV1.messageType) only, not '\(message.type)'")
-        }
-        guard !message.messageID.isEmpty else {
-            throw AdapterFailure.permanent("the request has no message id: its answer could not be told from a repeat")
-        }
-        let request = try message.decode(IdentityVerificationRequestedV1.self)
-        let registered = try await registry.lookUp(personalId: request.personalId)
+    public var handlers: MessageHandlers {
+        MessageHandlers().on(IdentityVerificationRequestedV1.self, verify)
+    }
+
+    func verify(_ request: IdentityVerificationRequestedV1, _ message: InboxMessage) async throws {
+        let registered = try await registry.lookUp(personalId: request.personalId, for: message)
         let answerID = Self.answerID(answering: message.messageID)
         var metadata: Logger.Metadata = [
             "dossier": "\(request.dossierId)", "personalId": "\(Self.masked(request.personalId))",
@@ -45,9 +41,6 @@ public struct RegistryConnector: Connector {
             runtime.logger.info("identity rejected", metadata: metadata)
         }
     }
-
-    /// The registry calls nothing back: it only answers lookups.
-    public func addRoutes(to router: Router<BasicRequestContext>) {}
 
     /// The same for every delivery of a request, so that a redelivered request is answered once
     /// (the outbox keeps one message per id).

@@ -1,3 +1,4 @@
+import XRoad
 /// A SOAP 1.1 envelope of the registry (`soapenv:Envelope`): the X-Road header and a body holding
 /// one of the request, the answer or a fault. The names are local; `RegistryXML` writes them
 /// with their namespace's prefix.

@@ -1,3 +1,4 @@
+import XRoad
 import GovBusAdapterKit
 
 /// Who calls and what is called on X-Road: the adapter's subsystem (the client) and the

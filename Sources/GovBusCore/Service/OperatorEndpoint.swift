@@ -1,4 +1,5 @@
 import Foundation
+import GovBus
 import Hummingbird
 import NIOCore
 import NIOFoundationCompat
@@ -100,8 +101,6 @@ package enum OperatorEndpoint {
 
     /// Constant time: how much of a token matched must not show in how long the answer took.
     static func isSame(_ given: String, _ expected: String) -> Bool {
-        let left = Array(given.utf8)
-        let right = Array(expected.utf8)
-        return left.count == right.count && zip(left, right).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+        ConstantTime.equal(Array(given.utf8), Array(expected.utf8))
     }
 }

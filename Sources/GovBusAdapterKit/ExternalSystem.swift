@@ -1,0 +1,144 @@
+public import AsyncHTTPClient
+public import Foundation
+import NIOCore
+import NIOFoundationCompat
+public import NIOHTTP1
+
+/// How every connector calls its external system, and what an answer means for the inbox
+/// message behind the call. One policy for all connectors; each sets its numbers.
+///
+/// - A status of 2xx is an answer.
+/// - 408 (the request timed out), 425, 429 (too many requests), 5xx, a timeout or a connection
+///   that fails are transient: the same request may succeed later. They are tried again here
+///   (`attempts` tries, the pause doubling from `firstPause`), then handed to the inbox, which
+///   tries again with a longer pause and, at last, dead-letters.
+/// - Every other status (3xx that the client did not follow, 4xx) is permanent: sending the same
+///   request again cannot help, so the message goes to the dead letters with the answer's start.
+public struct HTTPPolicy: Sendable {
+    /// For one try, from the request's start to its answer's last byte.
+    public var timeout: Duration
+    /// Tries of one call before its failure goes back to the inbox.
+    public var attempts: Int
+    public var firstPause: Duration
+    /// Answers longer than this are refused (a system that went wrong, or an attacker).
+    public var maximumAnswerBytes: Int
+
+    public init(
+        timeout: Duration = .seconds(15), attempts: Int = 2, firstPause: Duration = .milliseconds(200),
+        maximumAnswerBytes: Int = 1 << 20
+    ) {
+        self.timeout = timeout
+        self.attempts = max(1, attempts)
+        self.firstPause = firstPause
+        self.maximumAnswerBytes = maximumAnswerBytes
+    }
+
+    public enum Verdict: Sendable, Hashable {
+        case answer, transient, permanent
+    }
+
+    /// What a status means, the same for every connector.
+    public static func verdict(status: Int) -> Verdict {
+        switch status {
+        case 200..<300: .answer
+        case 408, 425, 429, 500..<600: .transient
+        default: .permanent
+        }
+    }
+}
+
+/// A request for an external system.
+public struct OutboundRequest: Sendable {
+    public var method: HTTPMethod
+    public var url: String
+    public var headers: HTTPHeaders
+    public var body: Data?
+
+    public init(_ method: HTTPMethod = .POST, url: String, headers: [(String, String)] = [], body: Data? = nil) {
+        self.method = method
+        self.url = url
+        self.headers = HTTPHeaders(headers)
+        self.body = body
+    }
+}
+
+/// An external system's answer.
+public struct HTTPAnswer: Sendable {
+    public let status: Int
+    public let headers: HTTPHeaders
+    public let body: Data
+
+    /// The body's start, for errors and logs.
+    public var excerpt: String { String(decoding: body.prefix(300), as: UTF8.self) }
+}
+
+/// A connector's external system: its name (for errors: "the registry"), the HTTP client and the policy.
+public struct ExternalSystem: Sendable {
+    public let name: String
+    public let policy: HTTPPolicy
+    private let http: HTTPClient
+
+    public init(name: String, policy: HTTPPolicy = HTTPPolicy(), http: HTTPClient = .shared) {
+        self.name = name
+        self.policy = policy
+        self.http = http
+    }
+
+    /// Sends `request` on behalf of `inbox` (whose trace context it carries, when it has one) and
+    /// returns the answer. Statuses for which `reads` is true are answers too, for the connector to
+    /// read (a SOAP fault comes with a 500, an edXML refusal with a 4xx). Every other failure is
+    /// tried again or thrown as `AdapterFailure`, as `HTTPPolicy` says.
+    public func send(
+        _ request: OutboundRequest, for inbox: InboxMessage? = nil, reads: @Sendable (Int) -> Bool = { _ in false }
+    ) async throws -> HTTPAnswer {
+        var pause = policy.firstPause
+        for attempt in 1...policy.attempts {
+            let failure: AdapterFailure
+            do {
+                let answer = try await once(request, trace: inbox?.trace)
+                if reads(answer.status) { return answer }
+                switch HTTPPolicy.verdict(status: answer.status) {
+                case .answer: return answer
+                case .permanent: throw self.failure(for: answer)
+                case .transient: failure = self.failure(for: answer)
+                }
+            } catch let permanent as AdapterFailure {
+                throw permanent
+            } catch {
+                failure = .transient("\(name) cannot be reached (\(request.url)): \(error)")
+            }
+            if attempt == policy.attempts || Task.isCancelled { throw failure }
+            try await Task.sleep(for: pause)
+            pause *= 2
+        }
+        throw AdapterFailure.transient("\(name): no try made")  // attempts ≥ 1: not reached
+    }
+
+    /// The failure an answer stands for, as `HTTPPolicy` classes its status: for answers the
+    /// connector read and could not use.
+    public func failure(for answer: HTTPAnswer) -> AdapterFailure {
+        let reason = "\(name) answered HTTP \(answer.status): \(answer.excerpt)"
+        return HTTPPolicy.verdict(status: answer.status) == .permanent ? .permanent(reason) : .transient(reason)
+    }
+
+    private func once(_ request: OutboundRequest, trace: TraceContext?) async throws -> HTTPAnswer {
+        var outgoing = HTTPClientRequest(url: request.url)
+        outgoing.method = request.method
+        outgoing.headers = request.headers
+        if let trace {
+            outgoing.headers.replaceOrAdd(name: "traceparent", value: trace.parent)
+            if let state = trace.state { outgoing.headers.replaceOrAdd(name: "tracestate", value: state) }
+        }
+        if let body = request.body { outgoing.body = .bytes(ByteBuffer(data: body)) }
+        let response = try await http.execute(outgoing, timeout: .nanoseconds(Int64(policy.timeout.nanoseconds)))
+        let body = try await response.body.collect(upTo: policy.maximumAnswerBytes)
+        return HTTPAnswer(status: Int(response.status.code), headers: response.headers, body: Data(buffer: body))
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}
