@@ -761,7 +761,7 @@ class Adapter:
                 self.consuming = False
                 if self.stop.is_set():
                     break
-                log.warning("inbox connection lost (%r); reconnecting in %.1f s", error, pause)
+                log.warning("inbox: no broker connection (%r); reconnecting in %.1f s", error, pause)
                 self.stop.wait(pause)
                 pause = min(pause * 2, 30)
             finally:
@@ -797,6 +797,8 @@ class Adapter:
             if self.stop.is_set() or delivery.generation != self.generation:
                 # Never acked: the broker requeues it when its connection closes (or has).
                 continue
+            # A delivery of a connection just lost (not yet replaced) is still answered: its answer
+            # is stored, its ack is lost, and its redelivery is acked as a duplicate.
             self.busy[lane] = True
             try:
                 self.settle(delivery, self.handle(delivery))
@@ -829,12 +831,13 @@ class Adapter:
                 self.registry_reachable = False
                 self.metrics.count("govbus_adapter_inbox_total", type=type_, outcome="retried")
                 pause = min(30.0, 0.1 * (1 << min(attempt + previous, 9)))
+                if attempt == self.config.inbox_retries:
+                    log.warning("cannot handle %s %s (attempt %d): %s", type_, message_id, attempt, error)
+                    break
                 log.warning("cannot handle %s %s yet (attempt %d): %s; trying again in %.1f s",
                             type_, message_id, attempt, error, pause)
                 if self.stop.is_set() or delivery.generation != self.generation:
                     return "requeue"
-                if attempt == self.config.inbox_retries:
-                    break
                 if self.stop.wait(pause) or delivery.generation != self.generation:
                     return "requeue"
                 continue
@@ -904,6 +907,8 @@ class Adapter:
                 channel = connection.channel()
                 channel.confirm_delivery()
                 self.publishing = True
+                if pause > 0.5:
+                    log.info("outbox connected again; %d to forward", self.store.count())
                 pause = 0.5
                 next_heartbeat = time.monotonic()
                 while not self.stop.is_set():
@@ -922,7 +927,7 @@ class Adapter:
                 self.publishing = False
                 if self.stop.is_set():
                     break
-                log.warning("outbox connection lost (%r); %d kept, reconnecting in %.1f s",
+                log.warning("outbox: no broker connection (%r); %d kept, reconnecting in %.1f s",
                             error, self.store.count(), pause)
                 self.stop.wait(pause)
                 pause = min(pause * 2, 30)
