@@ -284,6 +284,11 @@ class Config:
         if self.inbox_retries < 1:
             raise ConfigError(f"{path}: inboxRetries must be at least 1")
         self.schemas = folder_path(root["schemas"]) if root.get("schemas") else None
+        # Each call on the registry: its timeout, and its tries before the inbox's own retries.
+        self.http_timeout = parse_duration(root["httpTimeout"]) if root.get("httpTimeout") else None
+        self.http_attempts = int(root["httpAttempts"]) if root.get("httpAttempts") else None
+        if self.http_attempts is not None and not 1 <= self.http_attempts <= 10:
+            raise ConfigError(f"{path}: httpAttempts must be from 1 to 10")
         index, _, count = str(root.get("instance", "0/1")).partition("/")
         self.instance = (int(index), int(count or 1))
         # Values are strings for the Swift reader; PyYAML may have made numbers of some.
@@ -319,9 +324,14 @@ SOAP_ACTION = '"urn:govbus:registry:LookupCitizen"'
 
 
 class RegistryClient:
-    timeout = 10
+    """Calls LookupCitizen under the Swift adapters' HTTP policy: each try times out after
+    `httpTimeout` (15 s); a connection that fails, a timeout, 408/425/429/5xx are tried again
+    `httpAttempts` times in all (2), the pause doubling from 0.2 s, before the failure goes back to
+    the inbox; a 500 or a 4xx is read, since SOAP faults come with those."""
 
     def __init__(self, config):
+        self.timeout = config.http_timeout or 15
+        self.attempts = config.http_attempts or 2
         self.endpoint = urllib.parse.urlsplit(config.system + "/registry/soap")
         instance = config.setting("xroadInstance")
         self.client = [instance, config.setting("clientMemberClass"), config.setting("clientMemberCode"),
@@ -348,26 +358,39 @@ class RegistryClient:
             f"<reg:personalId>{escape(personal_id)}</reg:personalId>"
             "</reg:LookupCitizen></soapenv:Body></soapenv:Envelope>").encode("utf-8")
 
-    def look_up(self, personal_id):
+    def look_up(self, personal_id, trace=None):
         """The citizen's record (fullName, dateOfBirth as (y, m, d), eIdLevel), or None when the
-        registry does not know the personal id."""
+        registry does not know the personal id. `trace`: the inbox message's traceparent and
+        tracestate headers, passed on."""
         request_id = str(uuid.uuid4())
-        connection_class = http.client.HTTPSConnection if self.endpoint.scheme == "https" else http.client.HTTPConnection
-        try:
-            connection = connection_class(self.endpoint.hostname, self.endpoint.port, timeout=self.timeout)
+        body = self.envelope(personal_id, request_id)
+        headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": SOAP_ACTION, **(trace or {})}
+        pause = 0.2
+        for attempt in range(1, self.attempts + 1):
             try:
-                connection.request("POST", self.endpoint.path or "/", body=self.envelope(personal_id, request_id),
-                                   headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": SOAP_ACTION})
-                response = connection.getresponse()
-                body = response.read((1 << 20) + 1)
-                status = response.status
-            finally:
-                connection.close()
-        except (OSError, http.client.HTTPException) as error:
-            raise Transient(f"the registry at {self.endpoint.geturl()} cannot be reached: {error!r}")
-        if len(body) > 1 << 20:
-            raise Transient("the registry's answer is larger than 1 MiB")
-        return outcome(status, body, request_id, personal_id)
+                status, answer = self.post(body, headers)
+                if status == 500 or 200 <= status < 500:
+                    return outcome(status, answer, request_id, personal_id)
+                failure = http_failure(status)
+            except (OSError, http.client.HTTPException) as error:
+                failure = Transient(f"the registry at {self.endpoint.geturl()} cannot be reached: {error!r}")
+            if isinstance(failure, Permanent) or attempt == self.attempts:
+                raise failure
+            time.sleep(pause)
+            pause *= 2
+
+    def post(self, body, headers):
+        connection_class = http.client.HTTPSConnection if self.endpoint.scheme == "https" else http.client.HTTPConnection
+        connection = connection_class(self.endpoint.hostname, self.endpoint.port, timeout=self.timeout)
+        try:
+            connection.request("POST", self.endpoint.path or "/", body=body, headers=headers)
+            response = connection.getresponse()
+            answer = response.read((1 << 20) + 1)
+        finally:
+            connection.close()
+        if len(answer) > 1 << 20:
+            raise OSError("the registry's answer is larger than 1 MiB")
+        return response.status, answer
 
 
 def local(tag):
@@ -388,8 +411,9 @@ def text_of(element, name):
 
 
 def http_failure(status):
-    """An HTTP answer without a SOAP fault or response in it."""
-    if status in (408, 429) or status >= 500:
+    """An HTTP answer without a SOAP fault or response in it: 408, 425, 429 and 5xx may pass, and
+    so may a 2xx that is not the 200 expected; any other status will not."""
+    if status in (408, 425, 429) or 500 <= status < 600 or 200 <= status < 300:
         return Transient(f"the registry answered HTTP {status}")
     return Permanent(f"the registry answered HTTP {status} without a SOAP fault: is `system` its base URL?")
 
@@ -822,7 +846,7 @@ class Adapter:
             return "ack"
         for attempt in range(1, self.config.inbox_retries + 1):
             try:
-                line = self.answer(type_, message_id, delivery.body)
+                line = self.answer(type_, message_id, delivery.body, properties.headers)
             except Permanent as error:
                 self.metrics.count("govbus_adapter_inbox_total", type=type_, outcome="dead-lettered")
                 log.error("cannot handle %s %s; dead-lettered: %s", type_ or "(no type)", message_id, error)
@@ -849,14 +873,15 @@ class Adapter:
         log.error("cannot handle %s %s after %d tries; dead-lettered", type_, message_id, self.config.inbox_retries)
         return "reject"
 
-    def answer(self, type_, message_id, body):
+    def answer(self, type_, message_id, body, headers=None):
         """Looks the applicant up, stores the answer; the log line of the outcome."""
         if type_ != REQUEST_TYPE:
             raise Permanent(f"the registry adapter receives {REQUEST_TYPE} only, not '{type_}'")
         if not message_id:
             raise Permanent("the request has no message id: its answer could not be told from a repeat")
         request = decode_request(body)
-        registered = self.registry.look_up(request["personalId"])
+        trace = {k: str(v) for k, v in (headers or {}).items() if k in ("traceparent", "tracestate")}
+        registered = self.registry.look_up(request["personalId"], trace)
         answer_type, answer = identity_answer(request, registered, time.time())
         identifier = answer_id(message_id)
         stored = self.store.store_answer(message_id, identifier, answer_type, request["dossierId"], message_id,
@@ -976,8 +1001,9 @@ class Adapter:
         publisher = threading.Thread(target=self.forward, name="outbox", daemon=True)
         consumer.start()
         publisher.start()
-        log.info("adapter running (python %s): listen %s:%d, registry %s/registry/soap, inbox retries %d",
-                 VERSION, *self.config.listen, self.config.system, self.config.inbox_retries)
+        log.info("adapter running (python %s): listen %s:%d, registry %s/registry/soap, inbox retries %d,"
+                 " %d tries of %d s a call", VERSION, *self.config.listen, self.config.system,
+                 self.config.inbox_retries, self.registry.attempts, self.registry.timeout)
         while not self.stop.wait(0.5):
             if not (consumer.is_alive() and publisher.is_alive()):
                 log.error("a connection thread ended unexpectedly; stopping")

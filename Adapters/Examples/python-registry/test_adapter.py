@@ -311,6 +311,9 @@ class OutcomeTests(unittest.TestCase):
         cases = [
             (503, b"sandbox: a failure, as configured", transient),
             (429, b"", transient),
+            (425, b"", transient),
+            (201, b"", transient),
+            (302, b"", permanent),
             (404, b"<html>no</html>", permanent),
             (400, envelope("r1", fault("soapenv:Client", "the SOAPAction HTTP header must be ...")), permanent),
             (500, envelope("r1", fault("soapenv:Server.ServerProxy", "database down")), transient),
@@ -339,7 +342,7 @@ class FakeRegistry:
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 data = self.rfile.read(int(self.headers["Content-Length"]))
-                owner.calls.append((self.path, self.headers.get("SOAPAction"), data))
+                owner.calls.append((self.path, self.headers.get("SOAPAction"), data, self.headers.get("traceparent")))
                 if owner.failing:
                     return self.reply(503, b"sandbox: a failure, as configured")
                 root = ET.fromstring(data)
@@ -376,6 +379,7 @@ class FakeRegistry:
 
 
 SEED = bytes(range(32))
+TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 CONFIG = """\
 # Written by govbus up.
 name: registry
@@ -429,13 +433,15 @@ class AdapterTests(unittest.TestCase):
         if isinstance(body, dict):
             body = json.dumps(body).encode()
         return adapter.Delivery(self.adapter.generation, None, None, Method(),
-                                Properties(type_, message_id, REQUEST["dossierId"]), body)
+                                Properties(type_, message_id, REQUEST["dossierId"], {"traceparent": TRACEPARENT}), body)
 
     def test_config(self):
         config = self.config
         self.assertEqual((config.name, config.key_id, config.seed), ("registry", "registry-sandbox", SEED))
         self.assertEqual(config.data, os.path.join(self.folder.name, "registry"))
         self.assertEqual((config.heartbeat, config.inbox_retries, config.instance), (10, 2, (0, 1)))
+        self.assertEqual((config.http_timeout, config.http_attempts), (None, None))
+        self.assertEqual((self.adapter.registry.timeout, self.adapter.registry.attempts), (15, 2))
         self.assertEqual(config.broker_user, "registry")
         self.assertEqual([(p.host, p.port, p.virtual_host) for p in config.amqp_parameters],
                          [("127.0.0.1", 5672, "gov/bus"), ("127.0.0.1", 5673, "gov/bus")])
@@ -444,6 +450,18 @@ class AdapterTests(unittest.TestCase):
         for text in ("10", "0s", "1.5s", "10 s"):
             with self.assertRaises(adapter.ConfigError):
                 adapter.parse_duration(text)
+
+    def test_http_policy_settings(self):
+        path = os.path.join(self.folder.name, "other.yaml")
+        for extra, expected in (("httpTimeout: 3s\nhttpAttempts: 1\n", (3, 1)), ("httpAttempts: 11\n", None)):
+            with open(path, "w", encoding="utf-8") as file:
+                file.write(CONFIG.format(seed=base64.b64encode(SEED).decode(), system=self.registry.url) + extra)
+            if expected is None:
+                with self.assertRaises(adapter.ConfigError):
+                    adapter.Config(path)
+            else:
+                client = adapter.RegistryClient(adapter.Config(path))
+                self.assertEqual((client.timeout, client.attempts), expected)
 
     def test_answers_once(self):
         self.assertEqual(self.adapter.handle(self.delivery(REQUEST)), "ack")
@@ -455,6 +473,7 @@ class AdapterTests(unittest.TestCase):
                          (adapter.VERIFIED_TYPE, REQUEST["dossierId"], "0b5e4c1a-7d1f-4a3e-9c55-2f4f1f0e8a11"))
         self.assertEqual(validate(type_, json.loads(body)), [])
         self.assertEqual(self.registry.calls[0][0], "/registry/soap")
+        self.assertEqual(self.registry.calls[0][3], TRACEPARENT)
         # A redelivery: acked, no second call, no second answer.
         self.assertEqual(self.adapter.handle(self.delivery(REQUEST)), "ack")
         self.assertEqual(len(self.registry.calls), 1)
@@ -481,7 +500,7 @@ class AdapterTests(unittest.TestCase):
     def test_transient_then_dead_letter(self):
         self.registry.failing = True
         self.assertEqual(self.adapter.handle(self.delivery(REQUEST)), "reject")
-        self.assertEqual(len(self.registry.calls), 2)  # inboxRetries: 2
+        self.assertEqual(len(self.registry.calls), 4)  # inboxRetries 2 × httpAttempts 2 (the default)
         self.assertFalse(self.adapter.store.was_handled("0b5e4c1a-7d1f-4a3e-9c55-2f4f1f0e8a11"))
 
     def test_unreachable_registry_is_transient(self):
