@@ -1,6 +1,6 @@
 public import Foundation
 import NamespacedXML
-public import XMLCoder
+import XMLCoder
 
 /// The names of the registry's SOAP 1.1 messages over X-Road, for both ends (the registry adapter
 /// and the registry sandbox): elements are written with their namespace's prefix (soapenv, xrd,
