@@ -175,6 +175,11 @@ public final class AMQPConnection: Sendable {
             deliveries.finish(throwing: error)
             throw error
         }
-        return AMQPConsumer(queue: queue, consumerTag: consumerTag, id: id, stream: stream, connection: self)
+        // The closure holds the connection: it stays open while the consumer is in use.
+        return AMQPConsumer(queue: queue, consumerTag: consumerTag, deliveries: stream) {
+            await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+                if !self.driver.submit(.cancel(consumerID: id, waiter)) { waiter.resume() }
+            }
+        }
     }
 }

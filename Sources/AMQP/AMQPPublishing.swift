@@ -26,7 +26,8 @@ public final class AMQPPublishing: Sendable {
 
     private let state: Mutex<State>
 
-    init(count: Int) {
+    /// `count` messages handed to a transport, none confirmed yet.
+    public init(count: Int) {
         state = Mutex(State(outstanding: count))
     }
 
@@ -46,7 +47,8 @@ public final class AMQPPublishing: Sendable {
         }
     }
 
-    func settle(_ index: Int, _ result: Result<Void, AMQPError>) {
+    /// The broker's answer for the message at `index` (transports call it).
+    public func settle(_ index: Int, _ result: Result<Void, AMQPError>) {
         let waiter: (CheckedContinuation<Void, any Error>, Result<Void, any Error>)? = state.withLock { state in
             if case .failure(let error) = result, state.failure.map({ index < $0.index }) ?? true {
                 state.failure = (index, error)

@@ -761,14 +761,22 @@ extension ConnectionDriver: TaskExecutor {
     }
 }
 
-/// Settles one delivery through the driver that received it.
+/// Settles one delivery through what received it: the driver of its connection, or another
+/// transport (a test's in-memory broker).
 struct DeliverySettler: Sendable {
-    let driver: ConnectionDriver
-    let consumerID: Int
-    let generation: UInt64
+    let settle: @Sendable (_ deliveryTag: UInt64, Settlement) -> Void
+
+    init(driver: ConnectionDriver, consumerID: Int, generation: UInt64) {
+        settle = { deliveryTag, settlement in
+            driver.submit(.settle(consumerID: consumerID, generation: generation, deliveryTag: deliveryTag, settlement))
+        }
+    }
+
+    init(_ settle: @escaping @Sendable (_ deliveryTag: UInt64, Settlement) -> Void) {
+        self.settle = settle
+    }
 
     func settle(deliveryTag: UInt64, _ settlement: Settlement) {
-        driver.submit(
-            .settle(consumerID: consumerID, generation: generation, deliveryTag: deliveryTag, settlement))
+        settle(deliveryTag, settlement)
     }
 }

@@ -8,10 +8,20 @@ public struct AMQPConsumer: AsyncSequence, Sendable {
 
     public let queue: String
     public let consumerTag: String
-    let id: Int
     let stream: AsyncThrowingStream<AMQPDelivery, any Error>
-    /// Keeps the connection open while the consumer is in use.
-    let connection: AMQPConnection
+    /// Stops the deliveries (and keeps the connection open while the consumer is in use).
+    private let stop: @Sendable () async -> Void
+
+    /// A consumer of any transport: its deliveries, and how to stop them.
+    public init(
+        queue: String, consumerTag: String, deliveries: AsyncThrowingStream<AMQPDelivery, any Error>,
+        cancel: @escaping @Sendable () async -> Void
+    ) {
+        self.queue = queue
+        self.consumerTag = consumerTag
+        self.stream = deliveries
+        self.stop = cancel
+    }
 
     public func makeAsyncIterator() -> AsyncIterator {
         stream.makeAsyncIterator()
@@ -19,8 +29,6 @@ public struct AMQPConsumer: AsyncSequence, Sendable {
 
     /// Stops deliveries; those not settled yet go back to the queue.
     public func cancel() async {
-        await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
-            if !connection.driver.submit(.cancel(consumerID: id, waiter)) { waiter.resume() }
-        }
+        await stop()
     }
 }

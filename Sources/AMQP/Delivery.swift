@@ -11,6 +11,31 @@ public struct AMQPDelivery: Sendable {
     public let consumerTag: String
     let settler: DeliverySettler
 
+    /// A delivery of a transport other than `AMQPConnection` (an in-memory broker for unit
+    /// tests): `settle` is called with its tag once it is acked, nacked or rejected.
+    public init(
+        body: [UInt8], properties: AMQPProperties, exchange: String, routingKey: String, redelivered: Bool,
+        deliveryTag: UInt64, consumerTag: String, settle: @escaping @Sendable (_ deliveryTag: UInt64, Settlement) -> Void
+    ) {
+        self.init(
+            body: body, properties: properties, exchange: exchange, routingKey: routingKey, redelivered: redelivered,
+            deliveryTag: deliveryTag, consumerTag: consumerTag, settler: DeliverySettler(settle))
+    }
+
+    init(
+        body: [UInt8], properties: AMQPProperties, exchange: String, routingKey: String, redelivered: Bool,
+        deliveryTag: UInt64, consumerTag: String, settler: DeliverySettler
+    ) {
+        self.body = body
+        self.properties = properties
+        self.exchange = exchange
+        self.routingKey = routingKey
+        self.redelivered = redelivered
+        self.deliveryTag = deliveryTag
+        self.consumerTag = consumerTag
+        self.settler = settler
+    }
+
     public func ack(multiple: Bool = false) {
         settler.settle(deliveryTag: deliveryTag, .ack(multiple: multiple))
     }

@@ -25,7 +25,8 @@ extension DriverCommand {
     }
 }
 
-enum Settlement: Sendable {
+/// How a delivery is settled: `ack`, `nack` or `reject`.
+public enum Settlement: Sendable, Hashable {
     case ack(multiple: Bool)
     case nack(multiple: Bool, requeue: Bool)
     case reject(requeue: Bool)

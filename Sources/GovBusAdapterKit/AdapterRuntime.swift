@@ -1,4 +1,4 @@
-import AMQP
+public import AMQP
 public import AsyncHTTPClient
 import CoreMetrics
 public import Foundation
@@ -94,11 +94,16 @@ public final class AdapterRuntime: Sendable {
         return stored
     }
 
-    /// Runs until cancelled.
+    /// Runs until cancelled, on a connection to the broker of the configuration's `amqpUrl`.
     public func run(_ connector: some Connector) async throws {
         var amqp = try AMQPConfiguration(url: configuration.amqpURL)
         amqp.connectionName = "govbus \(configuration.name) adapter"
-        let connection = try await AMQPConnection.connect(amqp, logger: logger)
+        try await run(connector, over: try await AMQPConnection.connect(amqp, logger: logger))
+    }
+
+    /// Runs until cancelled, over `connection` (which it closes at the end): a broker connection,
+    /// or an in-memory broker in unit tests.
+    public func run(_ connector: some Connector, over connection: some AMQPTransport) async throws {
         let router = TelemetryServer.router(service: configuration.name, registry: registry) { [self] in
             var report = health.report
             report.details["outbox"] = (try? outbox.count).map(String.init) ?? "unreadable"
@@ -139,7 +144,7 @@ public final class AdapterRuntime: Sendable {
 
     // MARK: The inbox
 
-    private func consumeInbox(_ connection: AMQPConnection, connector: some Connector) async throws {
+    private func consumeInbox(_ connection: some AMQPTransport, connector: some Connector) async throws {
         let (own, standby) = try await inboxQueues(connection)
         let handlers = connector.handlers
         let lanes = (0..<Self.lanes).map { _ in AsyncStream.makeStream(of: AMQPDelivery.self) }
@@ -155,7 +160,7 @@ public final class AdapterRuntime: Sendable {
                     consumers.addTask {
                         // A standby registers later: a partition's active consumer is the first registered.
                         if waits { try await Task.sleep(for: .seconds(2)) }
-                        let consumer = try await connection.consume(queue: queue, prefetch: 64)
+                        let consumer = try await connection.consume(queue: queue, prefetch: 64, exclusive: false, arguments: [:])
                         for try await delivery in consumer {
                             let key = delivery.properties.correlationID ?? delivery.properties.messageID ?? ""
                             lanes[Int(UInt(bitPattern: Self.stableHash(key)) % UInt(Self.lanes))].1.yield(delivery)
@@ -172,7 +177,7 @@ public final class AdapterRuntime: Sendable {
 
     /// The queues of this adapter's inbox, once the core has declared them: the single inbox, or
     /// its partitions (`….0`, `….1`, … as many as there are), this instance's share first.
-    private func inboxQueues(_ connection: AMQPConnection) async throws -> (own: [String], standby: [String]) {
+    private func inboxQueues(_ connection: some AMQPTransport) async throws -> (own: [String], standby: [String]) {
         let inbox = BusAddresses.inbox(of: brokerUser)
         func countPartitions() async -> [String] {
             var found: [String] = []
@@ -199,7 +204,7 @@ public final class AdapterRuntime: Sendable {
         }
     }
 
-    private static func exists(_ queue: String, on connection: AMQPConnection) async -> Bool {
+    private static func exists(_ queue: String, on connection: some AMQPTransport) async -> Bool {
         (try? await connection.inspectQueue(queue)) != nil
     }
 
@@ -310,7 +315,7 @@ public final class AdapterRuntime: Sendable {
 
     // MARK: The outbox
 
-    private func forwardOutbox(_ connection: AMQPConnection) async {
+    private func forwardOutbox(_ connection: some AMQPTransport) async {
         while !Task.isCancelled {
             do {
                 let entries = try outbox.pending(limit: 128)
@@ -350,7 +355,7 @@ public final class AdapterRuntime: Sendable {
 
     // MARK: Heartbeats
 
-    private func sendHeartbeats(_ connection: AMQPConnection) async {
+    private func sendHeartbeats(_ connection: some AMQPTransport) async {
         while !Task.isCancelled {
             let heartbeat = AdapterHeartbeatV1(
                 adapter: configuration.name, version: Self.version, instance: instance, startedAt: startedAt, sentAt: Date(),
@@ -360,7 +365,8 @@ public final class AdapterRuntime: Sendable {
                     sequence: 0, messageID: UUID().uuidString.lowercased(), type: AdapterHeartbeatV1.messageType,
                     correlationID: configuration.name, causationID: nil, body: try heartbeat.jsonBody())
                 try await connection.publish(
-                    try signed(entry), exchange: BusAddresses.ingressExchange, routingKey: AdapterHeartbeatV1.messageType)
+                    try signed(entry), exchange: BusAddresses.ingressExchange, routingKey: AdapterHeartbeatV1.messageType,
+                    mandatory: false)
             } catch {
                 logger.debug("heartbeat not sent", metadata: ["error": "\(error)"])
             }

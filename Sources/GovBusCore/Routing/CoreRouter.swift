@@ -60,7 +60,7 @@ public final class CoreRouter: Sendable {
     private let audit: AuditLog
     private let ledger: MessageLedger
     private let processManager: ProcessManager?
-    private let connection: AMQPConnection
+    private let connection: any AMQPTransport
     private let metrics: CoreMetrics
     private let logger: Logger
     private let counters = Mutex(Counters())
@@ -76,7 +76,7 @@ public final class CoreRouter: Sendable {
     /// The router with its ledger in an SQLite file of its own (tests and tools).
     public convenience init(
         checks: IngressChecks, audit: AuditLog, ledgerPath: String, processManager: ProcessManager? = nil,
-        connection: AMQPConnection, signer: MessageSigner? = nil, crashWitnessPath: String? = nil,
+        connection: any AMQPTransport, signer: MessageSigner? = nil, crashWitnessPath: String? = nil,
         faults: CoreFaults = .none, metrics: CoreMetrics = CoreMetrics(), logger: Logger
     ) throws {
         try self.init(
@@ -88,15 +88,15 @@ public final class CoreRouter: Sendable {
     /// `crashWitnessPath`: where the core notes the message in hand (see `CrashWitness`); nil for none.
     public init(
         checks: IngressChecks, audit: AuditLog, ledger: MessageLedger, processManager: ProcessManager? = nil,
-        connection: AMQPConnection, signer: MessageSigner? = nil, crashWitnessPath: String? = nil,
+        connection: any AMQPTransport, signer: MessageSigner? = nil, crashWitnessPath: String? = nil,
         faults: CoreFaults = .none, metrics: CoreMetrics = CoreMetrics(), logger: Logger
     ) throws {
         self.checks = checks
-        self.coreUser = connection.configuration.user
+        self.coreUser = connection.user
         self.audit = audit
         self.ledger = ledger
         self.processManager = processManager
-        self.replies = processManager.map { ReplyCorrelation(coreUser: connection.configuration.user, audit: audit, processManager: $0) }
+        self.replies = processManager.map { ReplyCorrelation(coreUser: connection.user, audit: audit, processManager: $0) }
         self.connection = connection
         self.signer = signer
         self.witness = try crashWitnessPath.map(CrashWitness.init(path:))
@@ -129,7 +129,8 @@ public final class CoreRouter: Sendable {
                         let waits = standby.contains(queue)
                         consumers.addTask {
                             if waits { try await Task.sleep(for: standbyDelay) }
-                            let consumer = try await self.connection.consume(queue: queue, prefetch: perQueue)
+                            let consumer = try await self.connection.consume(
+                                queue: queue, prefetch: perQueue, exclusive: false, arguments: [:])
                             for try await delivery in consumer {
                                 arrived.append(Arrival(delivery: delivery, received: ContinuousClock.now, queue: queue))
                             }
