@@ -1,0 +1,123 @@
+@testable import GovBusStore
+import AMQP
+import AMQPTesting
+import Foundation
+import GovBus
+import Logging
+import Testing
+
+@testable import GovBusCore
+
+/// The core's pipeline (signature, checks, dedup, audit, routing, confirms, acks) over an in-memory
+/// broker: its logic without RabbitMQ. `CoreRouterTests` runs the same against the real broker.
+@Suite("The core's pipeline over an in-memory broker")
+struct CoreRouterPipelineTests {
+    @Test("A good message is audited, routed to its receiver and acked once; a copy is acked unrouted; each bad one is dead-lettered with its check")
+    func routesOverTheSeam() async throws {
+        let catalog = try IngressChecksTests.catalog.get()
+        let portalKey = try IngressChecksTests.sandboxSigner("portal").publicKey.rawRepresentation.base64EncodedString()
+        let routes = try RoutesFile(
+            """
+            adapters:
+              portal:
+                keys: {portal-sandbox: \(portalKey)}
+                publishes: [portal.dossier.submitted.v1]
+                receives: [portal.dossier.status-changed.v1]
+              registry:
+                keys: {}
+                publishes: []
+                receives: [portal.dossier.submitted.v1]
+            """, file: "routes.yaml", knownTypes: Set(catalog.messageTypes))
+        let broker = InMemoryBroker(user: "govbus-core")
+        broker.declare(queue: CoreTopology.coreQueue)
+        broker.bind(
+            queue: CoreTopology.inbox(of: "registry"), exchange: CoreTopology.deliverExchange,
+            routingKey: "registry.portal.dossier.submitted.v1")
+        broker.bind(queue: CoreTopology.deadLetterQueue, exchange: CoreTopology.deadExchange)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pipeline-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let audit = try AuditLog(path: folder.appendingPathComponent("audit.sqlite").path)
+        var logger = Logger(label: "pipeline-test")
+        logger.logLevel = .critical
+        let router = try CoreRouter(
+            checks: try IngressChecks(routes: routes, catalog: catalog, coreUser: "govbus-core"), audit: audit,
+            ledgerPath: folder.appendingPathComponent("ledger.sqlite").path, connection: broker, logger: logger)
+        let running = Task { try await router.run() }
+        defer { running.cancel() }
+
+        let good = try IngressChecksTests.message(type: "portal.dossier.submitted.v1", example: "valid-1.json", sender: "portal")
+        var forged = good
+        forged.properties.messageID = UUID().uuidString.lowercased()
+        forged.body[forged.body.count - 3] ^= 1
+        let schema = try IngressChecksTests.message(
+            type: "portal.dossier.submitted.v1", example: "invalid-personal-id-too-short.json", sender: "portal")
+        for message in [good, good, forged, schema] { broker.put(message, on: CoreTopology.coreQueue) }
+
+        try await broker.wait(until: { $0.acked.count == 4 })
+        #expect(router.counts.routed == 1)
+        #expect(router.counts.duplicates == 1)
+        let delivered = broker.published.filter { $0.exchange == CoreTopology.deliverExchange }
+        #expect(delivered.count == 1)
+        #expect(delivered.first?.message.properties.messageID == good.properties.messageID)
+        #expect(delivered.first?.message.properties.userID == "govbus-core")
+        #expect(delivered.first?.message.properties.headers?[BusHeader.sender] == .string("portal"))
+        let checks = broker.published.filter { $0.exchange == CoreTopology.deadExchange }
+            .compactMap { $0.message.properties.headers?[BusHeader.errorCheck]?.stringValue }
+        #expect(checks.sorted() == ["schema", "signature"])
+        let records = try audit.records(correlationID: "H01.04-251121-0007")
+        #expect(records.count == 1)
+        #expect(records.first?.receivers == ["registry"])
+        #expect(try audit.verify().firstBroken == nil)
+    }
+
+    @Test("While the broker refuses its publishes, the core acks nothing; once they go through, the message is routed once")
+    func nothingAckedBeforeItsConfirm() async throws {
+        let catalog = try IngressChecksTests.catalog.get()
+        let portalKey = try IngressChecksTests.sandboxSigner("portal").publicKey.rawRepresentation.base64EncodedString()
+        let routes = try RoutesFile(
+            """
+            adapters:
+              portal:
+                keys: {portal-sandbox: \(portalKey)}
+                publishes: [portal.dossier.submitted.v1]
+                receives: []
+              registry:
+                keys: {}
+                publishes: []
+                receives: [portal.dossier.submitted.v1]
+            """, file: "routes.yaml", knownTypes: Set(catalog.messageTypes))
+        let broker = InMemoryBroker(user: "govbus-core")
+        broker.declare(queue: CoreTopology.coreQueue)
+        broker.bind(
+            queue: CoreTopology.inbox(of: "registry"), exchange: CoreTopology.deliverExchange,
+            routingKey: "registry.portal.dossier.submitted.v1")
+        for (label, _) in CoreTopology.retryDelays {
+            broker.bind(queue: "retry-\(label)", exchange: CoreTopology.retryExchange(label))
+        }
+        broker.bind(queue: CoreTopology.deadLetterQueue, exchange: CoreTopology.deadExchange)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pipeline-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var logger = Logger(label: "pipeline-test")
+        logger.logLevel = .critical
+        let router = try CoreRouter(
+            checks: try IngressChecks(routes: routes, catalog: catalog, coreUser: "govbus-core"),
+            audit: try AuditLog(path: folder.appendingPathComponent("audit.sqlite").path),
+            ledgerPath: folder.appendingPathComponent("ledger.sqlite").path, connection: broker, logger: logger)
+        broker.refusePublishing = true
+        let running = Task { try await router.run() }
+        defer { running.cancel() }
+
+        let good = try IngressChecksTests.message(type: "portal.dossier.submitted.v1", example: "valid-1.json", sender: "portal")
+        broker.put(good, on: CoreTopology.coreQueue)
+        try await Task.sleep(for: .milliseconds(500))
+        // Not routed (its publish was refused), so not acked: it is still the broker's.
+        #expect(broker.settlements(of: good.properties.messageID!).allSatisfy { $0 != .acked })
+        #expect(broker.published.filter { $0.exchange == CoreTopology.deliverExchange }.isEmpty)
+        // The core gives it back to the broker (a nack, after a pause), which delivers it again.
+        broker.refusePublishing = false
+        try await broker.wait(until: { $0.acked.contains(good.properties.messageID!) })
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(broker.published.filter { $0.exchange == CoreTopology.deliverExchange }.count == 1)
+        #expect(broker.settlements(of: good.properties.messageID!).first == .requeued)
+    }
+}
