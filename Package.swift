@@ -1,4 +1,5 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
 
 // Swift 6 language mode everywhere: complete strict concurrency checking on every target.
@@ -8,8 +9,21 @@ let swiftSettings: [SwiftSetting] = [
 ]
 
 /// Each connector: its adapter (what integrators deploy) and its sandbox (a stand-in for the
-/// external system), in Adapters/<Name>/Adapter and Adapters/<Name>/Sandbox.
-let connectors = ["Portal", "Registry", "Payment", "Document"]
+/// external system), in Adapters/<Name>/Adapter and Adapters/<Name>/Sandbox. The four built in,
+/// then every other folder of Adapters/ that has both (what `govbus new-connector` makes).
+let builtInConnectors = ["Portal", "Registry", "Payment", "Document"]
+let connectors = builtInConnectors + agencyConnectors()
+
+func agencyConnectors() -> [String] {
+    let adapters = URL(fileURLWithPath: Context.packageDirectory).appendingPathComponent("Adapters")
+    let folders = (try? FileManager.default.contentsOfDirectory(atPath: adapters.path)) ?? []
+    return folders.sorted().filter { name in
+        !builtInConnectors.contains(name)
+            && ["Adapter", "Sandbox"].allSatisfy {
+                FileManager.default.fileExists(atPath: adapters.appendingPathComponent(name).appendingPathComponent($0).path)
+            }
+    }
+}
 /// What both sides of a connector speak HTTP, XML, JSON and SQLite with.
 let connectorLibraries: [Target.Dependency] = [
     .product(name: "Hummingbird", package: "hummingbird"),
@@ -230,6 +244,11 @@ let package = Package(
             dependencies: ["AMQP", "GovBusProcesses"],
             swiftSettings: swiftSettings
         ),
+        // govbus new-connector: the files of a new agency's connector, and the edits of the files that list them.
+        .target(
+            name: "GovBusScaffold",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "GovBusBenchmarks",
             dependencies: [
@@ -252,6 +271,8 @@ let package = Package(
                 "GovBusConsole",
                 "GovBusConfiguration",
                 "GovBusProcesses",
+                "GovBusScaffold",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -294,7 +315,7 @@ let package = Package(
             name: "AdaptersTests",
             dependencies: connectorDependencies + [
                 "GovBusAdapterKit", "GovBusSandboxKit", "GovBusContracts", "GovBusCore", "GovBus", "AMQP", "AMQPTesting",
-                "GovBusConfiguration", "EdXML", "XRoad", "PortalAPI",
+                "GovBusConfiguration", "EdXML", "XRoad", "PortalAPI", "GovBusScaffold",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "XMLCoder", package: "XMLCoder"),

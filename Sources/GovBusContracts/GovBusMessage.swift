@@ -30,6 +30,7 @@ public enum MessageCatalogue {
         FeeRequestedV1.self, FeeLinkCreatedV1.self, FeePaidV1.self, FeeFailedV1.self, FeeRefundRequestedV1.self,
         DocumentIssueRequestedV1.self, DocumentIssuedV1.self, DocumentIssueFailedV1.self,
         AdapterHeartbeatV1.self,
+        // govbus new-connector adds its messages above this line.
     ]
 
     public static func type(named name: String) -> (any GovBusMessage.Type)? {

@@ -11,14 +11,14 @@ import ServiceLifecycle
 struct AdapterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "adapter",
-        abstract: "Run an adapter: portal, registry, payment or document.",
+        abstract: "Run an adapter: portal, registry, payment, document, or one made with govbus new-connector.",
         discussion: """
             Reads the adapter's configuration (its broker user, signing key, HTTP side, external \
             system) and stops with exit status 2, naming the file and line, when it is wrong. \
             SIGTERM or SIGINT stops it gracefully.
             """)
 
-    @Argument(help: "portal, registry, payment or document.") var name: String
+    @Argument(help: "portal, registry, payment, document, or a connector made with govbus new-connector.") var name: String
     @Option(help: "The adapter's configuration file.") var config: String
 
     func run() async throws {
@@ -33,7 +33,11 @@ struct AdapterCommand: AsyncParsableCommand {
             case "registry": service = AdapterService(runtime: runtime, connector: try RegistryConnector(runtime: runtime))
             case "payment": service = AdapterService(runtime: runtime, connector: try PaymentConnector(runtime: runtime))
             case "document": service = AdapterService(runtime: runtime, connector: try DocumentConnector(runtime: runtime))
-            default: throw ValidationError("no adapter '\(name)': portal, registry, payment or document")
+            default:
+                guard let agency = AgencyConnectors.named(name) else {
+                    throw ValidationError("no adapter '\(name)': \(LocalStack.connectors.joined(separator: ", "))")
+                }
+                service = AdapterService(runtime: runtime, connector: try agency.connector(runtime))
             }
         } catch let error as ValidationError {
             throw error
@@ -49,9 +53,9 @@ struct AdapterCommand: AsyncParsableCommand {
 }
 
 /// An adapter as a service: cancelled on SIGTERM, it stops taking work and closes.
-struct AdapterService<Kind: Connector>: Service {
+struct AdapterService: Service {
     let runtime: AdapterRuntime
-    let connector: Kind
+    let connector: any Connector
 
     func run() async throws {
         try await cancelWhenGracefulShutdown {

@@ -10,7 +10,7 @@ import GovBusCore
 /// adapters listen at base+1 to base+4, their sandboxes at base+11 to base+14), a work folder
 /// with every configuration file, data folder and log, and the broker's vhost and users.
 struct LocalStack {
-    static let connectors = ["portal", "registry", "payment", "document"]
+    static let connectors = ["portal", "registry", "payment", "document"] + AgencyConnectors.all.map(\.name)
 
     let repository: URL
     let work: URL

@@ -27,7 +27,7 @@ struct SandboxCommand: AsyncParsableCommand {
             or let a share hang (--latency-ms, --failure-rate, --timeout-rate, or PUT /_sandbox/faults).
             """)
 
-    @Argument(help: "portal, registry, payment or document.") var name: String
+    @Argument(help: "portal, registry, payment, document, or a connector made with govbus new-connector.") var name: String
     @Option(help: "The address to listen on.") var host = "127.0.0.1"
     @Option(help: "The port.") var port: Int
     @Option(help: "Its data folder.") var data: String
@@ -98,7 +98,10 @@ struct SandboxCommand: AsyncParsableCommand {
                         file: signingSeedFile, variable: "GOVBUS_DOCUMENT_SIGNING_SEED", option: "--signing-seed-file")),
                 faults: faults, logger: logger)
         default:
-            throw ValidationError("no sandbox '\(name)': portal, registry, payment or document")
+            guard let agency = AgencyConnectors.named(name) else {
+                throw ValidationError("no sandbox '\(name)': \(LocalStack.connectors.joined(separator: ", "))")
+            }
+            service = try await agency.sandbox(host, port, folder, faults, logger)
         }
         let group = ServiceGroup(
             configuration: .init(
