@@ -1,5 +1,4 @@
 // swift-tools-version:6.0
-import Foundation
 import PackageDescription
 
 // Swift 6 language mode everywhere: complete strict concurrency checking on every target.
@@ -10,20 +9,12 @@ let swiftSettings: [SwiftSetting] = [
 
 /// Each connector: its adapter (what integrators deploy) and its sandbox (a stand-in for the
 /// external system), in Adapters/<Name>/Adapter and Adapters/<Name>/Sandbox. The four built in,
-/// then every other folder of Adapters/ that has both (what `govbus new-connector` makes).
-let builtInConnectors = ["Portal", "Registry", "Payment", "Document"]
-let connectors = builtInConnectors + agencyConnectors()
+/// then those `govbus new-connector` made (it adds their names here: SwiftPM keeps a manifest's
+/// result until its text changes, so a manifest that looked for folders would miss a new one).
+let connectors = ["Portal", "Registry", "Payment", "Document"] + [
+    // govbus new-connector adds its connectors above this line.
+]
 
-func agencyConnectors() -> [String] {
-    let adapters = URL(fileURLWithPath: Context.packageDirectory).appendingPathComponent("Adapters")
-    let folders = (try? FileManager.default.contentsOfDirectory(atPath: adapters.path)) ?? []
-    return folders.sorted().filter { name in
-        !builtInConnectors.contains(name)
-            && ["Adapter", "Sandbox"].allSatisfy {
-                FileManager.default.fileExists(atPath: adapters.appendingPathComponent(name).appendingPathComponent($0).path)
-            }
-    }
-}
 /// What both sides of a connector speak HTTP, XML, JSON and SQLite with.
 let connectorLibraries: [Target.Dependency] = [
     .product(name: "Hummingbird", package: "hummingbird"),
@@ -36,6 +27,7 @@ let connectorLibraries: [Target.Dependency] = [
     .product(name: "GRDB", package: "GRDB.swift"),
     .product(name: "Logging", package: "swift-log"),
 ]
+
 /// The standards that connectors speak with their systems, one module each, shared by an adapter
 /// and its sandbox (Adapters/Protocols/<Name>).
 let protocolTargets: [Target] = [

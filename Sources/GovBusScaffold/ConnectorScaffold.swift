@@ -90,6 +90,11 @@ public struct ConnectorScaffold: Sendable {
             """, before: "        // govbus new-connector adds its connectors above this line.", in: imported, file: "AgencyConnectors.swift")
     }
 
+    /// Package.swift declares the connector's two targets.
+    public func addingToPackage(_ text: String) throws -> String {
+        try inserting("    \"\(typeName)\",\n", before: "    // govbus new-connector adds its connectors above this line.", in: text, file: "Package.swift")
+    }
+
     /// routes.yaml gains the adapter: its keys (the sandbox's, and a new one for going live), what it
     /// publishes, and what it receives (a copy of every submitted dossier).
     public func addingToRoutes(_ text: String, sandboxKey: String, newKeyID: String, newKey: String) throws -> String {

@@ -148,11 +148,16 @@ struct LocalStack {
                 schemas: \(repository.appendingPathComponent("Schemas").path)
                 heartbeat: 10s
                 inboxRetries: \(inboxRetries)
-                settings:
-                \(settings(name).map { "  \($0.key): \"\($0.value)\"" }.sorted().joined(separator: "\n"))
+                \(Self.settingsBlock(settings(name)))
                 """, to: "\(Self.instanceName(name, index)).yaml")
             }
         }
+    }
+
+    /// `settings:` and its lines; `settings: {}` for a connector that has none (a new agency's).
+    static func settingsBlock(_ settings: [String: String]) -> String {
+        guard !settings.isEmpty else { return "settings: {}" }
+        return (["settings:"] + settings.map { "  \($0.key): \"\($0.value)\"" }.sorted()).joined(separator: "\n")
     }
 
     func settings(_ name: String) -> [String: String] {

@@ -47,6 +47,7 @@ struct NewConnectorCommand: ParsableCommand {
             edits.append((path, try change(try String(contentsOf: repository.appendingPathComponent(path), encoding: .utf8))))
         }
         do {
+            try edit("Package.swift", scaffold.addingToPackage)
             try edit("Sources/GovBusContracts/GovBusMessage.swift", scaffold.addingToCatalogue)
             try edit("Sources/govbus/AgencyConnectors.swift", scaffold.addingToConnectorList)
             try edit("config/routes.yaml") {
@@ -77,7 +78,7 @@ struct NewConnectorCommand: ParsableCommand {
             key     \(keyID): its seed in \(seedFile.path) (0600); its public key in config/routes.yaml
 
             Next:
-              swift build                                         # Package.swift finds Adapters/\(scaffold.typeName)
+              swift build                                         # Package.swift declares \(scaffold.typeName)Adapter and \(scaffold.typeName)Sandbox
               swift test --filter \(scaffold.typeName)ConnectorTests
               .build/debug/govbus up --fresh                      # starts \(name) and its sandbox beside the others
             """)

@@ -84,6 +84,8 @@ struct ConnectorScaffoldTests {
         let list = try scaffold.addingToConnectorList(try text("Sources/govbus/AgencyConnectors.swift"))
         #expect(list.contains("import TaxAdapter\nimport TaxSandbox\n// govbus new-connector adds its imports"))
         #expect(list.contains("try TaxConnector(runtime: $0)"))
+        let package = try scaffold.addingToPackage(try text("Package.swift"))
+        #expect(package.contains("    \"Tax\",\n    // govbus new-connector adds its connectors"))
         #expect(scaffold.addingToLock("a  b.json\n", schemaDigest: "00ff") == "a  b.json\n00ff  tax.dossier.recorded.v1.schema.json\n")
         #expect(throws: ConnectorScaffold.MissingAnchor.self) { try scaffold.addingToCatalogue("public enum MessageCatalogue {}") }
     }
