@@ -231,6 +231,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // What the core's tests share, unit and integration (not linked into govbus).
+        .target(
+            name: "CoreTestFixtures",
+            dependencies: [
+                "AMQP", "GovBus", "GovBusContracts", "GovBusCore", .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "AMQPTesting",
             dependencies: ["AMQP", "GovBusProcesses"],
@@ -281,14 +289,13 @@ let package = Package(
         .testTarget(
             name: "GovBusTests",
             dependencies: ["GovBus", "GovBusContracts", "AMQP", "AMQPTesting"],
-            exclude: ["JSONSchemaTestSuite"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "GovBusCoreTests",
             dependencies: [
                 "GovBusCore", "GovBusContracts", "GovBus", "AMQP", "AMQPTesting",
-                "GovBusTelemetry", "GovBusConsole", "GovBusStore", "StoreTesting", "GovBusConfiguration",
+                "GovBusTelemetry", "GovBusConsole", "GovBusStore", "StoreTesting", "GovBusConfiguration", "CoreTestFixtures",
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -305,6 +312,46 @@ let package = Package(
         ),
         .testTarget(
             name: "AdaptersTests",
+            dependencies: connectorDependencies + [
+                "GovBusAdapterKit", "GovBusSandboxKit", "GovBusContracts", "GovBusCore", "GovBus", "AMQP", "AMQPTesting",
+                "GovBusConfiguration", "EdXML", "XRoad", "PortalAPI", "GovBusScaffold",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "XMLCoder", package: "XMLCoder"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Unit tests: they need nothing but the build (no broker, no database, no network).
+        // `swift test --filter Unit` runs them alone; scripts/test runs them and the others.
+        .testTarget(
+            name: "AMQPUnitTests",
+            dependencies: ["AMQP"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GovBusUnitTests",
+            dependencies: ["GovBus", "GovBusContracts"],
+            exclude: ["JSONSchemaTestSuite"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GovBusCoreUnitTests",
+            dependencies: [
+                "GovBusCore", "GovBusContracts", "GovBus", "AMQP", "AMQPTesting",
+                "GovBusTelemetry", "GovBusConsole", "GovBusStore", "StoreTesting", "GovBusConfiguration", "CoreTestFixtures",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AdaptersUnitTests",
             dependencies: connectorDependencies + [
                 "GovBusAdapterKit", "GovBusSandboxKit", "GovBusContracts", "GovBusCore", "GovBus", "AMQP", "AMQPTesting",
                 "GovBusConfiguration", "EdXML", "XRoad", "PortalAPI", "GovBusScaffold",

@@ -55,7 +55,7 @@ public struct ConnectorScaffold: Sendable {
             File(path: "\(sandboxFolder)/\(typeName)Sandbox.swift", contents: sandboxSource),
             File(path: "Sources/GovBusContracts/\(typeName)Messages.swift", contents: contractSource),
             schemaFile,
-            File(path: "Tests/AdaptersTests/\(typeName)ConnectorTests.swift", contents: testSource),
+            File(path: "Tests/AdaptersUnitTests/\(typeName)ConnectorTests.swift", contents: testSource),
         ] + examples.map { File(path: "Schemas/examples/\(messageType)/\($0.key)", contents: $0.value) }
     }
 

@@ -13,7 +13,7 @@ struct NewConnectorCommand: ParsableCommand {
             Run from the repository. Writes Adapters/<Name>/Adapter and Adapters/<Name>/Sandbox, the \
             message <name>.dossier.recorded.v1 (schema, examples, Swift contract, AsyncAPI), the adapter's \
             place in config/routes.yaml with its sandbox key and a new key for going live (its seed in \
-            var/keys/, readable by you alone), and Tests/AdaptersTests/<Name>ConnectorTests.swift. The adapter \
+            var/keys/, readable by you alone), and Tests/AdaptersUnitTests/<Name>ConnectorTests.swift. The adapter \
             takes a copy of every dossier submitted on the portal, sends it to the agency's system, and \
             publishes the receipt. Then: swift build, swift test --filter <Name>ConnectorTests, govbus up. \
             Adapters/README.md walks through the rest.

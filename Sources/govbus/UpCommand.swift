@@ -95,6 +95,10 @@ struct UpCommand: AsyncParsableCommand {
             }
             guard (instanceCounts[name] ?? 1) == 1 else { throw ValidationError("--external \(name) runs one instance") }
         }
+        // Ports: adapters at base+1…, sandboxes at base+11…, the console at base+20.
+        guard LocalStack.connectors.count <= 9 else {
+            throw ValidationError("govbus up lays out ports for 9 connectors at most; this build has \(LocalStack.connectors.count)")
+        }
         guard (1...Self.partitionsWithSeveralCores).contains(cores) else {
             throw ValidationError("--cores must be from 1 to \(Self.partitionsWithSeveralCores)")
         }
@@ -211,7 +215,8 @@ struct UpCommand: AsyncParsableCommand {
         say(
             """
             up: core /metrics on http://127.0.0.1:\(stack.corePort)/metrics, adapters on \(stack.adapterPort("portal"))-\
-            \(stack.adapterPort("document")), sandboxes on \(stack.sandboxPort("portal"))-\(stack.sandboxPort("document")); \
+            \(stack.adapterPort(LocalStack.connectors.last!)), sandboxes on \(stack.sandboxPort("portal"))-\
+            \(stack.sandboxPort(LocalStack.connectors.last!)); \
             logs in \(stack.logs.path). Ctrl-C stops it all.
             console: http://127.0.0.1:\(stack.consolePort) (operator / \(stack.password(of: "console-operator")), \
             viewer / \(stack.password(of: "console-viewer")); passwords kept in \(work.appendingPathComponent("passwords").path))

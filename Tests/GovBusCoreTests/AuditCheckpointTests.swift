@@ -4,6 +4,7 @@ import AMQPTesting
 import Foundation
 import GovBusContracts
 import Logging
+import CoreTestFixtures
 import Testing
 
 @testable import GovBusCore
@@ -267,8 +268,8 @@ struct CoreSigningKeyConfigurationTests {
     @Test("The sample routes file holds the public key of the sandbox core's seed")
     func sampleRoutes() throws {
         let routes = try RoutesFile(
-            contentsOf: ConfigurationFileTests.root.appendingPathComponent("config/routes.yaml"),
-            knownTypes: ConfigurationFileTests.knownTypes)
+            contentsOf: CoreFixtures.repository.appendingPathComponent("config/routes.yaml"),
+            knownTypes: CoreFixtures.knownTypes)
         let sandboxSeed = "v1LUzCNC4DLeSM+1wWoso4dS//GnjXIpeNc9is4qAEo="  // sha256("govbus-sandbox-core")
         let expected = try AuditCheckpoint.publicKey(ofSeed: sandboxSeed)
         #expect(routes.coreKeys["core-sandbox"] == expected)

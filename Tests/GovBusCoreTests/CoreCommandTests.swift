@@ -2,6 +2,7 @@ import AMQP
 import AMQPTesting
 import Foundation
 import Glibc
+import CoreTestFixtures
 import Testing
 
 @testable import GovBusCore
@@ -9,7 +10,7 @@ import Testing
 /// `govbus core` as an operator runs it.
 @Suite("govbus core")
 struct CoreCommandTests {
-    static let root = IngressChecksTests.root
+    static let root = CoreFixtures.repository
     static let binary = root.appendingPathComponent(".build/debug/govbus").path
 
     /// A folder with a core.yaml and copies of the sample routes and procedures.

@@ -5,6 +5,7 @@ import Foundation
 import GovBusContracts
 import GRDB
 import Glibc
+import CoreTestFixtures
 import Testing
 
 @testable import GovBusCore
@@ -173,7 +174,7 @@ struct OperatorDecisionTests {
         let watcher = try await AMQPConnection.connect(url: url)
         try await CoreCrashTests().waitUntil("the core consumes") { (try? await watcher.inspectQueue(CoreTopology.coreQueue).consumerCount) == 1 }
 
-        var dossier = DossierProcessTests.dossier
+        var dossier = CoreFixtures.dossier
         dossier.procedure = Procedure(code: "1.001193", name: "Đăng ký khai sinh")
         dossier.feeItems = []
         try await bus.test.send(dossier, as: "portal", dossier: dossier.dossierId)

@@ -5,6 +5,7 @@ import Foundation
 import GovBus
 import Logging
 import Prometheus
+import CoreTestFixtures
 import Testing
 
 @testable import GovBusCore
@@ -38,9 +39,9 @@ struct CoreRouterTests {
                 "set_permissions", "-p", vhost, adapter, "^$", "^govbus\\.ingress$",
                 "^\(CoreTopology.inbox(of: adapter).replacingOccurrences(of: ".", with: "\\."))$")
         }
-        let catalog = try IngressChecksTests.catalog.get()
-        let portalKey = try IngressChecksTests.sandboxSigner("portal").publicKey.rawRepresentation.base64EncodedString()
-        let registryKey = try IngressChecksTests.sandboxSigner("registry").publicKey.rawRepresentation.base64EncodedString()
+        let catalog = try CoreFixtures.catalog.get()
+        let portalKey = try CoreFixtures.sandboxSigner("portal").publicKey.rawRepresentation.base64EncodedString()
+        let registryKey = try CoreFixtures.sandboxSigner("registry").publicKey.rawRepresentation.base64EncodedString()
         let routes = try RoutesFile(
             """
             adapters:
@@ -84,7 +85,7 @@ struct CoreRouterTests {
 
     func message(_ fixture: Fixture, example: String = "valid-1.json", type: String = "portal.dossier.submitted.v1",
                  edit: (inout AMQPMessage) -> Void = { _ in }) throws -> AMQPMessage {
-        try IngressChecksTests.message(type: type, example: example, sender: fixture.portal, edit: edit)
+        try CoreFixtures.message(type: type, example: example, sender: fixture.portal, edit: edit)
     }
 
     func waitFor(_ what: @autoclosure () -> String, _ condition: () async throws -> Bool) async throws {

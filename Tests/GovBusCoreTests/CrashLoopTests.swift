@@ -2,6 +2,7 @@ import AMQP
 import AMQPTesting
 import Foundation
 import Glibc
+import CoreTestFixtures
 import Testing
 
 @testable import GovBusCore
@@ -30,7 +31,7 @@ struct CrashLoopTests {
         try await CoreCrashTests().waitUntil("the core consumes") {
             (try? await watcher.inspectQueue(CoreTopology.coreQueue).consumerCount) == 1
         }
-        var dossier = DossierProcessTests.dossier
+        var dossier = CoreFixtures.dossier
         dossier.dossierId = poison
         try await bus.test.send(dossier, as: "portal", dossier: poison)
         let status = try await core.exitStatus(within: .seconds(60))
@@ -48,7 +49,7 @@ struct CrashLoopTests {
             dead.ack()
             break
         }
-        var victim = DossierProcessTests.dossier
+        var victim = CoreFixtures.dossier
         victim.dossierId = "H01.04-251121-6667"
         try await bus.test.send(victim, as: "portal", dossier: victim.dossierId)
         let registryInbox = CoreTopology.inbox(of: bus.test.names["registry"]!)

@@ -6,6 +6,7 @@ import GovBus
 import GovBusContracts
 import Logging
 import Synchronization
+import CoreTestFixtures
 import Testing
 
 @testable import GovBusCore
@@ -44,7 +45,7 @@ struct DossierEndToEndTests {
         func send<Message: GovBusMessage>(
             _ message: Message, as role: String, dossier: String, answering request: String? = nil
         ) async throws {
-            let signed = try IngressChecksTests.sandboxSigner(role).sign(
+            let signed = try CoreFixtures.sandboxSigner(role).sign(
                 AMQPMessage(
                     body: Array(try message.jsonBody()),
                     properties: AMQPProperties(
@@ -134,7 +135,7 @@ struct DossierEndToEndTests {
             checks: try IngressChecks(routes: routes, catalog: catalog, coreUser: "guest"), audit: audit,
             ledgerPath: folder.appendingPathComponent("ledger.sqlite").path,
             processManager: try ProcessManager(
-                storePath: folder.appendingPathComponent("dossiers.sqlite").path, procedures: ProcessManagerTests.procedures()),
+                storePath: folder.appendingPathComponent("dossiers.sqlite").path, procedures: CoreFixtures.procedures()),
             connection: core, logger: logger)
         let routing = Task { try await router.run() }
 
@@ -146,7 +147,7 @@ struct DossierEndToEndTests {
 
         let dossiers = (1...10).map { String(format: "H01.04-251121-%04d", $0) }
         for id in dossiers {
-            var dossier = DossierProcessTests.dossier
+            var dossier = CoreFixtures.dossier
             dossier.dossierId = id
             try await test.send(dossier, as: "portal", dossier: id)
         }
@@ -200,14 +201,14 @@ struct TestBus: Sendable {
                 "set_permissions", "-p", vhost, user, "^$", "^govbus\\.ingress$",
                 "^govbus\\.adapter\\.\(user.replacingOccurrences(of: "-", with: "\\-"))$")
         }
-        let catalog = try IngressChecksTests.catalog.get()
+        let catalog = try CoreFixtures.catalog.get()
         var routesText = "adapters:\n"
         let template = try String(
-            contentsOf: IngressChecksTests.root.appendingPathComponent("config/routes.yaml"), encoding: .utf8)
+            contentsOf: CoreFixtures.repository.appendingPathComponent("config/routes.yaml"), encoding: .utf8)
         let sample = try RoutesFile(template, file: "routes.yaml", knownTypes: Set(catalog.messageTypes))
         for role in DossierEndToEndTests.roles {
             let adapter = try #require(sample.adapters[role])
-            let key = try IngressChecksTests.sandboxSigner(role).publicKey.rawRepresentation.base64EncodedString()
+            let key = try CoreFixtures.sandboxSigner(role).publicKey.rawRepresentation.base64EncodedString()
             routesText += """
                   \(names[role]!):
                     keys: {\(role)-sandbox: \(key)}
@@ -239,7 +240,7 @@ extension TestBus {
     func submitSampleDossiers(_ count: Int) async throws -> [String] {
         let ids = (1...count).map { String(format: "H01.04-251121-%04d", $0) }
         for id in ids {
-            var dossier = DossierProcessTests.dossier
+            var dossier = CoreFixtures.dossier
             dossier.dossierId = id
             try await test.send(dossier, as: "portal", dossier: id)
         }

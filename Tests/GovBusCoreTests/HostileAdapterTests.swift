@@ -5,6 +5,7 @@ import Foundation
 import GovBus
 import GovBusContracts
 import Logging
+import CoreTestFixtures
 import Testing
 
 @testable import GovBusCore
@@ -33,8 +34,8 @@ struct HostileAdapterTests {
         try await bus.broker.rabbitmqctl(
             "set_permissions", "-p", bus.vhost, rogue, "^$", "^govbus\\.ingress$",
             "^govbus\\.adapter\\.\(rogue.replacingOccurrences(of: "-", with: "\\-"))$")
-        let rogueKey = try IngressChecksTests.sandboxSigner("rogue").publicKey.rawRepresentation.base64EncodedString()
-        let coreKey = try IngressChecksTests.sandboxSigner("core").publicKey.rawRepresentation.base64EncodedString()
+        let rogueKey = try CoreFixtures.sandboxSigner("rogue").publicKey.rawRepresentation.base64EncodedString()
+        let coreKey = try CoreFixtures.sandboxSigner("core").publicKey.rawRepresentation.base64EncodedString()
         let routesText =
             bus.routesText + """
                   \(rogue):
@@ -57,12 +58,12 @@ struct HostileAdapterTests {
         var logger = Logger(label: "core-hostile")
         logger.logLevel = .error
         let processManager = try ProcessManager(
-            storePath: folder.appendingPathComponent("dossiers.sqlite").path, procedures: ProcessManagerTests.procedures())
+            storePath: folder.appendingPathComponent("dossiers.sqlite").path, procedures: CoreFixtures.procedures())
         let router = try CoreRouter(
             checks: try IngressChecks(routes: routes, catalog: bus.catalog, coreUser: "guest"),
             audit: try AuditLog(path: folder.appendingPathComponent("audit.sqlite").path),
             ledgerPath: folder.appendingPathComponent("ledger.sqlite").path, processManager: processManager,
-            connection: core, signer: try IngressChecksTests.sandboxSigner("core"), logger: logger)
+            connection: core, signer: try CoreFixtures.sandboxSigner("core"), logger: logger)
         let routing = Task { try await router.run() }
         var rogueConfiguration = try AMQPConfiguration(url: bus.broker.url(user: rogue, password: "secret", vhost: bus.vhost))
         rogueConfiguration.recovery.enabled = false
@@ -91,7 +92,7 @@ struct HostileAdapterTests {
                 deliveryMode: .persistent, correlationID: dossier, messageID: UUID().uuidString.lowercased(),
                 timestamp: Date(), type: Message.messageType, userID: user, appID: "\(role)-test"))
         edit(&message)
-        return try IngressChecksTests.sandboxSigner(signer ?? role).sign(message)
+        return try CoreFixtures.sandboxSigner(signer ?? role).sign(message)
     }
 
     func publish(_ message: AMQPMessage, on connection: AMQPConnection) async throws {
@@ -130,7 +131,7 @@ struct HostileAdapterTests {
     }
 
     func dossier(_ id: String, procedure: String = "2.000720") -> DossierSubmittedV1 {
-        var dossier = DossierProcessTests.dossier
+        var dossier = CoreFixtures.dossier
         dossier.dossierId = id
         dossier.procedure = Procedure(code: procedure, name: "Thủ tục")
         return dossier

@@ -2,6 +2,7 @@ import Foundation
 import GovBusContracts
 import GovBusStore
 import StoreTesting
+import CoreTestFixtures
 import Testing
 
 @testable import GovBusCore
@@ -9,11 +10,11 @@ import Testing
 /// Several cores on one store, without a broker: each core is a process manager of its own.
 @Suite("Process managers that share a store")
 struct SharedStoreProcessTests {
-    let now = DossierProcessTests.now
+    let now = CoreFixtures.now
 
     func dossiers(_ count: Int) -> [DossierSubmittedV1] {
         (1...count).map { index in
-            var dossier = DossierProcessTests.dossier
+            var dossier = CoreFixtures.dossier
             dossier.dossierId = String(format: "H01.04-251121-%04d", index)
             return dossier
         }
@@ -22,7 +23,7 @@ struct SharedStoreProcessTests {
     @Test("A step timer fires once across two cores firing at the same time", arguments: TestStore.allCases)
     func timerFiresOnce(_ backend: TestStore) async throws {
         let location = try await backend.make()
-        let procedures = try ProcessManagerTests.procedures()
+        let procedures = try CoreFixtures.procedures()
         let cores = [
             ProcessManager(store: try DossierStore(location), procedures: procedures),
             ProcessManager(store: try DossierStore(location), procedures: procedures),
@@ -59,12 +60,12 @@ struct SharedStoreProcessTests {
     @Test("Two cores handling the same dossier's messages at once: one transition each, none lost", arguments: TestStore.allCases)
     func raceOnOneDossier(_ backend: TestStore) async throws {
         let location = try await backend.make()
-        let procedures = try ProcessManagerTests.procedures()
+        let procedures = try CoreFixtures.procedures()
         let cores = [
             ProcessManager(store: try DossierStore(location), procedures: procedures),
             ProcessManager(store: try DossierStore(location), procedures: procedures),
         ]
-        let dossier = DossierProcessTests.dossier
+        let dossier = CoreFixtures.dossier
         // The same submission reaches both (a partition moved while it was in hand).
         let results = await withTaskGroup(of: ProcessManager.Handled?.self) { group in
             for core in cores {

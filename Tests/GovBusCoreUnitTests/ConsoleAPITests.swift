@@ -8,6 +8,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOFoundationCompat
 import Synchronization
+import CoreTestFixtures
 import Testing
 
 @testable import GovBusConsole
@@ -43,10 +44,10 @@ struct ConsoleAPITests {
         let core = folder.appendingPathComponent("core")
         try FileManager.default.createDirectory(at: core, withIntermediateDirectories: true)
         // A core's files: one dossier, its audit records, a heartbeat.
-        let procedures = try ProceduresFile(contentsOf: IngressChecksTests.root.appendingPathComponent("config/procedures.yaml"))
+        let procedures = try ProceduresFile(contentsOf: CoreFixtures.repository.appendingPathComponent("config/procedures.yaml"))
         let manager = try ProcessManager(storePath: core.appendingPathComponent("dossiers.sqlite").path, procedures: procedures)
         let body = try Data(
-            contentsOf: IngressChecksTests.root.appendingPathComponent("Schemas/examples/portal.dossier.submitted.v1/valid-1.json"))
+            contentsOf: CoreFixtures.repository.appendingPathComponent("Schemas/examples/portal.dossier.submitted.v1/valid-1.json"))
         let handled = try manager.handle(type: DossierSubmittedV1.messageType, body: body, messageID: UUID().uuidString.lowercased(), sender: "portal")
         let audit = try AuditLog(path: core.appendingPathComponent("audit.sqlite").path)
         try audit.append(
@@ -196,7 +197,7 @@ struct ConsoleAPITests {
         // The same dossier with its personal id corrected (an edit into another dossier is refused:
         // the body's dossierId must stay the letter's correlation_id).
         let edited = try String(
-            contentsOf: IngressChecksTests.root.appendingPathComponent("Schemas/examples/portal.dossier.submitted.v1/valid-1.json"),
+            contentsOf: CoreFixtures.repository.appendingPathComponent("Schemas/examples/portal.dossier.submitted.v1/valid-1.json"),
             encoding: .utf8
         ).replacingOccurrences(of: "001188012345", with: "001188012346")
         try await Application(router: fixture.server.router()).test(.router) { client in
@@ -215,9 +216,9 @@ struct ConsoleAPITests {
         #expect(String(decoding: replayed.body, as: UTF8.self) == edited)
         #expect(replayed.properties.headers?[IngressChecks.editedByHeader] == .string("lan"))
         // The core takes it: the routes file lists the console's key among the operators'.
-        let catalog = try IngressChecksTests.catalog.get()
+        let catalog = try CoreFixtures.catalog.get()
         let routes = try RoutesFile(
-            contentsOf: IngressChecksTests.root.appendingPathComponent("config/routes.yaml"), knownTypes: Set(catalog.messageTypes))
+            contentsOf: CoreFixtures.repository.appendingPathComponent("config/routes.yaml"), knownTypes: Set(catalog.messageTypes))
         let accepted = try IngressChecks(routes: routes, catalog: catalog, coreUser: "govbus-core").check(replayed)
         #expect(accepted.sender == "portal")
         let action = try #require(

@@ -3,53 +3,16 @@ import Crypto
 import Foundation
 import GovBus
 import GovBusContracts
+import CoreTestFixtures
 import Testing
 
 @testable import GovBusCore
 
 @Suite("Ingress checks, without a broker")
 struct IngressChecksTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-
-    static func sandboxSigner(_ adapter: String) throws -> MessageSigner {
-        let seed = Data(SHA256.hash(data: Data("govbus-sandbox-\(adapter)".utf8)))
-        return try MessageSigner(keyID: "\(adapter)-sandbox", base64Seed: seed.base64EncodedString())
-    }
-
-    /// Compiled once for all the tests: compiling the catalogue costs CPU the other tests need.
-    static let catalog = Result { try SchemaCatalog(folder: root.appendingPathComponent("Schemas")) }
-
-    static let sharedChecks = Result {
-        let compiled = try IngressChecksTests.catalog.get()
-        let routes = try RoutesFile(
-            contentsOf: root.appendingPathComponent("config/routes.yaml"), knownTypes: Set(compiled.messageTypes))
-        return try IngressChecks(routes: routes, catalog: compiled, maximumBodyBytes: 64 * 1024)
-    }
-
-    static func checks() throws -> IngressChecks {
-        try sharedChecks.get()
-    }
-
-    static func message(
-        type: String = "portal.dossier.submitted.v1", example: String = "valid-1.json", sender: String = "portal",
-        signWith signer: String? = "portal", edit: (inout AMQPMessage) -> Void = { _ in }
-    ) throws -> AMQPMessage {
-        let body = try Data(contentsOf: root.appendingPathComponent("Schemas/examples/\(type)/\(example)"))
-        var message = AMQPMessage(
-            body: Array(body),
-            properties: AMQPProperties(
-                contentType: "application/json", deliveryMode: .persistent, correlationID: "H01.04-251121-0007",
-                messageID: UUID().uuidString.lowercased(), timestamp: Date(timeIntervalSince1970: 1_763_700_000),
-                type: type, userID: sender, appID: "\(sender)-adapter"))
-        edit(&message)
-        if let signer { message = try sandboxSigner(signer).sign(message) }
-        return message
-    }
-
     func rejection(_ message: AMQPMessage) throws -> IngressChecks.Rejection? {
         do {
-            _ = try Self.checks().check(message)
+            _ = try CoreFixtures.checks().check(message)
             return nil
         } catch let rejection as IngressChecks.Rejection {
             return rejection
@@ -58,7 +21,7 @@ struct IngressChecksTests {
 
     @Test("A well-formed, signed, permitted, valid message passes")
     func accepted() throws {
-        let accepted = try Self.checks().check(try Self.message())
+        let accepted = try CoreFixtures.checks().check(try CoreFixtures.message())
         #expect(accepted.sender == "portal")
         #expect(accepted.keyID == "portal-sandbox")
         #expect(accepted.type == "portal.dossier.submitted.v1")
@@ -75,7 +38,7 @@ struct IngressChecksTests {
             ("bytes", { $0.body = Array(repeating: 0x20, count: 70_000) }),
         ]
         for (words, edit) in cases {
-            let rejection = try #require(try rejection(try Self.message(edit: edit)))
+            let rejection = try #require(try rejection(try CoreFixtures.message(edit: edit)))
             #expect(rejection.check == .envelope)
             #expect(rejection.reason.contains(words), "\(rejection)")
         }
@@ -83,20 +46,20 @@ struct IngressChecksTests {
 
     @Test("Sender and signature: unknown user, forged, missing, or another adapter's key")
     func senderAndSignature() throws {
-        #expect(try rejection(try Self.message(sender: "mallory"))?.check == .sender)
+        #expect(try rejection(try CoreFixtures.message(sender: "mallory"))?.check == .sender)
         // Signed, then changed: the signature no longer matches.
-        var forged = try Self.message()
+        var forged = try CoreFixtures.message()
         forged.body[forged.body.count - 3] ^= 1
         let mismatch = try #require(try rejection(forged))
         #expect(mismatch.check == .signature)
         #expect(mismatch.reason.contains("does not match"))
-        #expect(try rejection(try Self.message(signWith: nil))?.check == .signature)
+        #expect(try rejection(try CoreFixtures.message(signWith: nil))?.check == .signature)
         // The registry's key on a message the portal sent.
-        let stolenKey = try #require(try rejection(try Self.message(signWith: "registry")))
+        let stolenKey = try #require(try rejection(try CoreFixtures.message(signWith: "registry")))
         #expect(stolenKey.check == .signature)
         #expect(stolenKey.reason.contains("not a key of 'portal'"))
         // A key nobody configured.
-        var unknown = try Self.message(signWith: nil)
+        var unknown = try CoreFixtures.message(signWith: nil)
         let stranger = MessageSigner(keyID: "stranger", privateKey: Curve25519.Signing.PrivateKey())
         unknown = try stranger.sign(unknown)
         #expect(try rejection(unknown)?.reason.contains("unknown signing key") == true)
@@ -104,14 +67,14 @@ struct IngressChecksTests {
 
     @Test("Permission: an adapter publishing a type the routes file does not give it")
     func permission() throws {
-        let rejection = try #require(try rejection(try Self.message(type: "payment.fee.paid.v1")))
+        let rejection = try #require(try rejection(try CoreFixtures.message(type: "payment.fee.paid.v1")))
         #expect(rejection.check == .permission)
         #expect(rejection.reason.contains("'portal' may not publish payment.fee.paid.v1"))
     }
 
     @Test("Schema: an invalid body names the field and the rule")
     func schema() throws {
-        let rejection = try #require(try rejection(try Self.message(example: "invalid-personal-id-too-short.json")))
+        let rejection = try #require(try rejection(try CoreFixtures.message(example: "invalid-personal-id-too-short.json")))
         #expect(rejection.check == .schema)
         #expect(rejection.reason.contains("/applicant/personalId"))
         #expect(rejection.reason.contains("pattern"))
@@ -119,7 +82,7 @@ struct IngressChecksTests {
 
     @Test("A dead letter keeps the message and says which check failed, why, where and when")
     func deadLetter() throws {
-        let original = try Self.message()
+        let original = try CoreFixtures.message()
         let dead = original.deadLettered(
             check: "schema", reason: "bad", where: "core", at: Date(timeIntervalSince1970: 1_763_700_000))
         #expect(dead.body == original.body)
@@ -133,18 +96,18 @@ struct IngressChecksTests {
 
     @Test("A copy the core forwarded (a retry) names its first sender, and its signature still holds")
     func forwardedCopy() throws {
-        let original = try Self.message()
+        let original = try CoreFixtures.message()
         let forwarded = original.forwarded(byCore: "core")
         #expect(forwarded.properties.userID == "core")
         #expect(forwarded.properties.headers?["govbus-sender"] == "portal")
-        let catalog = try Self.catalog.get()
+        let catalog = try CoreFixtures.catalog.get()
         let routes = try RoutesFile(
-            contentsOf: Self.root.appendingPathComponent("config/routes.yaml"), knownTypes: Set(catalog.messageTypes))
+            contentsOf: CoreFixtures.repository.appendingPathComponent("config/routes.yaml"), knownTypes: Set(catalog.messageTypes))
         let checks = try IngressChecks(routes: routes, catalog: catalog, coreUser: "core")
         #expect(try checks.check(forwarded).sender == "portal")
         // An adapter cannot pass itself off as another through the header: only the core's copies
         // may carry it, and on an adapter's message it is refused.
-        var spoof = try Self.message()
+        var spoof = try CoreFixtures.message()
         spoof.properties.headers?["govbus-sender"] = "registry"
         #expect(throws: IngressChecks.Rejection(check: .envelope, reason: "header 'govbus-sender' is written by the core only")) {
             try checks.check(spoof)
@@ -156,7 +119,7 @@ struct IngressChecksTests {
         let values: [AMQPFieldValue] = [.int32(0), .int32(-1), .int64(.max), .string("x"), .bytes([0, 0xff]), .bool(true)]
         for name in ["govbus-attempt", "govbus-sender", "govbus-edited-by", "govbus-replay-to", "govbus-error-check", "Govbus-Attempt", "x-death"] {
             for value in values {
-                let rejection = try #require(try rejection(try Self.message { $0.properties.headers = [name: value] }))
+                let rejection = try #require(try rejection(try CoreFixtures.message { $0.properties.headers = [name: value] }))
                 #expect(rejection.check == .envelope)
                 #expect(rejection.reason.contains("written by the core only"), "\(rejection)")
             }
@@ -166,18 +129,18 @@ struct IngressChecksTests {
     @Test("govbus-causation-id, when present, is the UUID of a message")
     func causation() throws {
         for value: AMQPFieldValue in [.int64(7), .string("not-a-uuid"), .string(""), .bytes([1, 2])] {
-            let rejection = try #require(try rejection(try Self.message { $0.properties.headers = ["govbus-causation-id": value] }))
+            let rejection = try #require(try rejection(try CoreFixtures.message { $0.properties.headers = ["govbus-causation-id": value] }))
             #expect(rejection.check == .envelope)
         }
         let answering = UUID().uuidString.lowercased()
-        let accepted = try Self.checks().check(try Self.message { $0.properties.headers = ["govbus-causation-id": .string(answering)] })
+        let accepted = try CoreFixtures.checks().check(try CoreFixtures.message { $0.properties.headers = ["govbus-causation-id": .string(answering)] })
         #expect(accepted.causationID == answering)
     }
 
     @Test("A timestamp past what an Int64 holds (a u64 from the wire) fails the signature, and traps nowhere")
     func hugeTimestamp() throws {
         for seconds in [Double(UInt64.max), 1e19, 9.3e18] {
-            var message = try Self.message()
+            var message = try CoreFixtures.message()
             message.properties.timestamp = Date(timeIntervalSince1970: seconds)
             let rejection = try #require(try rejection(message))
             #expect(rejection.check == .signature)
@@ -189,7 +152,7 @@ struct IngressChecksTests {
     @Test("A line break inside a signed property, \\r\\n included, cannot be signed")
     func lineBreaks() throws {
         for value in ["a\nb", "a\rb", "a\r\nb"] {
-            var message = try Self.message(signWith: nil)
+            var message = try CoreFixtures.message(signWith: nil)
             message.properties.appID = value
             #expect(throws: CanonicalForm.Unsignable.self) { try CanonicalForm.bytes(of: message, keyID: "k") }
         }
@@ -197,22 +160,22 @@ struct IngressChecksTests {
 
     @Test("Correlation: correlation_id must be the body's dossier")
     func correlationID() throws {
-        let rejection = try #require(try rejection(try Self.message { $0.properties.correlationID = "H01.04-251121-9999" }))
+        let rejection = try #require(try rejection(try CoreFixtures.message { $0.properties.correlationID = "H01.04-251121-9999" }))
         #expect(rejection.check == .correlation)
         #expect(rejection.reason.contains("dossierId"))
     }
 
     @Test("An edited replay through the core's user passes with the operators' key, and with nothing else")
     func editedReplay() throws {
-        let catalog = try Self.catalog.get()
+        let catalog = try CoreFixtures.catalog.get()
         let routes = try RoutesFile(
-            contentsOf: Self.root.appendingPathComponent("config/routes.yaml"), knownTypes: Set(catalog.messageTypes))
+            contentsOf: CoreFixtures.repository.appendingPathComponent("config/routes.yaml"), knownTypes: Set(catalog.messageTypes))
         let checks = try IngressChecks(routes: routes, catalog: catalog, coreUser: "core")
         let console = try MessageSigner(
             keyID: "console-sandbox", base64Seed: Data(SHA256.hash(data: Data("govbus-sandbox-console".utf8))).base64EncodedString())
-        var edited = try Self.message(signWith: nil)
+        var edited = try CoreFixtures.message(signWith: nil)
         edited.body = Array(
-            try Data(contentsOf: Self.root.appendingPathComponent("Schemas/examples/portal.dossier.submitted.v1/valid-2.json")))
+            try Data(contentsOf: CoreFixtures.repository.appendingPathComponent("Schemas/examples/portal.dossier.submitted.v1/valid-2.json")))
         edited.properties.headers = [IngressChecks.editedByHeader: .string("lan")]
         edited.properties.correlationID = "G22.99-251121-0001"
         let accepted = try checks.check(try console.sign(edited).forwarded(byCore: "core"))
@@ -220,7 +183,7 @@ struct IngressChecksTests {
         #expect(accepted.keyID == "console-sandbox")
 
         // The sender's own key does not sign an edit; nor does the operators' key sign anything else.
-        let byPortal = try Self.sandboxSigner("portal").sign(edited).forwarded(byCore: "core")
+        let byPortal = try CoreFixtures.sandboxSigner("portal").sign(edited).forwarded(byCore: "core")
         #expect(throws: IngressChecks.Rejection.self) { try checks.check(byPortal) }
         var notEdited = edited
         notEdited.properties.headers = [:]

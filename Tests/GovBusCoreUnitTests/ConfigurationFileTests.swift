@@ -3,24 +3,22 @@ import Foundation
 import GovBus
 import GovBusContracts
 import GovBusStore
+import CoreTestFixtures
 import Testing
 
 @testable import GovBusCore
 
 @Suite("Routes and procedures files")
 struct ConfigurationFileTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-    static let knownTypes = Set(MessageCatalogue.all.map { $0.messageType })
 
     @Test("The sample files of config/ load")
     func samples() throws {
-        let routes = try RoutesFile(contentsOf: Self.root.appendingPathComponent("config/routes.yaml"), knownTypes: Self.knownTypes)
+        let routes = try RoutesFile(contentsOf: CoreFixtures.repository.appendingPathComponent("config/routes.yaml"), knownTypes: CoreFixtures.knownTypes)
         #expect(Set(routes.adapters.keys).isSuperset(of: ["portal", "registry", "payment", "document"]))
         #expect(routes.allows("portal", toPublish: "portal.dossier.submitted.v1"))
         #expect(!routes.allows("portal", toPublish: "payment.fee.paid.v1"))
         #expect(routes.receivers(of: "document.issue-requested.v1", attributes: [:]) == ["document"])
-        let procedures = try ProceduresFile(contentsOf: Self.root.appendingPathComponent("config/procedures.yaml"))
+        let procedures = try ProceduresFile(contentsOf: CoreFixtures.repository.appendingPathComponent("config/procedures.yaml"))
         let business = try #require(procedures.procedures["2.000720"])
         #expect(business.fee == 50000)
         #expect(business.legalDeadline == .seconds(3 * 86400))
@@ -42,7 +40,7 @@ struct ConfigurationFileTests {
                   registry:
                     keys: {shared: \(Self.key)}
                     publishes: [registry.identity.verified.v1]
-                """, file: "routes.yaml", knownTypes: Self.knownTypes)
+                """, file: "routes.yaml", knownTypes: CoreFixtures.knownTypes)
         }
         #expect(error?.description.contains("routes.yaml:6") == true, "\(String(describing: error))")
         #expect(error?.description.contains("'shared'") == true)
@@ -67,7 +65,7 @@ struct ConfigurationFileTests {
               - type: document.issue-requested.v1
                 when: {receivingAgency: 000.22.99.H56, procedureCode: "1.001193"}
                 to: document-danang
-            """, file: "routes.yaml", knownTypes: Self.knownTypes)
+            """, file: "routes.yaml", knownTypes: CoreFixtures.knownTypes)
         #expect(routes.receivers(of: "document.issue-requested.v1", attributes: [.communeCode: "00007"]) == ["document-hanoi"])
         #expect(
             routes.receivers(
@@ -92,7 +90,7 @@ struct ConfigurationFileTests {
     func brokenRoutesFile(_ index: Int) {
         let (text, line, words) = Self.brokenRoutes[index]
         #expect {
-            try RoutesFile(text, file: "routes.yaml", knownTypes: Self.knownTypes)
+            try RoutesFile(text, file: "routes.yaml", knownTypes: CoreFixtures.knownTypes)
         } throws: { error in
             guard let error = error as? ConfigurationError else { return false }
             return error.file == "routes.yaml" && error.line == line && error.message.contains(words)

@@ -1,6 +1,7 @@
 import AMQP
 import Foundation
 import GovBus
+import CoreTestFixtures
 import Testing
 
 @testable import GovBusCore
@@ -30,7 +31,7 @@ struct MutationFuzzTests {
 
     /// Every example body of Schemas/examples, valid and invalid.
     static let examples: [(type: String, body: [UInt8])] = {
-        let folder = IngressChecksTests.root.appendingPathComponent("Schemas/examples")
+        let folder = CoreFixtures.repository.appendingPathComponent("Schemas/examples")
         var found: [(String, [UInt8])] = []
         for type in (try? FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()) ?? [] {
             let typeFolder = folder.appendingPathComponent(type)
@@ -76,8 +77,8 @@ struct MutationFuzzTests {
 
     @Test("Mutated messages through the ingress checks and the canonical form: refused or accepted, never a trap")
     func ingressChecks() throws {
-        let checks = try IngressChecksTests.checks()
-        let signer = try IngressChecksTests.sandboxSigner("portal")
+        let checks = try CoreFixtures.checks()
+        let signer = try CoreFixtures.sandboxSigner("portal")
         var random = Generator(state: Self.seed)
         var outcomes: [String: Int] = [:]
         let names = ["govbus-causation-id", "govbus-key-id", "govbus-signature", "govbus-attempt", "traceparent", "x-death"]
@@ -112,7 +113,7 @@ struct MutationFuzzTests {
 
     @Test("Mutated JSON through the reader and every schema of the catalogue: an error or a verdict, never a trap")
     func readerAndValidator() throws {
-        let catalog = try IngressChecksTests.catalog.get()
+        let catalog = try CoreFixtures.catalog.get()
         var random = Generator(state: Self.seed &+ 1)
         var parsed = 0
         for _ in 0..<Self.rounds {

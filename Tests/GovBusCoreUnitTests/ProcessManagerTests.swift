@@ -1,5 +1,6 @@
 import Foundation
 import GovBusContracts
+import CoreTestFixtures
 import Testing
 
 @testable import GovBusCore
@@ -8,26 +9,22 @@ import Testing
 struct ProcessManagerTests {
     typealias Fixture = DossierProcessTests
 
-    static func procedures() throws -> ProceduresFile {
-        try ProceduresFile(contentsOf: IngressChecksTests.root.appendingPathComponent("config/procedures.yaml"))
-    }
-
     static func storePath() -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("dossiers-\(UUID().uuidString).sqlite").path
     }
 
-    let now = DossierProcessTests.now
+    let now = CoreFixtures.now
     let fixture = DossierProcessTests()
 
     func submit(_ manager: ProcessManager) throws -> ProcessManager.Handled {
         try manager.handle(
-            type: DossierSubmittedV1.messageType, body: try DossierProcessTests.dossier.jsonBody(), messageID: "m-submitted",
+            type: DossierSubmittedV1.messageType, body: try CoreFixtures.dossier.jsonBody(), messageID: "m-submitted",
             sender: "portal", at: now)
     }
 
     @Test("A dossier goes from submission to completion; each step's messages come out")
     func wholeWay() throws {
-        let manager = try ProcessManager(storePath: Self.storePath(), procedures: Self.procedures())
+        let manager = try ProcessManager(storePath: Self.storePath(), procedures: CoreFixtures.procedures())
         var handled = try submit(manager)
         #expect(handled.outputs.map(\.type) == [DossierStatusChangedV1.messageType, IdentityVerificationRequestedV1.messageType])
         #expect(handled.outputs.allSatisfy { $0.correlationID == "H01.04-251121-0007" && $0.causationID == "m-submitted" })
@@ -43,16 +40,16 @@ struct ProcessManagerTests {
     @Test("A message handled again repeats its transition's messages with the same ids")
     func replay() throws {
         let path = Self.storePath()
-        let first = try submit(try ProcessManager(storePath: path, procedures: Self.procedures()))
+        let first = try submit(try ProcessManager(storePath: path, procedures: CoreFixtures.procedures()))
         // A new manager on the same file, as after a crash and restart.
-        let again = try submit(try ProcessManager(storePath: path, procedures: Self.procedures()))
+        let again = try submit(try ProcessManager(storePath: path, procedures: CoreFixtures.procedures()))
         #expect(again.outputs == first.outputs)
         #expect(Set(first.outputs.map(\.messageID)).count == first.outputs.count)
     }
 
     @Test("Step timers ask again with new ids, then put the dossier in needs attention")
     func timers() throws {
-        let manager = try ProcessManager(storePath: Self.storePath(), procedures: Self.procedures())
+        let manager = try ProcessManager(storePath: Self.storePath(), procedures: CoreFixtures.procedures())
         let submitted = try submit(manager)
         #expect(try manager.fireDueTimers(at: now.addingTimeInterval(30)).isEmpty)
         let secondAsk = try manager.fireDueTimers(at: now.addingTimeInterval(121))
@@ -69,7 +66,7 @@ struct ProcessManagerTests {
 
     @Test("After an operator's retry, the step's timers count again from attempt 1 and time out again")
     func timersAfterOperatorRetry() throws {
-        let manager = try ProcessManager(storePath: Self.storePath(), procedures: Self.procedures())
+        let manager = try ProcessManager(storePath: Self.storePath(), procedures: CoreFixtures.procedures())
         _ = try submit(manager)
         for round in 1...3 { _ = try manager.fireDueTimers(at: now.addingTimeInterval(121 * Double(round) + Double(round))) }
         #expect(try manager.snapshot(of: "H01.04-251121-0007")?.state.name == "needs-attention")
@@ -88,14 +85,14 @@ struct ProcessManagerTests {
 
     @Test("A late reply is recorded and changes nothing; an unknown procedure is an error")
     func lateAndUnknown() throws {
-        let manager = try ProcessManager(storePath: Self.storePath(), procedures: Self.procedures())
+        let manager = try ProcessManager(storePath: Self.storePath(), procedures: CoreFixtures.procedures())
         _ = try submit(manager)
         let late = try manager.handle(type: DocumentIssuedV1.messageType, body: try fixture.issued.jsonBody(), messageID: "m-late", sender: "registry", at: now)
         #expect(late.outputs.isEmpty)
         #expect(late.ignoredBecause?.contains("awaiting-identity") == true)
         #expect(late.state == "awaiting-identity")
 
-        var other = DossierProcessTests.dossier
+        var other = CoreFixtures.dossier
         other.dossierId = "H01.04-251121-0099"
         other.procedure = Procedure(code: "9.999999", name: "Unknown")
         #expect(throws: ProcessManager.Refusal.self) {

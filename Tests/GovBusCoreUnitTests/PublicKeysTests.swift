@@ -4,6 +4,7 @@ import Foundation
 import GovBus
 import GovBusConsole
 import Logging
+import CoreTestFixtures
 import Testing
 
 @testable import GovBusCore
@@ -17,7 +18,7 @@ import Darwin
 /// The sandbox's public keys are refused outside sandbox mode; real keys are made 0600.
 @Suite("Public sandbox keys and key files")
 struct PublicKeysTests {
-    static let root = ConfigurationFileTests.root
+    static let root = CoreFixtures.repository
     static let sandboxMode = ["GOVBUS_SANDBOX_KEYS": "allow"]
 
     /// A fresh folder of its own for a test.
@@ -95,7 +96,7 @@ struct PublicKeysTests {
         #expect(error?.message.contains("'portal-sandbox'") == true, "the others are named too: \(String(describing: error))")
 
         // The same check, called directly: refused outside sandbox mode, accepted in it.
-        let parsed = try RoutesFile(contentsOf: routes, knownTypes: ConfigurationFileTests.knownTypes)
+        let parsed = try RoutesFile(contentsOf: routes, knownTypes: CoreFixtures.knownTypes)
         #expect(throws: ConfigurationError.self) {
             try SandboxKeyCheck.check(routes: parsed, file: routes, environment: [:])
         }
@@ -113,7 +114,7 @@ struct PublicKeysTests {
         func routes(_ text: String) throws -> (RoutesFile, URL) {
             let file = try Self.folder().appendingPathComponent("routes.yaml")
             try text.write(to: file, atomically: true, encoding: .utf8)
-            return (try RoutesFile(contentsOf: file, knownTypes: ConfigurationFileTests.knownTypes), file)
+            return (try RoutesFile(contentsOf: file, knownTypes: CoreFixtures.knownTypes), file)
         }
         let (custom, customFile) = try routes(
             """

@@ -4,6 +4,7 @@ import AMQPTesting
 import Foundation
 import GovBus
 import Logging
+import CoreTestFixtures
 import Testing
 
 @testable import GovBusCore
@@ -14,8 +15,8 @@ import Testing
 struct CoreRouterPipelineTests {
     @Test("A good message is audited, routed to its receiver and acked once; a copy is acked unrouted; each bad one is dead-lettered with its check")
     func routesOverTheSeam() async throws {
-        let catalog = try IngressChecksTests.catalog.get()
-        let portalKey = try IngressChecksTests.sandboxSigner("portal").publicKey.rawRepresentation.base64EncodedString()
+        let catalog = try CoreFixtures.catalog.get()
+        let portalKey = try CoreFixtures.sandboxSigner("portal").publicKey.rawRepresentation.base64EncodedString()
         let routes = try RoutesFile(
             """
             adapters:
@@ -45,11 +46,11 @@ struct CoreRouterPipelineTests {
         let running = Task { try await router.run() }
         defer { running.cancel() }
 
-        let good = try IngressChecksTests.message(type: "portal.dossier.submitted.v1", example: "valid-1.json", sender: "portal")
+        let good = try CoreFixtures.message(type: "portal.dossier.submitted.v1", example: "valid-1.json", sender: "portal")
         var forged = good
         forged.properties.messageID = UUID().uuidString.lowercased()
         forged.body[forged.body.count - 3] ^= 1
-        let schema = try IngressChecksTests.message(
+        let schema = try CoreFixtures.message(
             type: "portal.dossier.submitted.v1", example: "invalid-personal-id-too-short.json", sender: "portal")
         for message in [good, good, forged, schema] { broker.put(message, on: CoreTopology.coreQueue) }
 
@@ -72,8 +73,8 @@ struct CoreRouterPipelineTests {
 
     @Test("While the broker refuses its publishes, the core acks nothing; once they go through, the message is routed once")
     func nothingAckedBeforeItsConfirm() async throws {
-        let catalog = try IngressChecksTests.catalog.get()
-        let portalKey = try IngressChecksTests.sandboxSigner("portal").publicKey.rawRepresentation.base64EncodedString()
+        let catalog = try CoreFixtures.catalog.get()
+        let portalKey = try CoreFixtures.sandboxSigner("portal").publicKey.rawRepresentation.base64EncodedString()
         let routes = try RoutesFile(
             """
             adapters:
@@ -107,7 +108,7 @@ struct CoreRouterPipelineTests {
         let running = Task { try await router.run() }
         defer { running.cancel() }
 
-        let good = try IngressChecksTests.message(type: "portal.dossier.submitted.v1", example: "valid-1.json", sender: "portal")
+        let good = try CoreFixtures.message(type: "portal.dossier.submitted.v1", example: "valid-1.json", sender: "portal")
         broker.put(good, on: CoreTopology.coreQueue)
         try await Task.sleep(for: .milliseconds(500))
         // Not routed (its publish was refused), so not acked: it is still the broker's.

@@ -1,21 +1,15 @@
 import Foundation
 import GovBus
 import GovBusContracts
+import CoreTestFixtures
 import Testing
 
 @testable import GovBusCore
 
 @Suite("Dossier process, without a broker")
 struct DossierProcessTests {
-    static let now = Date(timeIntervalSince1970: 1_763_700_000)
-
-    static let dossier = DossierSubmittedV1(
-        dossierId: "H01.04-251121-0007", procedure: Procedure(code: "2.000720", name: "Đăng ký thành lập hộ kinh doanh"),
-        receivingAgency: Agency(code: "000.00.04.H01", name: "Ủy ban nhân dân phường Ba Đình"), communeCode: "00004",
-        applicant: Applicant(
-            personalId: "001188012345", fullName: "Nguyễn Thị Mai", dateOfBirth: CivilDate(year: 1988, month: 3, day: 14),
-            phone: "0912345678", address: Address(line: "Số 12 phố Đội Cấn", communeCode: "00004", provinceCode: "01")),
-        submittedAt: now, channel: .online, attachedDocuments: [], feeItems: [])
+    static let now = CoreFixtures.now
+    static let dossier = CoreFixtures.dossier
 
     static func procedure(fee: Int) -> ProcedureDefinition {
         ProcedureDefinition(
@@ -49,12 +43,12 @@ struct DossierProcessTests {
 
     @Test("With a fee: submitted, identity, payment, document, completed; the portal hears each step")
     func happyPathWithFee() {
-        var (process, commands) = DossierProcess.start(Self.dossier, procedure: Self.procedure(fee: 50000), at: Self.now)
+        var (process, commands) = DossierProcess.start(CoreFixtures.dossier, procedure: Self.procedure(fee: 50000), at: CoreFixtures.now)
         #expect(statuses(commands) == [.submitted])
         #expect(commands.contains { if case .requestIdentity(_, attempt: 1) = $0 { true } else { false } })
-        #expect(commands.contains(.scheduleTimeout(.identity, attempt: 1, at: Self.now.addingTimeInterval(60))))
+        #expect(commands.contains(.scheduleTimeout(.identity, attempt: 1, at: CoreFixtures.now.addingTimeInterval(60))))
 
-        var outcome = process.handle(.identityVerified(verified), at: Self.now)
+        var outcome = process.handle(.identityVerified(verified), at: CoreFixtures.now)
         #expect(outcome.to == .awaitingPayment)
         #expect(statuses(outcome.commands) == [.identityVerified])
         guard case .requestFee(let request, attempt: 1)? = outcome.commands.first(where: {
@@ -66,12 +60,12 @@ struct DossierProcessTests {
         #expect(request.amount == 50000)
         #expect(request.orderId == "H01.04-251121-0007-FEE")
 
-        outcome = process.handle(.feeLinkCreated(link), at: Self.now)
+        outcome = process.handle(.feeLinkCreated(link), at: CoreFixtures.now)
         #expect(statuses(outcome.commands) == [.feeRequested])
-        outcome = process.handle(.feePaid(paid), at: Self.now)
+        outcome = process.handle(.feePaid(paid), at: CoreFixtures.now)
         #expect(outcome.to == .awaitingDocument)
         #expect(statuses(outcome.commands) == [.feePaid])
-        outcome = process.handle(.documentIssued(issued), at: Self.now)
+        outcome = process.handle(.documentIssued(issued), at: CoreFixtures.now)
         #expect(outcome.to == .completed)
         #expect(statuses(outcome.commands) == [.documentIssued, .completed])
         #expect(outcome.commands.contains(.cancelTimeout))
@@ -79,21 +73,21 @@ struct DossierProcessTests {
 
     @Test("Without a fee the payment step is skipped")
     func free() {
-        var (process, _) = DossierProcess.start(Self.dossier, procedure: Self.procedure(fee: 0), at: Self.now)
-        let outcome = process.handle(.identityVerified(verified), at: Self.now)
+        var (process, _) = DossierProcess.start(CoreFixtures.dossier, procedure: Self.procedure(fee: 0), at: CoreFixtures.now)
+        let outcome = process.handle(.identityVerified(verified), at: CoreFixtures.now)
         #expect(outcome.to == .awaitingDocument)
         #expect(outcome.commands.contains { if case .requestDocument = $0 { true } else { false } })
     }
 
     @Test("A rejected identity ends the dossier as rejected, with the reason for the portal")
     func identityRejected() {
-        var (process, _) = DossierProcess.start(Self.dossier, procedure: Self.procedure(fee: 50000), at: Self.now)
+        var (process, _) = DossierProcess.start(CoreFixtures.dossier, procedure: Self.procedure(fee: 50000), at: CoreFixtures.now)
         let reason = Reason(code: "mismatch", message: "date of birth differs")
         let outcome = process.handle(
             .identityRejected(
                 IdentityRejectedV1(
-                    dossierId: Self.dossier.dossierId, personalId: "001188012345", result: .mismatch,
-                    mismatchedFields: [.dateOfBirth], rejectedAt: Self.now, reason: reason)), at: Self.now)
+                    dossierId: CoreFixtures.dossier.dossierId, personalId: "001188012345", result: .mismatch,
+                    mismatchedFields: [.dateOfBirth], rejectedAt: CoreFixtures.now, reason: reason)), at: CoreFixtures.now)
         #expect(outcome.to == .rejected(reason))
         #expect(statuses(outcome.commands) == [.rejected])
         #expect(!outcome.commands.contains { if case .requestRefund = $0 { true } else { false } })
@@ -101,13 +95,13 @@ struct DossierProcessTests {
 
     @Test("A fee paid for a dossier that then fails is refunded")
     func refund() {
-        var (process, _) = DossierProcess.start(Self.dossier, procedure: Self.procedure(fee: 50000), at: Self.now)
-        _ = process.handle(.identityVerified(verified), at: Self.now)
-        _ = process.handle(.feePaid(paid), at: Self.now)
+        var (process, _) = DossierProcess.start(CoreFixtures.dossier, procedure: Self.procedure(fee: 50000), at: CoreFixtures.now)
+        _ = process.handle(.identityVerified(verified), at: CoreFixtures.now)
+        _ = process.handle(.feePaid(paid), at: CoreFixtures.now)
         let reason = Reason(code: "signer-absent", message: "the signer is absent")
         let outcome = process.handle(
-            .documentIssueFailed(DocumentIssueFailedV1(dossierId: Self.dossier.dossierId, reason: reason, failedAt: Self.now)),
-            at: Self.now)
+            .documentIssueFailed(DocumentIssueFailedV1(dossierId: CoreFixtures.dossier.dossierId, reason: reason, failedAt: CoreFixtures.now)),
+            at: CoreFixtures.now)
         #expect(outcome.to == .rejected(reason))
         #expect(statuses(outcome.commands) == [.rejected, .refunded])
         let refund = outcome.commands.compactMap { if case .requestRefund(let r) = $0 { r } else { nil } }.first
@@ -118,14 +112,14 @@ struct DossierProcessTests {
 
     @Test("A step not answered is asked again up to the maximum, then needs an operator; stale timers count for nothing")
     func timeouts() {
-        var (process, _) = DossierProcess.start(Self.dossier, procedure: Self.procedure(fee: 50000), at: Self.now)
-        var outcome = process.handle(.stepTimedOut(.identity, attempt: 1), at: Self.now)
+        var (process, _) = DossierProcess.start(CoreFixtures.dossier, procedure: Self.procedure(fee: 50000), at: CoreFixtures.now)
+        var outcome = process.handle(.stepTimedOut(.identity, attempt: 1), at: CoreFixtures.now)
         #expect(outcome.commands.contains { if case .requestIdentity(_, attempt: 2) = $0 { true } else { false } })
         // The timer of attempt 1 again, or of another step: ignored.
-        #expect(process.handle(.stepTimedOut(.identity, attempt: 1), at: Self.now).ignoredBecause != nil)
-        #expect(process.handle(.stepTimedOut(.document, attempt: 2), at: Self.now).ignoredBecause != nil)
-        _ = process.handle(.stepTimedOut(.identity, attempt: 2), at: Self.now)
-        outcome = process.handle(.stepTimedOut(.identity, attempt: 3), at: Self.now)
+        #expect(process.handle(.stepTimedOut(.identity, attempt: 1), at: CoreFixtures.now).ignoredBecause != nil)
+        #expect(process.handle(.stepTimedOut(.document, attempt: 2), at: CoreFixtures.now).ignoredBecause != nil)
+        _ = process.handle(.stepTimedOut(.identity, attempt: 2), at: CoreFixtures.now)
+        outcome = process.handle(.stepTimedOut(.identity, attempt: 3), at: CoreFixtures.now)
         guard case .needsAttention(.identity, let reason) = outcome.to else {
             Issue.record("expected needs attention, got \(outcome.to)")
             return
@@ -134,54 +128,54 @@ struct DossierProcessTests {
         #expect(statuses(outcome.commands) == [.needsAttention])
 
         // An operator asks again: the step starts over.
-        outcome = process.handle(.operatorRetried, at: Self.now)
+        outcome = process.handle(.operatorRetried, at: CoreFixtures.now)
         #expect(outcome.to == .awaitingIdentity)
         #expect(outcome.commands.contains { if case .requestIdentity(_, attempt: 1) = $0 { true } else { false } })
         // Or ends it.
-        let rejected = process.handle(.operatorRejected(Reason(code: "withdrawn", message: "withdrawn")), at: Self.now)
+        let rejected = process.handle(.operatorRejected(Reason(code: "withdrawn", message: "withdrawn")), at: CoreFixtures.now)
         #expect(rejected.to.isFinal)
     }
 
     @Test("Late and repeated replies are recorded as ignored and change nothing")
     func lateReplies() {
-        var (process, _) = DossierProcess.start(Self.dossier, procedure: Self.procedure(fee: 50000), at: Self.now)
-        _ = process.handle(.identityVerified(verified), at: Self.now)
-        let repeated = process.handle(.identityVerified(verified), at: Self.now)
+        var (process, _) = DossierProcess.start(CoreFixtures.dossier, procedure: Self.procedure(fee: 50000), at: CoreFixtures.now)
+        _ = process.handle(.identityVerified(verified), at: CoreFixtures.now)
+        let repeated = process.handle(.identityVerified(verified), at: CoreFixtures.now)
         #expect(repeated.ignoredBecause?.contains("identity verification") == true)
         #expect(repeated.commands.isEmpty)
-        _ = process.handle(.feeLinkCreated(link), at: Self.now)
-        #expect(process.handle(.feeLinkCreated(link), at: Self.now).ignoredBecause != nil)
+        _ = process.handle(.feeLinkCreated(link), at: CoreFixtures.now)
+        #expect(process.handle(.feeLinkCreated(link), at: CoreFixtures.now).ignoredBecause != nil)
         let short = FeePaidV1(
             dossierId: paid.dossierId, orderId: paid.orderId, amount: 100, bankCode: "NCB", bankTransactionNumber: "1",
-            paidAt: Self.now)
-        #expect(process.handle(.feePaid(short), at: Self.now).ignoredBecause?.contains("short") == true)
-        _ = process.handle(.feePaid(paid), at: Self.now)
-        _ = process.handle(.documentIssued(issued), at: Self.now)
-        let late = process.handle(.feePaid(paid), at: Self.now)
+            paidAt: CoreFixtures.now)
+        #expect(process.handle(.feePaid(short), at: CoreFixtures.now).ignoredBecause?.contains("short") == true)
+        _ = process.handle(.feePaid(paid), at: CoreFixtures.now)
+        _ = process.handle(.documentIssued(issued), at: CoreFixtures.now)
+        let late = process.handle(.feePaid(paid), at: CoreFixtures.now)
         #expect(late.to == .completed)
         #expect(late.commands.isEmpty)
-        #expect(process.handle(.operatorRejected(Reason(code: "X", message: "y")), at: Self.now).ignoredBecause != nil)
+        #expect(process.handle(.operatorRejected(Reason(code: "X", message: "y")), at: CoreFixtures.now).ignoredBecause != nil)
     }
 
     @Test("A dossier past its legal deadline is overdue until it ends")
     func overdue() {
-        var (process, _) = DossierProcess.start(Self.dossier, procedure: Self.procedure(fee: 0), at: Self.now)
-        #expect(!process.isOverdue(at: Self.now.addingTimeInterval(3600)))
-        #expect(process.isOverdue(at: Self.now.addingTimeInterval(4 * 24 * 3600)))
-        _ = process.handle(.operatorRejected(Reason(code: "X", message: "y")), at: Self.now)
-        #expect(!process.isOverdue(at: Self.now.addingTimeInterval(4 * 24 * 3600)))
+        var (process, _) = DossierProcess.start(CoreFixtures.dossier, procedure: Self.procedure(fee: 0), at: CoreFixtures.now)
+        #expect(!process.isOverdue(at: CoreFixtures.now.addingTimeInterval(3600)))
+        #expect(process.isOverdue(at: CoreFixtures.now.addingTimeInterval(4 * 24 * 3600)))
+        _ = process.handle(.operatorRejected(Reason(code: "X", message: "y")), at: CoreFixtures.now)
+        #expect(!process.isOverdue(at: CoreFixtures.now.addingTimeInterval(4 * 24 * 3600)))
     }
 
     @Test("Every message the process sends is valid against its schema")
     func outputsMatchSchemas() throws {
-        let catalog = try IngressChecksTests.catalog.get()
-        var (process, commands) = DossierProcess.start(Self.dossier, procedure: Self.procedure(fee: 50000), at: Self.now)
+        let catalog = try CoreFixtures.catalog.get()
+        var (process, commands) = DossierProcess.start(CoreFixtures.dossier, procedure: Self.procedure(fee: 50000), at: CoreFixtures.now)
         for event: DossierProcess.Event in [
             .identityVerified(verified), .feeLinkCreated(link), .feePaid(paid),
             .documentIssueFailed(DocumentIssueFailedV1(
-                dossierId: Self.dossier.dossierId, reason: Reason(code: "signing-failed", message: "the signing service failed"), failedAt: Self.now)),
+                dossierId: CoreFixtures.dossier.dossierId, reason: Reason(code: "signing-failed", message: "the signing service failed"), failedAt: CoreFixtures.now)),
         ] {
-            commands += process.handle(event, at: Self.now).commands
+            commands += process.handle(event, at: CoreFixtures.now).commands
         }
         var checked = 0
         for command in commands {

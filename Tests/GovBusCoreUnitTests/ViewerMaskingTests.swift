@@ -7,6 +7,7 @@ import GovBusContracts
 import Hummingbird
 import HummingbirdTesting
 import NIOFoundationCompat
+import CoreTestFixtures
 import Testing
 
 @testable import GovBusConsole
@@ -16,7 +17,7 @@ import Testing
 /// the mask on its own, then every page and API answer a viewer can reach over a real data set.
 @Suite("A viewer sees no personal data, however it is spelled")
 struct ViewerMaskingTests {
-    static let examples = IngressChecksTests.root.appendingPathComponent("Schemas/examples")
+    static let examples = CoreFixtures.repository.appendingPathComponent("Schemas/examples")
 
     static func example(_ type: String, _ name: String = "valid-1") throws -> String {
         try String(contentsOf: examples.appendingPathComponent("\(type)/\(name).json"), encoding: .utf8)
@@ -145,7 +146,7 @@ struct ViewerMaskingTests {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("viewer-masking-\(UUID().uuidString)")
         let core = folder.appendingPathComponent("core")
         try FileManager.default.createDirectory(at: core, withIntermediateDirectories: true)
-        let procedures = try ProceduresFile(contentsOf: IngressChecksTests.root.appendingPathComponent("config/procedures.yaml"))
+        let procedures = try ProceduresFile(contentsOf: CoreFixtures.repository.appendingPathComponent("config/procedures.yaml"))
         let manager = try ProcessManager(storePath: core.appendingPathComponent("dossiers.sqlite").path, procedures: procedures)
         let audit = try AuditLog(path: core.appendingPathComponent("audit.sqlite").path)
         var personal: [String] = []
