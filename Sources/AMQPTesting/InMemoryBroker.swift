@@ -47,6 +47,7 @@ public final class InMemoryBroker: AMQPTransport {
         var deadLettered: [AMQPMessage] = []
         var nextTag: UInt64 = 0
         var refusePublishing = false
+        var refused = 0
     }
 
     private let state = Mutex(State())
@@ -88,6 +89,8 @@ public final class InMemoryBroker: AMQPTransport {
     }
 
     public var published: [Published] { state.withLock { $0.published } }
+    /// How many publishes were refused while `refusePublishing` was set.
+    public var refusedCount: Int { state.withLock { $0.refused } }
     public var deadLettered: [AMQPMessage] { state.withLock { $0.deadLettered } }
 
     /// How each delivery of the message with that id was settled, in order.
@@ -160,7 +163,10 @@ public final class InMemoryBroker: AMQPTransport {
 
     private func route(_ outgoing: AMQPOutgoingMessage) -> Result<Void, AMQPError> {
         let queues: [String]? = state.withLock { state in
-            if state.refusePublishing { return nil }
+            if state.refusePublishing {
+                state.refused += 1
+                return nil
+            }
             state.published.append(
                 Published(exchange: outgoing.exchange, routingKey: outgoing.routingKey, message: outgoing.message))
             let queues = (state.bindings[outgoing.exchange] ?? [])

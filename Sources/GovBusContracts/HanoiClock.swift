@@ -7,10 +7,20 @@ public enum HanoiClock {
     /// Vietnam's offset from UTC.
     public static let offset = 7 * 3600
 
-    public static func compact(_ date: Date) -> String {
+    /// The calendar day it is in Vietnam at `date`.
+    public static func day(of date: Date) -> (year: Int, month: Int, day: Int) {
+        civil(fromDaysSinceEpoch: localDays(date).days)
+    }
+
+    /// Days since 1970-01-01 on Vietnam's clock, and the seconds into that day.
+    private static func localDays(_ date: Date) -> (days: Int, seconds: Int) {
         let local = Int(date.timeIntervalSince1970.rounded(.down)) + offset
         let days = local >= 0 ? local / 86400 : (local - 86399) / 86400
-        let seconds = local - days * 86400
+        return (days, local - days * 86400)
+    }
+
+    public static func compact(_ date: Date) -> String {
+        let (days, seconds) = localDays(date)
         let (year, month, day) = civil(fromDaysSinceEpoch: days)
         var text = ""
         text.reserveCapacity(14)

@@ -94,16 +94,14 @@ struct PaymentTests {
         #expect(VNPaySignature.parseQuery("vnp_A=1&vnp_A=2") == nil)
     }
 
-    @Test("Times are yyyyMMddHHmmss in Asia/Ho_Chi_Minh (UTC+7) at both parties; impossible dates are refused")
+    @Test("Times are yyyyMMddHHmmss in Asia/Ho_Chi_Minh (UTC+7), one clock for both parties; impossible dates are refused")
     func vietnamTime() {
-        #expect(VNPayTime.format(Self.created) == "20251121093000")
-        #expect(GatewayTime.format(Self.created) == "20251121093000")
-        #expect(VNPayTime.format(Date(timeIntervalSince1970: 1_763_773_200)) == "20251122080000")
-        #expect(VNPayTime.parse("20251121093000") == Self.created)
-        #expect(GatewayTime.parse("20251121093000") == Self.created)
-        #expect(VNPayTime.parse("20251131093000") == nil)
-        #expect(VNPayTime.parse("2025112109300") == nil)
-        #expect(VNPayTime.parse("2025-11-21T09") == nil)
+        #expect(HanoiClock.compact(Self.created) == "20251121093000")
+        #expect(HanoiClock.compact(Date(timeIntervalSince1970: 1_763_773_200)) == "20251122080000")
+        #expect(HanoiClock.date(fromCompact: "20251121093000") == Self.created)
+        #expect(HanoiClock.date(fromCompact: "20251131093000") == nil)
+        #expect(HanoiClock.date(fromCompact: "2025112109300") == nil)
+        #expect(HanoiClock.date(fromCompact: "2025-11-21T09") == nil)
     }
 
     @Test("The refund hash: VNPay's fields joined with | in its order, as the gateway computes it too")

@@ -110,8 +110,8 @@ struct CoreRouterPipelineTests {
 
         let good = try CoreFixtures.message(type: "portal.dossier.submitted.v1", example: "valid-1.json", sender: "portal")
         broker.put(good, on: CoreTopology.coreQueue)
-        try await Task.sleep(for: .milliseconds(500))
-        // Not routed (its publish was refused), so not acked: it is still the broker's.
+        // Its routing refused, then its retry's: it is still the broker's, not acked.
+        try await broker.wait(until: { $0.refusedCount >= 2 })
         #expect(broker.settlements(of: good.properties.messageID!).allSatisfy { $0 != .acked })
         #expect(broker.published.filter { $0.exchange == CoreTopology.deliverExchange }.isEmpty)
         // The core gives it back to the broker (a nack, after a pause), which delivers it again.

@@ -42,7 +42,7 @@ struct IPNDecision: Sendable, Hashable {
         guard order.status == .pending else { return .alreadyConfirmed }
 
         let responseCode = parameters["vnp_ResponseCode"] ?? ""
-        let payDate = parameters["vnp_PayDate"].flatMap(VNPayTime.parse)
+        let payDate = parameters["vnp_PayDate"].flatMap(HanoiClock.date(fromCompact:))
         guard responseCode == "00", parameters["vnp_TransactionStatus"] == "00" else {
             let failed = FeeFailedV1(
                 dossierId: order.dossierId, orderId: order.txnRef, amount: order.amount,

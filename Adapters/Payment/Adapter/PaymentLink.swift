@@ -1,3 +1,4 @@
+import GovBusContracts
 import Foundation
 import GovBusAdapterKit
 
@@ -25,8 +26,8 @@ struct PaymentLink: Sendable, Hashable {
             "vnp_ReturnUrl": merchant.returnURL,
             // The citizen's address is the portal's to know; the adapter only makes the link.
             "vnp_IpAddr": "127.0.0.1",
-            "vnp_CreateDate": VNPayTime.format(order.created),
-            "vnp_ExpireDate": VNPayTime.format(expiresAt),
+            "vnp_CreateDate": HanoiClock.compact(order.created),
+            "vnp_ExpireDate": HanoiClock.compact(expiresAt),
         ]
         let text = merchant.endpoint("/paymentv2/vpcpay.html", public: true) + "?"
             + VNPaySignature.signedQuery(parameters, secret: merchant.hashSecret)

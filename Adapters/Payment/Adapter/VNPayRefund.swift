@@ -1,3 +1,4 @@
+import GovBusContracts
 import Foundation
 
 /// A call on VNPay's merchant web API that refunds a payment in full
@@ -26,8 +27,8 @@ struct VNPayRefundRequest: Encodable, Sendable, Hashable {
         transactionNo: String, transactionDate: Date, createdBy: String, now: Date
     ) {
         let amount = String(amountVND * 100)
-        let transactionDate = VNPayTime.format(transactionDate)
-        let createDate = VNPayTime.format(now)
+        let transactionDate = HanoiClock.compact(transactionDate)
+        let createDate = HanoiClock.compact(now)
         self.requestID = requestID
         tmnCode = merchant.tmnCode
         self.txnRef = txnRef

@@ -1,3 +1,4 @@
+import GovBusContracts
 import Foundation
 import Hummingbird
 
@@ -36,11 +37,11 @@ struct PaymentRequest: Sendable, Hashable {
         guard let amount = parameters["vnp_Amount"].flatMap({ Int($0) }), amount > 0, amount % 100 == 0 else {
             throw HTTPError(.badRequest, message: "vnp_Amount must be a positive whole VND amount times 100")
         }
-        guard parameters["vnp_CreateDate"].flatMap(GatewayTime.parse) != nil else {
+        guard parameters["vnp_CreateDate"].flatMap(HanoiClock.date(fromCompact:)) != nil else {
             throw HTTPError(.badRequest, message: "vnp_CreateDate must be yyyyMMddHHmmss")
         }
         if let expiry = parameters["vnp_ExpireDate"] {
-            guard let expiresAt = GatewayTime.parse(expiry) else {
+            guard let expiresAt = HanoiClock.date(fromCompact: expiry) else {
                 throw HTTPError(.badRequest, message: "vnp_ExpireDate must be yyyyMMddHHmmss")
             }
             guard expiresAt > now else {

@@ -1,3 +1,4 @@
+import GovBusContracts
 import AsyncHTTPClient
 import Foundation
 import Logging
@@ -51,7 +52,7 @@ final class PaymentSimulator: Sendable {
             guard
                 let payment = try ledger.settle(
                     txnRef: txnRef, responseCode: cancelled ? "24" : "00", bankCode: "NCB",
-                    payDate: GatewayTime.format(Date()))
+                    payDate: HanoiClock.compact(Date()))
             else { return }
             let query = Self.ipnQuery(for: payment, tmnCode: tmnCode, hashSecret: hashSecret, behaviour: behaviour)
             try ledger.recordIPN(txnRef: txnRef, query: query)

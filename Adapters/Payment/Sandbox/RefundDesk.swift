@@ -1,3 +1,4 @@
+import GovBusContracts
 import Foundation
 
 /// VNPay's refund API (`POST /merchant_webapi/api/transaction`, `vnp_Command=refund`): the JSON
@@ -64,8 +65,8 @@ enum RefundDesk {
         guard request.secureHash.lowercased() == hash else { return reply("97", "Invalid checksum") }
         guard fields["vnp_Version"] == "2.1.0", fields["vnp_Command"] == "refund",
             ["02", "03"].contains(fields["vnp_TransactionType"]),
-            fields["vnp_TransactionDate"].flatMap(GatewayTime.parse) != nil,
-            fields["vnp_CreateDate"].flatMap(GatewayTime.parse) != nil,
+            fields["vnp_TransactionDate"].flatMap(HanoiClock.date(fromCompact:)) != nil,
+            fields["vnp_CreateDate"].flatMap(HanoiClock.date(fromCompact:)) != nil,
             let amount = fields["vnp_Amount"].flatMap({ Int($0) }), amount > 0
         else { return reply("03", "Invalid data format") }
         switch try ledger.refund(
