@@ -65,6 +65,28 @@ let connectorDependencies: [Target.Dependency] = connectors.flatMap { name -> [T
     [.target(name: "\(name)Adapter"), .target(name: "\(name)Sandbox")]
 }
 
+/// What the core's tests build on, unit and integration alike.
+let coreTestDependencies: [Target.Dependency] = [
+    "GovBusCore", "GovBusContracts", "GovBus", "AMQP", "AMQPTesting",
+    "GovBusTelemetry", "GovBusConsole", "GovBusStore", "StoreTesting", "GovBusConfiguration", "CoreTestFixtures",
+    .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
+    .product(name: "Metrics", package: "swift-metrics"),
+    .product(name: "Prometheus", package: "swift-prometheus"),
+    .product(name: "Hummingbird", package: "hummingbird"),
+    .product(name: "HummingbirdTesting", package: "hummingbird"),
+    .product(name: "NIOFoundationCompat", package: "swift-nio"),
+]
+/// What the connectors' tests build on, unit and integration alike.
+let adapterTestDependencies: [Target.Dependency] = connectorDependencies + [
+    "GovBusAdapterKit", "GovBusSandboxKit", "GovBusContracts", "GovBusCore", "GovBus", "AMQP", "AMQPTesting",
+    "GovBusConfiguration", "EdXML", "XRoad", "PortalAPI", "GovBusScaffold",
+    .product(name: "Hummingbird", package: "hummingbird"),
+    .product(name: "HummingbirdTesting", package: "hummingbird"),
+    .product(name: "XMLCoder", package: "XMLCoder"),
+    .product(name: "Crypto", package: "swift-crypto"),
+    .product(name: "NIOFoundationCompat", package: "swift-nio"),
+]
+
 let package = Package(
     name: "GovBus",
     platforms: [.macOS(.v15)],
@@ -293,16 +315,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GovBusCoreTests",
-            dependencies: [
-                "GovBusCore", "GovBusContracts", "GovBus", "AMQP", "AMQPTesting",
-                "GovBusTelemetry", "GovBusConsole", "GovBusStore", "StoreTesting", "GovBusConfiguration", "CoreTestFixtures",
-                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "NIOFoundationCompat", package: "swift-nio"),
-            ],
+            dependencies: coreTestDependencies,
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -312,15 +325,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AdaptersTests",
-            dependencies: connectorDependencies + [
-                "GovBusAdapterKit", "GovBusSandboxKit", "GovBusContracts", "GovBusCore", "GovBus", "AMQP", "AMQPTesting",
-                "GovBusConfiguration", "EdXML", "XRoad", "PortalAPI", "GovBusScaffold",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "XMLCoder", package: "XMLCoder"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "NIOFoundationCompat", package: "swift-nio"),
-            ],
+            dependencies: adapterTestDependencies,
             swiftSettings: swiftSettings
         ),
         // Unit tests: they need nothing but the build (no broker, no database, no network).
@@ -338,29 +343,12 @@ let package = Package(
         ),
         .testTarget(
             name: "GovBusCoreUnitTests",
-            dependencies: [
-                "GovBusCore", "GovBusContracts", "GovBus", "AMQP", "AMQPTesting",
-                "GovBusTelemetry", "GovBusConsole", "GovBusStore", "StoreTesting", "GovBusConfiguration", "CoreTestFixtures",
-                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "NIOFoundationCompat", package: "swift-nio"),
-            ],
+            dependencies: coreTestDependencies,
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "AdaptersUnitTests",
-            dependencies: connectorDependencies + [
-                "GovBusAdapterKit", "GovBusSandboxKit", "GovBusContracts", "GovBusCore", "GovBus", "AMQP", "AMQPTesting",
-                "GovBusConfiguration", "EdXML", "XRoad", "PortalAPI", "GovBusScaffold",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "XMLCoder", package: "XMLCoder"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "NIOFoundationCompat", package: "swift-nio"),
-            ],
+            dependencies: adapterTestDependencies,
             swiftSettings: swiftSettings
         ),
     ],

@@ -69,6 +69,21 @@ struct AdapterRuntimeLaneTests {
                 correlationID: dossier, messageID: id, type: AdapterHeartbeatV1.messageType, userID: "govbus-core"))
     }
 
+    /// A broker with the adapter's inbox, and a queue that takes what it publishes.
+    static func broker() -> InMemoryBroker {
+        let broker = InMemoryBroker(user: "registry")
+        broker.declare(queue: BusAddresses.inbox(of: "registry"))
+        broker.bind(queue: "ingress", exchange: BusAddresses.ingressExchange)
+        return broker
+    }
+
+    static let inbox = BusAddresses.inbox(of: "registry")
+
+    /// What the adapter published but heartbeats: the answers, which name what they answer.
+    static func answers(_ broker: InMemoryBroker) -> [InMemoryBroker.Published] {
+        broker.published.filter { $0.message.properties.headers?[BusHeader.causationID] != nil }
+    }
+
     /// Two dossiers whose messages go to different lanes.
     static func dossiersInTwoLanes() -> (String, String) {
         let lane = { (dossier: String) in Int(UInt(bitPattern: AdapterRuntime.stableHash(dossier)) % UInt(AdapterRuntime.lanes)) }
@@ -81,17 +96,13 @@ struct AdapterRuntimeLaneTests {
     func lanesAndRetries() async throws {
         let (slow, fast) = Self.dossiersInTwoLanes()
         let runtime = try Self.runtime()
-        let broker = InMemoryBroker(user: "registry")
-        broker.declare(queue: BusAddresses.inbox(of: "registry"))
-        broker.bind(queue: "ingress", exchange: BusAddresses.ingressExchange)
+        let broker = Self.broker()
         let journal = Journal()
         let connector = TestConnector(runtime: runtime, journal: journal, failures: ["a1": 2])
         let running = Task { try await runtime.run(connector, over: broker) }
         defer { running.cancel() }
 
-        broker.put(try Self.message("a1", dossier: slow), on: BusAddresses.inbox(of: "registry"))
-        broker.put(try Self.message("a2", dossier: slow), on: BusAddresses.inbox(of: "registry"))
-        broker.put(try Self.message("b1", dossier: fast), on: BusAddresses.inbox(of: "registry"))
+        for (id, dossier) in [("a1", slow), ("a2", slow), ("b1", fast)] { broker.put(try Self.message(id, dossier: dossier), on: Self.inbox) }
         try await broker.wait(until: { $0.acked.count == 3 })
 
         // b1 went while a1 was still failing; a2 waited for a1, in order.
@@ -101,10 +112,8 @@ struct AdapterRuntimeLaneTests {
         #expect(broker.acked == ["b1", "a1", "a2"])
 
         // Each answer went out signed, as the adapter's user, with its causation.
-        try await broker.wait(until: { broker in
-            broker.published.filter { $0.message.properties.headers?[BusHeader.causationID] != nil }.count == 3
-        })
-        let answers = broker.published.filter { $0.message.properties.headers?[BusHeader.causationID] != nil }
+        try await broker.wait(until: { Self.answers($0).count == 3 })
+        let answers = Self.answers(broker)
         for answer in answers {
             #expect(answer.exchange == BusAddresses.ingressExchange)
             #expect(answer.routingKey == AdapterHeartbeatV1.messageType)
@@ -117,10 +126,8 @@ struct AdapterRuntimeLaneTests {
     @Test("A permanent failure, a type without a handler and a body that is not its type go to the dead letters at once; a repeat of a handled message is acked unhandled")
     func deadLettersAndDuplicates() async throws {
         let runtime = try Self.runtime()
-        let broker = InMemoryBroker(user: "registry")
-        let inbox = BusAddresses.inbox(of: "registry")
-        broker.declare(queue: inbox)
-        broker.bind(queue: "ingress", exchange: BusAddresses.ingressExchange)
+        let broker = Self.broker()
+        let inbox = Self.inbox
         let journal = Journal()
         let running = Task { try await runtime.run(TestConnector(runtime: runtime, journal: journal, failures: [:]), over: broker) }
         defer { running.cancel() }
@@ -146,10 +153,8 @@ struct AdapterRuntimeLaneTests {
     @Test("While the broker refuses to publish, answers wait in the outbox; once it takes them, each goes out once")
     func outboxWaitsForTheBroker() async throws {
         let runtime = try Self.runtime()
-        let broker = InMemoryBroker(user: "registry")
-        let inbox = BusAddresses.inbox(of: "registry")
-        broker.declare(queue: inbox)
-        broker.bind(queue: "ingress", exchange: BusAddresses.ingressExchange)
+        let broker = Self.broker()
+        let inbox = Self.inbox
         broker.refusePublishing = true
         let journal = Journal()
         let running = Task { try await runtime.run(TestConnector(runtime: runtime, journal: journal, failures: [:]), over: broker) }
@@ -160,7 +165,7 @@ struct AdapterRuntimeLaneTests {
         #expect(try runtime.outbox.count == 5)
         broker.refusePublishing = false
         try await broker.wait(until: { _ in (try? runtime.outbox.count) == 0 })
-        let answers = broker.published.filter { $0.message.properties.headers?[BusHeader.causationID] != nil }
+        let answers = Self.answers(broker)
         #expect(answers.count == 5)
         #expect(Set(answers.compactMap(\.message.properties.messageID)).count == 5)
     }

@@ -13,8 +13,15 @@ import Testing
 /// broker: its logic without RabbitMQ. `CoreRouterTests` runs the same against the real broker.
 @Suite("The core's pipeline over an in-memory broker")
 struct CoreRouterPipelineTests {
-    @Test("A good message is audited, routed to its receiver and acked once; a copy is acked unrouted; each bad one is dead-lettered with its check")
-    func routesOverTheSeam() async throws {
+    /// The core over an in-memory broker, with the portal (its sandbox key) and the registry, which
+    /// receives submitted dossiers; the retry and dead-letter exchanges bound as the topology binds them.
+    struct Fixture {
+        let broker: InMemoryBroker
+        let router: CoreRouter
+        let audit: AuditLog
+    }
+
+    static func fixture() throws -> Fixture {
         let catalog = try CoreFixtures.catalog.get()
         let portalKey = try CoreFixtures.sandboxSigner("portal").publicKey.rawRepresentation.base64EncodedString()
         let routes = try RoutesFile(
@@ -34,6 +41,9 @@ struct CoreRouterPipelineTests {
         broker.bind(
             queue: CoreTopology.inbox(of: "registry"), exchange: CoreTopology.deliverExchange,
             routingKey: "registry.portal.dossier.submitted.v1")
+        for (label, _) in CoreTopology.retryDelays {
+            broker.bind(queue: "retry-\(label)", exchange: CoreTopology.retryExchange(label))
+        }
         broker.bind(queue: CoreTopology.deadLetterQueue, exchange: CoreTopology.deadExchange)
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pipeline-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -43,6 +53,13 @@ struct CoreRouterPipelineTests {
         let router = try CoreRouter(
             checks: try IngressChecks(routes: routes, catalog: catalog, coreUser: "govbus-core"), audit: audit,
             ledgerPath: folder.appendingPathComponent("ledger.sqlite").path, connection: broker, logger: logger)
+        return Fixture(broker: broker, router: router, audit: audit)
+    }
+
+    @Test("A good message is audited, routed to its receiver and acked once; a copy is acked unrouted; each bad one is dead-lettered with its check")
+    func routesOverTheSeam() async throws {
+        let fixture = try Self.fixture()
+        let (broker, router, audit) = (fixture.broker, fixture.router, fixture.audit)
         let running = Task { try await router.run() }
         defer { running.cancel() }
 
@@ -73,37 +90,8 @@ struct CoreRouterPipelineTests {
 
     @Test("While the broker refuses its publishes, the core acks nothing; once they go through, the message is routed once")
     func nothingAckedBeforeItsConfirm() async throws {
-        let catalog = try CoreFixtures.catalog.get()
-        let portalKey = try CoreFixtures.sandboxSigner("portal").publicKey.rawRepresentation.base64EncodedString()
-        let routes = try RoutesFile(
-            """
-            adapters:
-              portal:
-                keys: {portal-sandbox: \(portalKey)}
-                publishes: [portal.dossier.submitted.v1]
-                receives: []
-              registry:
-                keys: {}
-                publishes: []
-                receives: [portal.dossier.submitted.v1]
-            """, file: "routes.yaml", knownTypes: Set(catalog.messageTypes))
-        let broker = InMemoryBroker(user: "govbus-core")
-        broker.declare(queue: CoreTopology.coreQueue)
-        broker.bind(
-            queue: CoreTopology.inbox(of: "registry"), exchange: CoreTopology.deliverExchange,
-            routingKey: "registry.portal.dossier.submitted.v1")
-        for (label, _) in CoreTopology.retryDelays {
-            broker.bind(queue: "retry-\(label)", exchange: CoreTopology.retryExchange(label))
-        }
-        broker.bind(queue: CoreTopology.deadLetterQueue, exchange: CoreTopology.deadExchange)
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pipeline-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        var logger = Logger(label: "pipeline-test")
-        logger.logLevel = .critical
-        let router = try CoreRouter(
-            checks: try IngressChecks(routes: routes, catalog: catalog, coreUser: "govbus-core"),
-            audit: try AuditLog(path: folder.appendingPathComponent("audit.sqlite").path),
-            ledgerPath: folder.appendingPathComponent("ledger.sqlite").path, connection: broker, logger: logger)
+        let fixture = try Self.fixture()
+        let (broker, router) = (fixture.broker, fixture.router)
         broker.refusePublishing = true
         let running = Task { try await router.run() }
         defer { running.cancel() }
