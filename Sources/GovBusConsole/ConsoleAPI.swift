@@ -53,7 +53,7 @@ struct ConsoleAPI: Sendable {
             }
         }
         router.get("/api/dead-letters") { request, context in
-            let letters = try archive.list(deadLetterFilter(request))
+            let letters = try archive.list(try deadLetterFilter(request))
             return try json(letters.map { masked($0, for: context) })
         }
         router.get("/api/dead-letters/:id") { _, context in
@@ -65,20 +65,20 @@ struct ConsoleAPI: Sendable {
         router.post("/api/dead-letters/:id/replay") { request, context in
             let id = try context.parameters.require("id", as: Int64.self)
             let body = try await request.body.collect(upTo: 1 << 20)
-            guard body.readableBytes > 0 else { return try await act(on: [id], action: "replayed", context) }
+            guard body.readableBytes > 0 else { return try await act(on: [id], action: .replayed, context) }
             guard let edit = try? JSONDecoder().decode(Edit.self, from: Data(buffer: body)) else {
                 throw HTTPError(.badRequest, message: "expected {\"body\": \"the edited JSON body\"}")
             }
             return try await replayEdited(id, body: edit.body, context)
         }
         router.post("/api/dead-letters/:id/discard") { _, context in
-            try await act(on: [try context.parameters.require("id", as: Int64.self)], action: "discarded", context)
+            try await act(on: [try context.parameters.require("id", as: Int64.self)], action: .discarded, context)
         }
         router.post("/api/dead-letters/replay") { request, context in
-            try await act(on: try archive.list(deadLetterFilter(request)).map(\.id), action: "replayed", context)
+            try await act(on: try archive.list(try deadLetterFilter(request)).map(\.id), action: .replayed, context)
         }
         router.post("/api/dead-letters/discard") { request, context in
-            try await act(on: try archive.list(deadLetterFilter(request)).map(\.id), action: "discarded", context)
+            try await act(on: try archive.list(try deadLetterFilter(request)).map(\.id), action: .discarded, context)
         }
         router.get("/api/audit") { _, _ in
             let result = try audit.verify()
@@ -200,24 +200,31 @@ struct ConsoleAPI: Sendable {
         return try json(DossierPage(dossier: masked(row, for: context), transitions: transitions, timeline: timeline))
     }
 
-    func deadLetterFilter(_ request: Request) -> DeadLetterArchive.Filter {
+    func deadLetterFilter(_ request: Request) throws -> DeadLetterArchive.Filter {
         let query = request.uri.queryParameters
         func value(_ name: String) -> String? { query.get(name).flatMap { $0.isEmpty ? nil : $0 } }
-        return DeadLetterArchive.Filter(
-            type: value("type"), sender: value("sender"), check: value("check"), status: value("status") ?? "waiting")
+        var status = DeadLetterStatus.waiting
+        if let text = value("status") {
+            guard let given = DeadLetterStatus(rawValue: text) else {
+                throw HTTPError(
+                    .badRequest, message: "status is one of \(DeadLetterStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            status = given
+        }
+        return DeadLetterArchive.Filter(type: value("type"), sender: value("sender"), check: value("check"), status: status)
     }
 
     // MARK: Actions
 
     /// Replays or discards letters, each recorded in the audit log with the operator's name.
-    func act(on ids: [Int64], action: String, _ context: ConsoleContext) async throws -> Response {
+    func act(on ids: [Int64], action: DeadLetterStatus, _ context: ConsoleContext) async throws -> Response {
         guard let session = context.session, session.role == .operator_ else {
             throw HTTPError(.forbidden, message: "a viewer takes no action")
         }
         var done: [Int64] = []
         for id in ids {
-            guard let letter = try archive.letter(id), letter.status == "waiting" else { continue }
-            if action == "replayed" {
+            guard let letter = try archive.letter(id), letter.status == .waiting else { continue }
+            if action == .replayed {
                 guard let (message, origin) = try archive.message(id) else { continue }
                 // A letter the broker dead-lettered from the core's queue still bears its sender's
                 // user id: it goes back as the core's copy, as every replay does.
@@ -225,16 +232,16 @@ struct ConsoleAPI: Sendable {
             }
             try archive.mark(id, status: action)
             let record = try ActionRecord(
-                action: action, deadLetter: id, messageId: letter.messageId, type: letter.type, check: letter.check, to: letter.origin
+                action: action.rawValue, deadLetter: id, messageId: letter.messageId, type: letter.type, check: letter.check, to: letter.origin
             ).encoded()
             try audit.append(
-                kind: .operatorAction, messageID: UUID().uuidString.lowercased(), type: "operator.dead-letter.\(action)",
-                sender: session.name, receivers: action == "replayed" ? [letter.origin] : [],
+                kind: .operatorAction, messageID: UUID().uuidString.lowercased(), type: "operator.dead-letter.\(action.rawValue)",
+                sender: session.name, receivers: action == .replayed ? [letter.origin] : [],
                 correlationID: letter.correlationId, body: record, signature: "")
-            logger.info("dead letter \(action)", metadata: ["id": "\(id)", "operator": "\(session.name)"])
+            logger.info("dead letter \(action.rawValue)", metadata: ["id": "\(id)", "operator": "\(session.name)"])
             done.append(id)
         }
-        return try json([action: done])
+        return try json([action.rawValue: done])
     }
 
     /// An operator action as the audit log keeps it.
@@ -305,7 +312,7 @@ struct ConsoleAPI: Sendable {
         guard let data = edited.data(using: .utf8), (try? JSONSerialization.jsonObject(with: data)) != nil else {
             throw HTTPError(.badRequest, message: "the edited body is not JSON")
         }
-        guard let letter = try archive.letter(id), letter.status == "waiting", let (original, origin) = try archive.message(id) else {
+        guard let letter = try archive.letter(id), letter.status == .waiting, let (original, origin) = try archive.message(id) else {
             throw HTTPError(.notFound, message: "no waiting dead letter \(id)")
         }
         var message = original.asFirstSent(coreUser: coreUser)
@@ -315,7 +322,7 @@ struct ConsoleAPI: Sendable {
         message.properties.headers?[BusHeader.signature] = nil
         let signed = try signer.sign(message).forwarded(byCore: coreUser)
         try await replay(signed, origin)
-        try archive.mark(id, status: "replayed")
+        try archive.mark(id, status: .replayed)
         let record = try ActionRecord(
             action: "replayed after an edit", deadLetter: id, messageId: letter.messageId, type: letter.type, to: origin,
             before: letter.body, after: edited

@@ -22,7 +22,7 @@ final class DeadLetterArchive: Sendable {
         var attempts: Int
         /// Where a replay sends it.
         var origin: String
-        var status: String
+        var status: DeadLetterStatus
         var body: String
     }
 
@@ -30,7 +30,7 @@ final class DeadLetterArchive: Sendable {
         var type: String?
         var sender: String?
         var check: String?
-        var status: String? = "waiting"
+        var status: DeadLetterStatus? = .waiting
     }
 
     private let store: DeadLetterStore
@@ -105,7 +105,7 @@ final class DeadLetterArchive: Sendable {
     static let coreQueue = "govbus.core.ingress"
     static let inboxPrefix = "govbus.adapter."
 
-    func mark(_ id: Int64, status: String) throws {
+    func mark(_ id: Int64, status: DeadLetterStatus) throws {
         try store.mark(id, status: status)
     }
 

@@ -18,11 +18,11 @@ public final class DeadLetterStore: Sendable {
         /// The properties a replay needs, as the console encodes them.
         public var properties: Data
         public var body: Data
-        public var status: String
+        public var status: DeadLetterStatus
 
         public init(
             id: Int64 = 0, messageID: String, type: String, sender: String, correlationID: String, check: String,
-            reason: String, at: Date, attempts: Int, origin: String, properties: Data, body: Data, status: String = "waiting"
+            reason: String, at: Date, attempts: Int, origin: String, properties: Data, body: Data, status: DeadLetterStatus = .waiting
         ) {
             self.id = id
             self.messageID = messageID
@@ -45,9 +45,9 @@ public final class DeadLetterStore: Sendable {
         public var type: String?
         public var sender: String?
         public var check: String?
-        public var status: String?
+        public var status: DeadLetterStatus?
 
-        public init(type: String? = nil, sender: String? = nil, check: String? = nil, status: String? = "waiting") {
+        public init(type: String? = nil, sender: String? = nil, check: String? = nil, status: DeadLetterStatus? = .waiting) {
             self.type = type
             self.sender = sender
             self.check = check
@@ -97,7 +97,7 @@ public final class DeadLetterStore: Sendable {
                     [
                         .text(letter.messageID), .text(letter.type), .text(letter.sender), .text(letter.correlationID),
                         .text(letter.check), .text(letter.reason), .date(letter.at), .integer(letter.attempts),
-                        .text(letter.origin), .blob(letter.properties), .blob(letter.body), .text(letter.status),
+                        .text(letter.origin), .blob(letter.properties), .blob(letter.body), .text(letter.status.rawValue),
                     ])
             else { throw StoreError.failed("the dead letter got no number") }
             return try row.integer("id")
@@ -107,7 +107,7 @@ public final class DeadLetterStore: Sendable {
     public func list(_ filter: Filter, limit: Int = 500) throws -> [Letter] {
         var conditions: [String] = []
         var values: [StoreValue] = []
-        for (column, value) in [("type", filter.type), ("sender", filter.sender), ("check_name", filter.check), ("status", filter.status)] {
+        for (column, value) in [("type", filter.type), ("sender", filter.sender), ("check_name", filter.check), ("status", filter.status?.rawValue)] {
             guard let value else { continue }
             conditions.append("\(column) = ?")
             values.append(.text(value))
@@ -122,7 +122,10 @@ public final class DeadLetterStore: Sendable {
     /// How many wait for an operator (without reading their bodies).
     public func waitingCount() throws -> Int {
         try database.read { session in
-            Int(try session.queryOne("SELECT COUNT(*) AS n FROM dead_letter WHERE status = 'waiting'", [])?.integer("n") ?? 0)
+            Int(
+                try session.queryOne(
+                    "SELECT COUNT(*) AS n FROM dead_letter WHERE status = ?", [.text(DeadLetterStatus.waiting.rawValue)]
+                )?.integer("n") ?? 0)
         }
     }
 
@@ -132,10 +135,17 @@ public final class DeadLetterStore: Sendable {
         }
     }
 
-    public func mark(_ id: Int64, status: String) throws {
+    public func mark(_ id: Int64, status: DeadLetterStatus) throws {
         try database.write { session in
-            try session.execute("UPDATE dead_letter SET status = ? WHERE id = ?", [.text(status), .integer(id)])
+            try session.execute("UPDATE dead_letter SET status = ? WHERE id = ?", [.text(status.rawValue), .integer(id)])
         }
+    }
+
+    private static func status(_ text: String) throws -> DeadLetterStatus {
+        guard let status = DeadLetterStatus(rawValue: text) else {
+            throw StoreError.failed("a dead letter's status is '\(text)', none of \(DeadLetterStatus.allCases.map(\.rawValue))")
+        }
+        return status
     }
 
     private static func letter(_ row: StoreRow) throws -> Letter {
@@ -144,6 +154,6 @@ public final class DeadLetterStore: Sendable {
             sender: try row.text("sender"), correlationID: try row.text("correlation_id"), check: try row.text("check_name"),
             reason: try row.text("reason"), at: try row.date("at"), attempts: Int(try row.integer("attempts")),
             origin: try row.text("origin"), properties: try row.blob("properties"), body: try row.blob("body"),
-            status: try row.text("status"))
+            status: try status(row.text("status")))
     }
 }

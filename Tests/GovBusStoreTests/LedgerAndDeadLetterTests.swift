@@ -31,9 +31,9 @@ struct LedgerAndDeadLetterTests {
                 body: Data()))
         #expect(try archive.waitingCount() == 2)
         #expect(try archive.list(DeadLetterStore.Filter(sender: "payment")).map(\.messageID) == ["m1"])
-        try archive.mark(first, status: "discarded")
+        try archive.mark(first, status: .discarded)
         #expect(try archive.waitingCount() == 1)
-        #expect(try archive.letter(first)?.status == "discarded")
+        #expect(try archive.letter(first)?.status == .discarded)
         #expect(try archive.letter(first)?.body == Data("{\"a\":1}".utf8))
         #expect(try archive.list(DeadLetterStore.Filter(status: nil)).map(\.messageID) == ["m2", "m1"])
     }

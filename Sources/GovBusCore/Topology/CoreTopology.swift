@@ -1,7 +1,7 @@
 public import AMQP
 import GovBus
 
-/// DESIGN.md's topology, which the core declares (its broker user owns it):
+/// The topology of docs/architecture.md, which the core declares (its broker user owns it):
 /// adapters publish to `govbus.ingress` (direct, routing key = message type), bound to the core's
 /// `govbus.core.ingress`; the core publishes to `govbus.deliver` (topic, `<adapter>.<type>`), bound
 /// `<adapter>.#` to each adapter's inbox `govbus.adapter.<adapter>`; delayed retries wait in
