@@ -762,21 +762,26 @@ extension ConnectionDriver: TaskExecutor {
 }
 
 /// Settles one delivery through what received it: the driver of its connection, or another
-/// transport (a test's in-memory broker).
-struct DeliverySettler: Sendable {
-    let settle: @Sendable (_ deliveryTag: UInt64, Settlement) -> Void
+/// transport (a test's in-memory broker). An enum, so that the connection's deliveries, one per
+/// message, allocate no closure.
+enum DeliverySettler: Sendable {
+    case driver(ConnectionDriver, consumerID: Int, generation: UInt64)
+    case other(@Sendable (_ deliveryTag: UInt64, Settlement) -> Void)
 
     init(driver: ConnectionDriver, consumerID: Int, generation: UInt64) {
-        settle = { deliveryTag, settlement in
-            driver.submit(.settle(consumerID: consumerID, generation: generation, deliveryTag: deliveryTag, settlement))
-        }
+        self = .driver(driver, consumerID: consumerID, generation: generation)
     }
 
     init(_ settle: @escaping @Sendable (_ deliveryTag: UInt64, Settlement) -> Void) {
-        self.settle = settle
+        self = .other(settle)
     }
 
     func settle(deliveryTag: UInt64, _ settlement: Settlement) {
-        settle(deliveryTag, settlement)
+        switch self {
+        case .driver(let driver, let consumerID, let generation):
+            driver.submit(.settle(consumerID: consumerID, generation: generation, deliveryTag: deliveryTag, settlement))
+        case .other(let settle):
+            settle(deliveryTag, settlement)
+        }
     }
 }

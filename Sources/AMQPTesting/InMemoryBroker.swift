@@ -13,7 +13,8 @@ import Synchronization
 /// - `nack(requeue: true)` puts a message back at the head of its queue, redelivered, with
 ///   `x-delivery-count` one higher (as quorum queues count); `reject(requeue: false)` dead-letters it.
 ///
-/// Everything published and every settlement is recorded for the test to check.
+/// Everything published and every settlement is recorded for the test to check. Not kept: `multiple`
+/// acks (each delivery is settled alone), delivery limits, and exchanges other than by binding.
 public final class InMemoryBroker: AMQPTransport {
     public struct Published: Sendable {
         public let exchange: String
@@ -103,9 +104,11 @@ public final class InMemoryBroker: AMQPTransport {
         state.withLock { $0.settlements.filter { $0.settled == .acked }.map(\.messageID) }
     }
 
-    /// Waits (polling) until `condition` holds; throws after `limit`.
+    /// Waits (polling) until `condition` holds; throws after `limit`. The limit is generous: the
+    /// pipelines under test run on Swift concurrency's few threads, which other tests running at
+    /// the same moment may keep busy for seconds.
     public func wait(
-        until condition: @Sendable (InMemoryBroker) -> Bool, within limit: Duration = .seconds(10)
+        until condition: @Sendable (InMemoryBroker) -> Bool, within limit: Duration = .seconds(60)
     ) async throws {
         let deadline = ContinuousClock.now + limit
         while !condition(self) {
@@ -182,11 +185,11 @@ public final class InMemoryBroker: AMQPTransport {
         return .success(())
     }
 
-    /// Hands the queue's consumer what it may have now.
+    /// Hands the queue's consumer what it may have now. Under the lock, so that two dispatches of
+    /// one queue (a put and a settle at once) cannot hand its messages out of order.
     private func dispatch(_ name: String) {
-        let deliveries: [AMQPDelivery] = state.withLock { state in
-            guard var queue = state.queues[name], queue.consumer != nil else { return [] }
-            var handed: [AMQPDelivery] = []
+        state.withLock { state in
+            guard var queue = state.queues[name], let consumer = queue.consumer else { return }
             while queue.unsettled.count < queue.prefetch, !queue.ready.isEmpty {
                 var waiting = queue.ready.removeFirst()
                 state.nextTag += 1
@@ -199,17 +202,15 @@ public final class InMemoryBroker: AMQPTransport {
                 }
                 waiting.deliveries += 1
                 queue.unsettled[tag] = waiting
-                handed.append(
+                // A yield only enqueues: it does not wait for the consumer.
+                consumer.yield(
                     AMQPDelivery(
                         body: waiting.message.body, properties: properties, exchange: "", routingKey: name,
                         redelivered: waiting.redelivered, deliveryTag: tag, consumerTag: queue.consumerTag
                     ) { [weak self] tag, settlement in self?.settle(name, tag, settlement) })
             }
             state.queues[name] = queue
-            return handed
         }
-        guard let consumer = state.withLock({ $0.queues[name]?.consumer }) else { return }
-        for delivery in deliveries { consumer.yield(delivery) }
     }
 
     private func settle(_ name: String, _ tag: UInt64, _ settlement: Settlement) {

@@ -5,7 +5,9 @@ public enum BusHeader {
     public static let keyID = "govbus-key-id"
     public static let signature = "govbus-signature"
     public static let causationID = "govbus-causation-id"
-    /// W3C trace context: carried through every hop, not signed (a hop may start a new span).
+    /// W3C trace context, not signed (a hop may start a new span): an adapter passes it from its
+    /// inbox message to its external calls; the core keeps it on what it forwards, while the
+    /// messages the core makes itself do not carry one yet.
     public static let traceparent = "traceparent"
     public static let tracestate = "tracestate"
 

@@ -1,6 +1,6 @@
-import GovBusContracts
 import Crypto
 public import Foundation
+import GovBusContracts
 
 /// Message ids that follow from what a message is about (a dossier's code, a payment's reference):
 /// the same event seen twice (a repeated callback, a redelivery) gets the same id, so that the bus

@@ -1,6 +1,6 @@
-import GovBusConfiguration
 import Crypto
 public import Foundation
+import GovBusConfiguration
 
 /// A signing key's seed in a file of its own: the base64 of the 32-byte Ed25519 seed on one line,
 /// in a file only its owner can read (what `govbus keys new` writes, `govbus keys public` reads).

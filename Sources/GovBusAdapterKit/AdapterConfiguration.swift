@@ -94,7 +94,11 @@ public struct AdapterConfiguration: Sendable {
             else { throw value.error("instance must be <index>/<instances>, 0 ≤ index < instances (e.g. 1/2)") }
             instance = (index, instances)
         }
-        httpTimeout = try members.value("httpTimeout")?.duration(what: "httpTimeout")
+        if let value = members.value("httpTimeout") {
+            let timeout = try value.duration(what: "httpTimeout")
+            guard timeout >= .seconds(1), timeout <= .seconds(600) else { throw value.error("httpTimeout must be from 1s to 10m") }
+            httpTimeout = timeout
+        }
         if let value = members.value("httpAttempts") {
             let attempts = try value.integer(what: "httpAttempts")
             guard (1...10).contains(attempts) else { throw value.error("httpAttempts must be from 1 to 10") }

@@ -238,9 +238,16 @@ public final class AdapterRuntime: Sendable {
             delivery.ack()
             return
         }
+        do {
+            try check(message)
+        } catch {
+            logger.error("a message its schema refuses; dead-lettered", metadata: ["type": "\(message.type)", "reason": "\(error)"])
+            count("dead-lettered")
+            delivery.reject(requeue: false)
+            return
+        }
         for attempt in 1...max(1, configuration.inboxRetries) {
             do {
-                try check(message)
                 try await handlers.handle(message)
             } catch let failure {
                 let permanent: String? =
@@ -289,8 +296,9 @@ public final class AdapterRuntime: Sendable {
         delivery.reject(requeue: false)
     }
 
-    /// The core checked the message against its schema; with `schemas` configured, the adapter
-    /// checks again, so that a connector never acts on what its contract does not allow.
+    /// With `schemas` configured, every inbox message is checked against its schema before a
+    /// handler sees it: the core checks what adapters send it, not what it makes itself, and a
+    /// connector must never act on what its contract does not allow.
     private func check(_ message: InboxMessage) throws {
         guard let schema = catalog?.schema(for: message.type) else { return }
         let body: JSONValue

@@ -5,7 +5,9 @@ import NIOFoundationCompat
 public import NIOHTTP1
 
 /// How every connector calls its external system, and what an answer means for the inbox
-/// message behind the call. One policy for all connectors; each sets its numbers.
+/// message behind the call. One policy for all connectors; each sets its numbers (the four here:
+/// 10 s for the portal's progress API and the registry's lookups, 30 s for a refund and a document
+/// issued), and a deployment may override them (`httpTimeout`, `httpAttempts`).
 ///
 /// - A status of 2xx is an answer.
 /// - 408 (the request timed out), 425, 429 (too many requests), 5xx, a timeout or a connection
@@ -102,8 +104,9 @@ public struct ExternalSystem: Sendable {
                 case .permanent: throw self.failure(for: answer)
                 case .transient: failure = self.failure(for: answer)
                 }
-            } catch let permanent as AdapterFailure {
-                throw permanent
+            } catch let classified as AdapterFailure {
+                guard case .transient = classified else { throw classified }
+                failure = classified
             } catch {
                 failure = .transient("\(name) cannot be reached (\(request.url)): \(error)")
             }
@@ -130,8 +133,14 @@ public struct ExternalSystem: Sendable {
             if let state = trace.state { outgoing.headers.replaceOrAdd(name: "tracestate", value: state) }
         }
         if let body = request.body { outgoing.body = .bytes(ByteBuffer(data: body)) }
-        let response = try await http.execute(outgoing, timeout: .nanoseconds(Int64(policy.timeout.nanoseconds)))
-        let body = try await response.body.collect(upTo: policy.maximumAnswerBytes)
+        let response = try await http.execute(outgoing, timeout: .nanoseconds(policy.timeout.nanoseconds))
+        let body: ByteBuffer
+        do {
+            body = try await response.body.collect(upTo: policy.maximumAnswerBytes)
+        } catch is NIOTooManyBytesError {
+            // The same request would get the same answer: a system gone wrong, or an attacker.
+            throw AdapterFailure.permanent("\(name) answered more than \(policy.maximumAnswerBytes) bytes")
+        }
         return HTTPAnswer(status: Int(response.status.code), headers: response.headers, body: Data(buffer: body))
     }
 }

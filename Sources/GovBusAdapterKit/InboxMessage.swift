@@ -62,8 +62,9 @@ extension Connector {
     /// A system that calls nothing back (it only answers the connector's requests) adds no route.
     public func addRoutes(to router: Router<BasicRequestContext>) {}
 
-    /// Handles one inbox message as the runtime does: for tests that drive a connector directly.
-    public func handle(_ message: InboxMessage) async throws {
+    /// Handles one inbox message as its handler does, without the runtime's schema check: for
+    /// tests that drive a connector directly.
+    package func handle(_ message: InboxMessage) async throws {
         try await handlers.handle(message)
     }
 }

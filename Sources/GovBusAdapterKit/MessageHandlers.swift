@@ -21,10 +21,11 @@ public struct MessageHandlers: Sendable {
     public init() {}
 
     /// Handles every inbox message of `Message`'s type with `handle(message, inbox)`; `inbox` is
-    /// the delivery itself (its message id, correlation id, trace context).
+    /// the delivery itself (its message id, correlation id, trace context). One handler a type.
     public func on<Message: GovBusMessage>(
         _: Message.Type, _ handle: @escaping @Sendable (Message, InboxMessage) async throws -> Void
     ) -> MessageHandlers {
+        precondition(handlers[Message.messageType] == nil, "two handlers for \(Message.messageType)")
         var copy = self
         copy.handlers[Message.messageType] = { inbox in try await handle(try inbox.decode(Message.self), inbox) }
         return copy

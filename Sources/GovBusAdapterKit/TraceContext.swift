@@ -9,7 +9,10 @@ public struct TraceContext: Sendable, Hashable {
     public init?(parent: String?, state: String?) {
         guard let parent, Self.isWellFormed(parent) else { return nil }
         self.parent = parent
-        self.state = state.flatMap { $0.isEmpty || $0.utf8.count > 512 ? nil : $0 }
+        // Printable ASCII only: it goes into HTTP headers, and a sender could put a line break in it.
+        self.state = state.flatMap { state in
+            state.isEmpty || state.utf8.count > 512 || !state.utf8.allSatisfy({ (0x20...0x7E).contains($0) }) ? nil : state
+        }
     }
 
     static func isWellFormed(_ text: String) -> Bool {

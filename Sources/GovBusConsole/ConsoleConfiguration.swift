@@ -1,5 +1,5 @@
-public import GovBusConfiguration
 public import Foundation
+public import GovBusConfiguration
 import GovBusCore
 public import GovBusStore
 

@@ -1,6 +1,6 @@
-import GovBusContracts
 import Foundation
 import GovBus
+import GovBusContracts
 import Synchronization
 
 /// Who is logged in: a random token in an HttpOnly, SameSite=Strict cookie, and for each a CSRF

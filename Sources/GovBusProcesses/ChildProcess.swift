@@ -166,6 +166,7 @@ public enum ChildProcess {
             try? FileManager.default.removeItem(atPath: outputPath)
         }
     }
+
     /// `execute` on a thread of its own, so that waiting for the program does not hold one of the
     /// few threads Swift concurrency runs tasks on.
     public static func executeOffPool(

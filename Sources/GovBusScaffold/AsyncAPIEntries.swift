@@ -188,9 +188,24 @@ struct YAMLLines {
         lines.insert(contentsOf: block.split(separator: "\n").map(String.init), at: try index(of: anchor))
     }
 
-    /// Before the first `anchor` after the line `section`.
+    /// The lines of the section that starts at the line `section`: up to the next line indented
+    /// no deeper than it (a sibling, or a parent's next key).
+    private func range(ofSection section: String) throws -> Range<Int> {
+        let start = try index(of: section) + 1
+        let depth = section.prefix { $0 == " " }.count
+        let end = lines[start...].firstIndex { line in
+            !line.trimmingCharacters(in: .whitespaces).isEmpty && line.prefix { $0 == " " }.count <= depth
+                && !line.hasPrefix(String(repeating: " ", count: depth) + "- ")
+        } ?? lines.endIndex
+        return start..<end
+    }
+
+    /// Before the first `anchor` of the section `section`.
     mutating func insert(_ block: String, before anchor: String, inSection section: String) throws {
-        let at = try index(of: anchor, from: try index(of: section) + 1)
+        let range = try range(ofSection: section)
+        guard let at = lines[range].firstIndex(of: anchor) else {
+            throw ConnectorScaffold.MissingAnchor(description: "asyncapi.yaml: '\(section.trimmingCharacters(in: .whitespaces))' has no line '\(anchor)'")
+        }
         lines.insert(contentsOf: block.split(separator: "\n").map(String.init), at: at)
     }
 
@@ -202,8 +217,10 @@ struct YAMLLines {
         lines.insert(contentsOf: block.split(separator: "\n").map(String.init), at: at)
     }
 
+    /// Whether the section `section` has the line `wanted` before its first `end` line.
     func section(_ section: String, until end: String, contains wanted: String) throws -> Bool {
-        let start = try index(of: section) + 1
-        return lines[start..<(try index(of: end, from: start))].contains(wanted)
+        let range = try range(ofSection: section)
+        let stop = lines[range].firstIndex(of: end) ?? range.upperBound
+        return lines[range.lowerBound..<stop].contains(wanted)
     }
 }

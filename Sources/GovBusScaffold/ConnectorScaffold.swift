@@ -102,9 +102,13 @@ public struct ConnectorScaffold: Sendable {
         guard let adapters = lines.firstIndex(of: "adapters:") else {
             throw MissingAnchor(description: "routes.yaml has no line 'adapters:'")
         }
-        if lines.contains("  \(name):") { throw MissingAnchor(description: "routes.yaml has an adapter '\(name)' already") }
-        // Before the next line at the left margin (a comment or another section), or at the end.
-        let end = lines[(adapters + 1)...].firstIndex { !$0.hasPrefix(" ") && !$0.isEmpty } ?? lines.endIndex
+        // The section runs to the next line at the left margin (a comment or another section).
+        var end = lines[(adapters + 1)...].firstIndex { !$0.hasPrefix(" ") && !$0.isEmpty } ?? lines.endIndex
+        if lines[(adapters + 1)..<end].contains("  \(name):") {
+            throw MissingAnchor(description: "routes.yaml has an adapter '\(name)' already")
+        }
+        // After the last adapter, not after the blank lines that may end the section (or the file).
+        while end > adapters + 1, lines[end - 1].trimmingCharacters(in: .whitespaces).isEmpty { end -= 1 }
         lines.insert(
             contentsOf: [
                 "  \(name):",
@@ -115,9 +119,14 @@ public struct ConnectorScaffold: Sendable {
         return lines.joined(separator: "\n")
     }
 
-    /// schemas.lock gains the new schema's digest.
-    public func addingToLock(_ text: String, schemaDigest: String) -> String {
-        (text.hasSuffix("\n") || text.isEmpty ? text : text + "\n") + "\(schemaDigest)  \(messageType).schema.json\n"
+    /// schemas.lock gains the new schema's digest; a schema locked already is refused (a published
+    /// schema never changes: Schemas/README.md).
+    public func addingToLock(_ text: String, schemaDigest: String) throws -> String {
+        let file = "\(messageType).schema.json"
+        guard !text.split(separator: "\n").contains(where: { $0.hasSuffix("  \(file)") }) else {
+            throw MissingAnchor(description: "schemas.lock has \(file) already: a published schema never changes")
+        }
+        return (text.hasSuffix("\n") || text.isEmpty ? text : text + "\n") + "\(schemaDigest)  \(file)\n"
     }
 
     func inserting(_ addition: String, before anchor: String, in text: String, file: String) throws -> String {

@@ -1,6 +1,6 @@
-import GovBusConfiguration
 import ArgumentParser
 import Foundation
+import GovBusConfiguration
 import Logging
 
 #if canImport(Glibc)

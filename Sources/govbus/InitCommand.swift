@@ -1,8 +1,8 @@
-import GovBusConfiguration
 import ArgumentParser
 import Crypto
 import Foundation
 import GovBus
+import GovBusConfiguration
 import GovBusConsole
 
 /// `govbus init --out deploy/`: every file docker-compose.yml mounts or reads, with fresh keys

@@ -19,7 +19,11 @@ struct NewConnectorCommand: ParsableCommand {
             Adapters/README.md walks through the rest.
             """)
 
-    @Argument(help: "The connector's name: lower-case letters and digits, such as tax.") var name: String
+    @Argument(help: "The connector's name: 2 to 20 lower-case letters, such as tax.") var name: String
+
+    func folder(of scaffold: ConnectorScaffold, in repository: URL) -> URL {
+        repository.appendingPathComponent("Adapters/\(scaffold.typeName)")
+    }
 
     func run() throws {
         let repository = try UpCommand.repository()
@@ -29,9 +33,11 @@ struct NewConnectorCommand: ParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
-        let folder = repository.appendingPathComponent("Adapters/\(scaffold.typeName)")
-        guard !FileManager.default.fileExists(atPath: folder.path) else {
-            throw ValidationError("\(folder.path) exists already: a connector '\(name)' is there")
+        let files = scaffold.files()
+        // Nothing is overwritten: every file the connector would add must be new.
+        for path in ["Adapters/\(scaffold.typeName)"] + files.map(\.path)
+        where FileManager.default.fileExists(atPath: repository.appendingPathComponent(path).path) {
+            throw ValidationError("nothing written: \(path) exists already (a connector '\(name)' is there)")
         }
 
         // A key for going live, beside the sandbox's: its seed stays on this machine.
@@ -41,7 +47,6 @@ struct NewConnectorCommand: ParsableCommand {
         let sandboxKey = PublicSandboxKeys.publicKey(of: name).base64EncodedString()
 
         // Every edit is made in memory first: a file that has lost its anchor changes nothing.
-        let files = scaffold.files()
         var edits: [(path: String, text: String)] = []
         func edit(_ path: String, _ change: (String) throws -> String) throws {
             edits.append((path, try change(try String(contentsOf: repository.appendingPathComponent(path), encoding: .utf8))))
@@ -54,25 +59,39 @@ struct NewConnectorCommand: ParsableCommand {
                 try scaffold.addingToRoutes($0, sandboxKey: sandboxKey, newKeyID: keyID, newKey: key.publicKey.rawRepresentation.base64EncodedString())
             }
             try edit("Schemas/schemas.lock") {
-                scaffold.addingToLock($0, schemaDigest: SHA256.hash(data: Data(scaffold.schemaFile.contents.utf8)).lowercaseHex)
+                try scaffold.addingToLock($0, schemaDigest: SHA256.hash(data: Data(scaffold.schemaFile.contents.utf8)).lowercaseHex)
             }
             try edit("Schemas/asyncapi.yaml", scaffold.addingToAsyncAPI)
         } catch let missing as ConnectorScaffold.MissingAnchor {
             throw ValidationError("nothing written: \(missing)")
         }
 
-        try SecretFile.makeDirectory(at: seedFile.deletingLastPathComponent())
-        try SecretFile.create(Data(key.rawRepresentation.base64EncodedString().utf8), at: seedFile)
-        for file in files {
-            let url = repository.appendingPathComponent(file.path)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try file.contents.write(to: url, atomically: true, encoding: .utf8)
-            print("wrote   \(file.path)")
+        // Written all or nothing: on a failure, what was written is removed and the edited files put back.
+        var written: [URL] = []
+        var originals: [(URL, String)] = []
+        do {
+            for file in files {
+                let url = repository.appendingPathComponent(file.path)
+                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try file.contents.write(to: url, atomically: true, encoding: .utf8)
+                written.append(url)
+            }
+            for (path, text) in edits {
+                let url = repository.appendingPathComponent(path)
+                originals.append((url, try String(contentsOf: url, encoding: .utf8)))
+                try text.write(to: url, atomically: true, encoding: .utf8)
+            }
+            try SecretFile.makeDirectory(at: seedFile.deletingLastPathComponent())
+            try SecretFile.create(Data(key.rawRepresentation.base64EncodedString().utf8), at: seedFile)
+        } catch {
+            for url in written { try? FileManager.default.removeItem(at: url) }
+            try? FileManager.default.removeItem(at: folder(of: scaffold, in: repository))
+            try? FileManager.default.removeItem(at: repository.appendingPathComponent("Schemas/examples/\(scaffold.messageType)"))
+            for (url, text) in originals { try? text.write(to: url, atomically: true, encoding: .utf8) }
+            throw ValidationError("nothing written: \(error)")
         }
-        for (path, text) in edits {
-            try text.write(to: repository.appendingPathComponent(path), atomically: true, encoding: .utf8)
-            print("edited  \(path)")
-        }
+        for file in files { print("wrote   \(file.path)") }
+        for (path, _) in edits { print("edited  \(path)") }
         print(
             """
             key     \(keyID): its seed in \(seedFile.path) (0600); its public key in config/routes.yaml

@@ -1,7 +1,7 @@
-import GovBusConfiguration
 import ArgumentParser
 import DocumentSandbox
 import Foundation
+import GovBusConfiguration
 import GovBusSandboxKit
 import Hummingbird
 import Logging

@@ -1,12 +1,12 @@
-import GovBusConfiguration
 import AMQP
-import GovBusProcesses
 import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import Glibc
 import GovBus
+import GovBusConfiguration
 import GovBusCore
+import GovBusProcesses
 import Synchronization
 
 struct UpCommand: AsyncParsableCommand {

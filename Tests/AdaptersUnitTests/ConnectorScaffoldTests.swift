@@ -86,7 +86,9 @@ struct ConnectorScaffoldTests {
         #expect(list.contains("try TaxConnector(runtime: $0)"))
         let package = try scaffold.addingToPackage(try text("Package.swift"))
         #expect(package.contains("    \"Tax\",\n    // govbus new-connector adds its connectors"))
-        #expect(scaffold.addingToLock("a  b.json\n", schemaDigest: "00ff") == "a  b.json\n00ff  tax.dossier.recorded.v1.schema.json\n")
+        let lock = try scaffold.addingToLock("a  b.json\n", schemaDigest: "00ff")
+        #expect(lock == "a  b.json\n00ff  tax.dossier.recorded.v1.schema.json\n")
+        #expect(throws: ConnectorScaffold.MissingAnchor.self) { try scaffold.addingToLock(lock, schemaDigest: "00ff") }
         #expect(throws: ConnectorScaffold.MissingAnchor.self) { try scaffold.addingToCatalogue("public enum MessageCatalogue {}") }
     }
 

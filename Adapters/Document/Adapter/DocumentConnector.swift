@@ -28,7 +28,8 @@ public struct DocumentConnector: Connector {
             organName: try configuration.setting("organName"), senderOrganId: senderOrganId,
             place: try configuration.setting("place"))
         documentsURL = configuration.system.appendingPathComponent("edxml/documents").absoluteString
-        documentSystem = runtime.externalSystem(named: "the document system")
+        // Issuing a document means numbering and signing it: slower than a lookup.
+        documentSystem = runtime.externalSystem(named: "the document system", policy: HTTPPolicy(timeout: .seconds(30)))
         self.runtime = runtime
     }
 

@@ -1,5 +1,5 @@
-import EdXML
 import Crypto
+import EdXML
 import Foundation
 import GovBus
 import GovBusAdapterKit

@@ -1,7 +1,7 @@
-import GovBusContracts
 import Crypto
 import Foundation
 import GRDB
+import GovBusContracts
 import GovBusSandboxKit
 
 /// The document system's register of issued documents (sổ đăng ký văn bản đi), in SQLite:

@@ -1,6 +1,6 @@
-import GovBusConfiguration
 import Crypto
 import Foundation
+import GovBusConfiguration
 
 /// How the document system signs documents (Ed25519): with a key from a seed when one is given
 /// (the same key wherever the sandbox runs), else one made on first start and kept in the data

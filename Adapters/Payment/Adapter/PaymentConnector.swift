@@ -26,7 +26,8 @@ public struct PaymentConnector: Connector {
             hashSecret: try configuration.setting("hashSecret"), returnURL: try configuration.setting("returnUrl"),
             paymentPage: try Self.paymentPage(configuration))
         orders = try PaymentOrders(path: configuration.dataDirectory.appendingPathComponent("payment.sqlite").path)
-        gateway = runtime.externalSystem(named: "VNPay's refund API")
+        // A refund is a bank transaction: VNPay may take a while to answer it.
+        gateway = runtime.externalSystem(named: "VNPay's refund API", policy: HTTPPolicy(timeout: .seconds(30)))
         self.runtime = runtime
     }
 

@@ -1,6 +1,6 @@
-import GovBusContracts
 import Foundation
 import GovBusAdapterKit
+import GovBusContracts
 
 /// The VNPay payment page URL of an order (`vnp_Command=pay`), signed, open for 15 minutes from
 /// the order's creation. Made from the stored order only, so the same order gives the same link.

@@ -1,5 +1,5 @@
-import GovBusContracts
 import Foundation
+import GovBusContracts
 
 /// A call on VNPay's merchant web API that refunds a payment in full
 /// (`POST /merchant_webapi/api/transaction`, `vnp_Command=refund`, `vnp_TransactionType=02`).

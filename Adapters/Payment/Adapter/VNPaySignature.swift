@@ -1,7 +1,7 @@
-import GovBusContracts
 import Crypto
 import Foundation
 import GovBus
+import GovBusContracts
 
 /// VNPay's signatures as a merchant makes and checks them: HMAC-SHA512 with the merchant's hash
 /// secret, in lower-case hex. A payment URL or an IPN call signs its `vnp_*` parameters sorted by
@@ -85,7 +85,7 @@ enum VNPaySignature {
             case UInt8(ascii: "+"):
                 bytes.append(UInt8(ascii: " "))
             case UInt8(ascii: "%"):
-                guard let high = remaining.popFirst().flatMap(hexValue), let low = remaining.popFirst().flatMap(hexValue)
+                guard let high = remaining.popFirst().flatMap(\.hexDigitValue), let low = remaining.popFirst().flatMap(\.hexDigitValue)
                 else { return nil }
                 bytes.append(high << 4 | low)
             default:
@@ -93,11 +93,6 @@ enum VNPaySignature {
             }
         }
         return String(bytes: bytes, encoding: .utf8)
-    }
-
-    /// One `%XX` digit.
-    private static func hexValue(_ digit: UInt8) -> UInt8? {
-        [UInt8](hex: String(decoding: [UInt8(ascii: "0"), digit], as: UTF8.self))?.first
     }
 }
 

@@ -1,6 +1,6 @@
-import GovBusContracts
 import Crypto
 import Foundation
+import GovBusContracts
 
 /// How the sandbox gateway signs and checks, as VNPay does (the merchant has its own code for the
 /// same rules): HMAC-SHA512 in hex with the merchant's hash secret, over the `vnp_*` parameters with

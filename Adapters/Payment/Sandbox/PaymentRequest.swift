@@ -1,5 +1,5 @@
-import GovBusContracts
 import Foundation
+import GovBusContracts
 import Hummingbird
 
 /// What a merchant's payment URL asks the gateway (`GET /paymentv2/vpcpay.html?vnp_...`), checked

@@ -1,6 +1,6 @@
-import GovBusContracts
 import AsyncHTTPClient
 import Foundation
+import GovBusContracts
 import Logging
 import NIOCore
 import NIOFoundationCompat

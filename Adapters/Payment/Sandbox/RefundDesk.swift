@@ -1,5 +1,5 @@
-import GovBusContracts
 import Foundation
+import GovBusContracts
 
 /// VNPay's refund API (`POST /merchant_webapi/api/transaction`, `vnp_Command=refund`): the JSON
 /// request, its checks and the answer's `vnp_ResponseCode`: 00 refunded, 02 unknown merchant,

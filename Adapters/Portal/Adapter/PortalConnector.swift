@@ -1,11 +1,11 @@
-import PortalAPI
-public import GovBusAdapterKit
 import Foundation
+public import GovBusAdapterKit
 import GovBusContracts
 import HTTPTypes
 public import Hummingbird
 import NIOCore
 import NIOFoundationCompat
+import PortalAPI
 
 /// The public-service portal's adapter. The portal pushes dossiers to `POST /portal/dossiers`
 /// (HMAC-signed); each becomes a `portal.dossier.submitted.v1`, stored in the outbox before the
@@ -24,7 +24,7 @@ public struct PortalConnector: Connector {
         self.runtime = runtime
         secret = try runtime.configuration.setting("hmacSecret")
         handlerName = runtime.configuration.settings["handlerName"] ?? "Hệ thống GovBus"
-        portal = runtime.externalSystem(named: "the portal")
+        portal = runtime.externalSystem(named: "the portal", policy: HTTPPolicy(timeout: .seconds(10)))
     }
 
     public var handlers: MessageHandlers {

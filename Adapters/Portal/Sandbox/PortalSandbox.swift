@@ -1,14 +1,14 @@
-import GovBusContracts
-import PortalAPI
 import AsyncHTTPClient
 import Crypto
 public import Foundation
+import GovBusContracts
 public import GovBusSandboxKit
 import HTTPTypes
 public import Hummingbird
 public import Logging
 import NIOCore
 import NIOFoundationCompat
+import PortalAPI
 
 /// A stand-in for the public-service portal: it takes progress updates as the portal's API does,
 /// keeps each dossier's history and serves it, submits sample dossiers to the adapter, and (as

@@ -17,7 +17,7 @@ public struct RegistryConnector: Connector {
         self.runtime = runtime
         registry = RegistryClient(
             endpoint: runtime.configuration.system.appendingPathComponent("registry/soap").absoluteString,
-            peers: try XRoadPeers(configuration: runtime.configuration), system: runtime.externalSystem(named: "the registry"),
+            peers: try XRoadPeers(configuration: runtime.configuration), system: runtime.externalSystem(named: "the registry", policy: HTTPPolicy(timeout: .seconds(10))),
             logger: runtime.logger)
     }
 

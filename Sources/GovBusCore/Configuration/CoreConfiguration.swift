@@ -1,5 +1,5 @@
-public import GovBusConfiguration
 public import Foundation
+public import GovBusConfiguration
 public import GovBusStore
 
 /// config/core.yaml: where the core finds the broker, its other files and its data. Paths are

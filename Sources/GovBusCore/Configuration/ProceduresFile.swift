@@ -1,5 +1,5 @@
-public import GovBusConfiguration
 public import Foundation
+public import GovBusConfiguration
 import GovBusContracts
 
 /// config/procedures.yaml: the procedures the core runs, each with its fee, its document, its

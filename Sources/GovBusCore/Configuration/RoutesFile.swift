@@ -1,5 +1,5 @@
-public import GovBusConfiguration
 public import Foundation
+public import GovBusConfiguration
 
 /// config/routes.yaml: the adapters, their signing keys, the types each may publish and receive,
 /// and content-based rules that pick the receiving adapter by procedure, agency or commune.

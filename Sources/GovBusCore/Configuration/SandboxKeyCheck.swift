@@ -1,6 +1,6 @@
-public import GovBusConfiguration
 public import Foundation
 import GovBus
+public import GovBusConfiguration
 
 /// The sandbox's signing keys are public (their seeds are sha256("govbus-sandbox-<name>"), see
 /// `PublicSandboxKeys`): a signature made with one proves nothing. Outside sandbox mode the core

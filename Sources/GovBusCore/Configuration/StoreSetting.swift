@@ -1,5 +1,5 @@
-package import GovBusConfiguration
 package import Foundation
+package import GovBusConfiguration
 package import GovBusStore
 
 extension StoreLocation {

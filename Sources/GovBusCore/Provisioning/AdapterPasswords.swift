@@ -1,5 +1,5 @@
-public import GovBusConfiguration
 public import Foundation
+public import GovBusConfiguration
 
 /// A YAML file of adapters' broker passwords (`portal: secret`): kept out of the repository.
 public struct AdapterPasswords: Sendable {

@@ -1,7 +1,7 @@
-import GovBusContracts
 import Crypto
 import Foundation
 import GovBus
+import GovBusContracts
 import Synchronization
 
 #if canImport(Glibc)
