@@ -127,6 +127,11 @@ struct ConnectorKitTests {
             let read = try await system.send(OutboundRequest(url: url), reads: { $0 == 404 })
             #expect(read.status == 404)
         }
+        // An answer longer than the policy allows is permanent: asking again gets the same.
+        try await Self.withServer([200]) { url, _ in
+            let system = ExternalSystem(name: "the test system", policy: HTTPPolicy(attempts: 3, maximumAnswerBytes: 4))
+            #expect(Self.isPermanent(await Self.failure { _ = try await system.send(OutboundRequest(url: url)) }))
+        }
         try await Self.withServer([503]) { url, calls in
             let system = ExternalSystem(name: "the test system", policy: HTTPPolicy(attempts: 2, firstPause: .milliseconds(10)))
             let failure = await Self.failure { _ = try await system.send(OutboundRequest(url: url)) }
@@ -156,6 +161,11 @@ struct ConnectorKitTests {
         for bad in ["", "00-xyz-b7ad6b7169203331-01", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331", "0af7651916cd43dd8448eb211c80319c"] {
             #expect(TraceContext(parent: bad, state: nil) == nil)
         }
+        // A tracestate goes into HTTP headers: a line break (or anything but printable ASCII) drops it.
+        let parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+        #expect(TraceContext(parent: parent, state: "vendor=1")?.state == "vendor=1")
+        #expect(TraceContext(parent: parent, state: "vendor=1\r\nX-Injected: yes")?.state == nil)
+        #expect(TraceContext(parent: parent, state: "vendor=é")?.state == nil)
     }
 
     @Test("Constant-time equality and hex: equal only when equal, any length")

@@ -74,6 +74,10 @@ struct ConnectorScaffoldTests {
         #expect(throws: ConnectorScaffold.MissingAnchor.self) {
             try scaffold.addingToRoutes(edited, sandboxKey: "x", newKeyID: "y", newKey: "z")
         }
+        // With the adapters last and blank lines after them, the new one goes after the last adapter.
+        let last = try scaffold.addingToRoutes("adapters:\n  portal:\n    receives: []\n\n", sandboxKey: "s", newKeyID: "k", newKey: "n")
+        #expect(last.hasPrefix("adapters:\n  portal:\n    receives: []\n  tax:\n"))
+        #expect(last.hasSuffix("receives: [portal.dossier.submitted.v1]\n\n"))
     }
 
     @Test("The catalogue, govbus's connector list and the lock gain their lines at their anchors; a lost anchor changes nothing")
