@@ -14,7 +14,9 @@ public enum BusHeader {
     // Set by the core only; the core strips them from what an adapter sends.
     public static let attempt = "govbus-attempt"
     public static let sender = "govbus-sender"
+    /// On a dead letter an operator edited before replaying it: who.
     public static let editedBy = "govbus-edited-by"
+    /// On a replayed dead letter that an adapter had rejected: the adapter it goes back to.
     public static let replayTo = "govbus-replay-to"
     /// Why a message was dead-lettered: which check, the reason, where and when.
     public static let errorPrefix = "govbus-error-"

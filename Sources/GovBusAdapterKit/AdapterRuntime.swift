@@ -80,11 +80,8 @@ public final class AdapterRuntime: Sendable {
         messageID: String = UUID().uuidString.lowercased()
     ) async throws -> Bool {
         let body = try message.jsonBody()
-        if let schema = catalog?.schema(for: Message.messageType) {
-            let failures = schema.validate(try JSONValue(parsing: body))
-            if let first = failures.first {
-                throw InvalidMessage(type: Message.messageType, reason: "\(first)")
-            }
+        if let reason = try schemaRefusal(of: body, type: Message.messageType) {
+            throw InvalidMessage(type: Message.messageType, reason: reason)
         }
         let stored = try await outbox.store(
             messageID: messageID, type: Message.messageType, correlationID: correlationID, causationID: causationID,
@@ -300,16 +297,20 @@ public final class AdapterRuntime: Sendable {
     /// handler sees it: the core checks what adapters send it, not what it makes itself, and a
     /// connector must never act on what its contract does not allow.
     private func check(_ message: InboxMessage) throws {
-        guard let schema = catalog?.schema(for: message.type) else { return }
-        let body: JSONValue
+        let reason: String?
         do {
-            body = try JSONValue(parsing: message.body)
+            reason = try schemaRefusal(of: message.body, type: message.type)
         } catch {
             throw AdapterFailure.permanent("the body of a \(message.type) is not JSON: \(error)")
         }
-        if let first = schema.validate(body).first {
-            throw AdapterFailure.permanent("not a valid \(message.type): \(first)")
-        }
+        if let reason { throw AdapterFailure.permanent("not a valid \(message.type): \(reason)") }
+    }
+
+    /// Why the schema of `type` refuses `body` (its first error), or nil: nil too without
+    /// `schemas` configured. Throws when `body` is not JSON.
+    private func schemaRefusal(of body: Data, type: String) throws -> String? {
+        guard let schema = catalog?.schema(for: type) else { return nil }
+        return schema.validate(try JSONValue(parsing: body)).first.map { "\($0)" }
     }
 
     /// The connector's external system, called under the shared HTTP policy; the configuration's

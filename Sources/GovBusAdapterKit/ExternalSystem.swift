@@ -1,5 +1,6 @@
 public import AsyncHTTPClient
 public import Foundation
+import GovBus
 import NIOCore
 import NIOFoundationCompat
 public import NIOHTTP1
@@ -129,11 +130,11 @@ public struct ExternalSystem: Sendable {
         outgoing.method = request.method
         outgoing.headers = request.headers
         if let trace {
-            outgoing.headers.replaceOrAdd(name: "traceparent", value: trace.parent)
-            if let state = trace.state { outgoing.headers.replaceOrAdd(name: "tracestate", value: state) }
+            outgoing.headers.replaceOrAdd(name: BusHeader.traceparent, value: trace.parent)
+            if let state = trace.state { outgoing.headers.replaceOrAdd(name: BusHeader.tracestate, value: state) }
         }
         if let body = request.body { outgoing.body = .bytes(ByteBuffer(data: body)) }
-        let response = try await http.execute(outgoing, timeout: .nanoseconds(policy.timeout.nanoseconds))
+        let response = try await http.execute(outgoing, timeout: TimeAmount(policy.timeout))
         let body: ByteBuffer
         do {
             body = try await response.body.collect(upTo: policy.maximumAnswerBytes)
@@ -142,12 +143,5 @@ public struct ExternalSystem: Sendable {
             throw AdapterFailure.permanent("\(name) answered more than \(policy.maximumAnswerBytes) bytes")
         }
         return HTTPAnswer(status: Int(response.status.code), headers: response.headers, body: Data(buffer: body))
-    }
-}
-
-extension Duration {
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

@@ -317,7 +317,7 @@ struct ConsoleAPI: Sendable {
         }
         var message = original.asFirstSent(coreUser: coreUser)
         message.body = Array(data)
-        message.properties.headers?[IngressChecks.editedByHeader] = .string(session.name)
+        message.properties.headers?[BusHeader.editedBy] = .string(session.name)
         message.properties.headers?[BusHeader.keyID] = nil
         message.properties.headers?[BusHeader.signature] = nil
         let signed = try signer.sign(message).forwarded(byCore: coreUser)

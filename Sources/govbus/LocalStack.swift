@@ -4,7 +4,6 @@ import GovBus
 import GovBusConfiguration
 import GovBusConsole
 import GovBusCore
-import GovBusProcesses
 
 /// What `govbus up` starts, and where: ports from a base (`core` serves /metrics at base, the
 /// adapters listen at base+1 to base+4, their sandboxes at base+11 to base+14), a work folder

@@ -422,7 +422,7 @@ struct HostileAdapterTests {
         // through the core's queue, naming the adapter to go back to.
         func replay<Message: GovBusMessage>(_ body: Message, to adapter: String) throws -> AMQPMessage {
             try Self.message(body, as: "core", user: "guest", dossier: target.dossierId) {
-                $0.properties.headers = [IngressChecks.replayToHeader: .string(adapter)]
+                $0.properties.headers = [BusHeader.replayTo: .string(adapter)]
             }
         }
         func refund(_ amount: Int) -> FeeRefundRequestedV1 {
@@ -440,7 +440,7 @@ struct HostileAdapterTests {
         #expect(checks[wrongAdapter.properties.messageID!] == "correlation")
         // An adapter cannot ask for a replay itself: the header is the core's.
         let forged = try Self.message(target, as: "portal", user: names["portal"]!, dossier: target.dossierId) {
-            $0.properties.headers = [IngressChecks.replayToHeader: .string(names["payment"]!)]
+            $0.properties.headers = [BusHeader.replayTo: .string(names["payment"]!)]
         }
         try await publish(forged, on: connections["portal"]!)
         #expect(try await deadLetters(fixture, count: 1)[forged.properties.messageID!] == "envelope")
@@ -450,7 +450,7 @@ struct HostileAdapterTests {
         try await fixture.core.publish(fair, exchange: "", routingKey: CoreTopology.coreQueue, mandatory: true)
         let delivered = try await next(in: "payment", of: fixture)
         #expect(delivered.properties.messageID == fair.properties.messageID)
-        #expect(delivered.properties.headers?[IngressChecks.replayToHeader] == nil)
+        #expect(delivered.properties.headers?[BusHeader.replayTo] == nil)
         #expect(try state(fixture, target.dossierId) == "awaiting-document")
         try await Self.tearDown(fixture)
     }

@@ -214,7 +214,7 @@ struct ConsoleAPITests {
         }
         let replayed = try #require(fixture.replayed.messages.withLock { $0.first })
         #expect(String(decoding: replayed.body, as: UTF8.self) == edited)
-        #expect(replayed.properties.headers?[IngressChecks.editedByHeader] == .string("lan"))
+        #expect(replayed.properties.headers?[BusHeader.editedBy] == .string("lan"))
         // The core takes it: the routes file lists the console's key among the operators'.
         let catalog = try CoreFixtures.catalog.get()
         let routes = try RoutesFile(

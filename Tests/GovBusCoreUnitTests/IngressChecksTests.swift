@@ -176,7 +176,7 @@ struct IngressChecksTests {
         var edited = try CoreFixtures.message(signWith: nil)
         edited.body = Array(
             try Data(contentsOf: CoreFixtures.repository.appendingPathComponent("Schemas/examples/portal.dossier.submitted.v1/valid-2.json")))
-        edited.properties.headers = [IngressChecks.editedByHeader: .string("lan")]
+        edited.properties.headers = [BusHeader.editedBy: .string("lan")]
         edited.properties.correlationID = "G22.99-251121-0001"
         let accepted = try checks.check(try console.sign(edited).forwarded(byCore: "core"))
         #expect(accepted.sender == "portal")

@@ -82,11 +82,6 @@ public struct IngressChecks: Sendable {
 
     /// Who owns the operators' keys, in `keyOwners` (not a valid adapter name: it cannot clash).
     static let operatorsAsOwner = "(operators)"
-    /// The header of a dead letter an operator edited before replaying it.
-    public static let editedByHeader = BusHeader.editedBy
-    /// The header of a replayed dead letter that an adapter had rejected: the adapter it goes back to.
-    public static let replayToHeader = BusHeader.replayTo
-
     /// Headers only the core writes, on its own copies (retries, forwarded and dead letters,
     /// replays). Any of them on an adapter's message is a forgery: it is refused, never read.
     public static func isCoreOnlyHeader(_ name: String) -> Bool {
@@ -94,7 +89,7 @@ public struct IngressChecks: Sendable {
         return coreOnlyHeaders.contains(lowercased) || coreOnlyPrefixes.contains { lowercased.hasPrefix($0) }
     }
 
-    private static let coreOnlyHeaders: Set<String> = [BusHeader.attempt, BusHeader.sender, editedByHeader, replayToHeader]
+    private static let coreOnlyHeaders: Set<String> = [BusHeader.attempt, BusHeader.sender, BusHeader.editedBy, BusHeader.replayTo]
     private static let coreOnlyPrefixes = [BusHeader.errorPrefix, BusHeader.death, "x-first-death", "x-last-death"]
 
     /// The signature check alone, on the message as its sender signed it: the key id, or why the
@@ -145,9 +140,9 @@ public struct IngressChecks: Sendable {
         // core's own message (a request it made) come back to it.
         let fromCore = received.properties.userID == coreUser && coreUser != nil
         var replayTo: String?
-        if fromCore, let target = received.properties.headers?[Self.replayToHeader] {
+        if fromCore, let target = received.properties.headers?[BusHeader.replayTo] {
             guard let name = target.stringValue, routes.adapters[name] != nil else {
-                throw Rejection(check: .envelope, reason: "\(Self.replayToHeader) names no known adapter")
+                throw Rejection(check: .envelope, reason: "\(BusHeader.replayTo) names no known adapter")
             }
             replayTo = name
         }
@@ -162,7 +157,7 @@ public struct IngressChecks: Sendable {
         }
         // A dead letter an operator edited comes back through the core's user, signed by the
         // console: its sender's signature no longer holds for the new body.
-        let editedByOperator = received.properties.userID == coreUser && properties.headers?[Self.editedByHeader] != nil
+        let editedByOperator = received.properties.userID == coreUser && properties.headers?[BusHeader.editedBy] != nil
         let expectedOwner = editedByOperator ? Self.operatorsAsOwner : sender
         guard keyOwners[keyID] == expectedOwner else {
             throw Rejection(

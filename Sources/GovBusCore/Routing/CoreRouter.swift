@@ -331,7 +331,7 @@ public final class CoreRouter: Sendable {
         }
         if let rejection = try replies.checkReplay(message, to: target, routes: checks.routes) { throw rejection }
         var copy = AMQPMessage(body: delivery.body, properties: delivery.properties)
-        copy.properties.headers?[IngressChecks.replayToHeader] = nil
+        copy.properties.headers?[BusHeader.replayTo] = nil
         logger.info("dead letter replayed", metadata: ["type": "\(message.type)", "to": "\(target)"])
         return InFlight(
             arrival, outcome: .replayed,
