@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 // Swift 6 language mode everywhere: complete strict concurrency checking on every target.
@@ -109,6 +109,14 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.23.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-service-context", from: "1.1.0"),
+        // Traces exported over OTLP/HTTP only: the gRPC exporter would add grpc-swift to the build.
+        .package(url: "https://github.com/swift-otel/swift-otel", from: "1.6.0", traits: ["OTLPHTTP"]),
+        // The attribute names only (messaging's are still "experimental", hence the exact minor).
+        .package(
+            url: "https://github.com/swift-otel/swift-otel-semantic-conventions", .upToNextMinor(from: "1.44.0"),
+            traits: ["Experimental"]),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
         .package(url: "https://github.com/CoreOffice/XMLCoder", from: "0.17.0"),
@@ -169,6 +177,7 @@ let package = Package(
             name: "GovBusCore",
             dependencies: [
                 "AMQP", "GovBus", "GovBusContracts", "GovBusStore", "GovBusConfiguration",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -190,6 +199,9 @@ let package = Package(
             name: "GovBusAdapterKit",
             dependencies: [
                 "AMQP", "GovBus", "GovBusContracts", "GovBusConfiguration", "GovBusTelemetry",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "ServiceContextModule", package: "swift-service-context"),
+                .product(name: "OTelSemanticConventions", package: "swift-otel-semantic-conventions"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -207,7 +219,7 @@ let package = Package(
         .target(
             name: "GovBusConsole",
             dependencies: [
-                "AMQP", "GovBus", "GovBusCore", "GovBusContracts", "GovBusStore", "GovBusConfiguration",
+                "AMQP", "GovBus", "GovBusCore", "GovBusContracts", "GovBusStore", "GovBusConfiguration", "GovBusTelemetry",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -234,6 +246,11 @@ let package = Package(
             name: "GovBusTelemetry",
             dependencies: [
                 "AMQP",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "ServiceContextModule", package: "swift-service-context"),
+                .product(name: "OTel", package: "swift-otel"),
+                .product(name: "OTelSemanticConventions", package: "swift-otel-semantic-conventions"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -8,6 +8,8 @@ import GovBusTelemetry
 import Hummingbird
 public import Logging
 import Prometheus
+import ServiceContextModule
+import Tracing
 import Synchronization
 
 /// The message ids adapters derive from what an event is about (see `GovBus.DerivedID`).
@@ -35,6 +37,9 @@ public final class AdapterRuntime: Sendable {
     private let registry = PrometheusCollectorRegistry()
     private let metrics: any MetricsFactory
     private let health = ConnectionHealth()
+    /// Messages stored and not yet confirmed by the broker.
+    private let outboxDepth: CoreMetrics.Gauge
+    private let brokerConnected: CoreMetrics.Gauge
     private let startedAt = Date()
     private let instance = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
 
@@ -49,7 +54,10 @@ public final class AdapterRuntime: Sendable {
         signer = try MessageSigner(keyID: configuration.keyID, base64Seed: configuration.keySeed)
         derivedIDKey = DerivedID.key(fromSigningSeed: Data(base64Encoded: configuration.keySeed) ?? Data())
         brokerUser = try AMQPConfiguration(url: configuration.amqpURL).user
-        metrics = PrometheusMetricsFactory(registry: registry)
+        let metrics = PrometheusMetricsFactory(registry: registry)
+        self.metrics = metrics
+        outboxDepth = CoreMetrics.Gauge(label: "govbus_adapter_outbox_depth", factory: metrics)
+        brokerConnected = CoreMetrics.Gauge(label: "govbus_adapter_broker_connected", factory: metrics)
         catalog = try configuration.schemas.map { try Self.catalog(folder: $0) }
         http = HTTPClient.shared
     }
@@ -83,9 +91,10 @@ public final class AdapterRuntime: Sendable {
         if let reason = try schemaRefusal(of: body, type: Message.messageType) {
             throw InvalidMessage(type: Message.messageType, reason: reason)
         }
+        // The trace it is made in: the inbox message's being handled, or the HTTP request's.
         let stored = try await outbox.store(
             messageID: messageID, type: Message.messageType, correlationID: correlationID, causationID: causationID,
-            body: body)
+            body: body, trace: TraceHeaders.current)
         Counter(label: "govbus_adapter_outbox_stored_total", dimensions: [("type", Message.messageType)], factory: metrics)
             .increment()
         return stored
@@ -107,6 +116,8 @@ public final class AdapterRuntime: Sendable {
             report.details["version"] = Self.version
             return report
         }
+        // The connector's routes only: a scrape of /metrics is not part of any trace.
+        router.add(middleware: RequestTracing())
         connector.addRoutes(to: router)
         let app = Application(
             router: router,
@@ -218,30 +229,48 @@ public final class AdapterRuntime: Sendable {
     /// to the dead letters, where an operator replays it once the external system is back.
     private func handle(_ delivery: AMQPDelivery, with handlers: MessageHandlers) async {
         let properties = delivery.properties
+        let received = TraceHeaders(
+            parent: properties.headers?[BusHeader.traceparent]?.stringValue,
+            state: properties.headers?[BusHeader.tracestate]?.stringValue)
+        let span = MessagingSpan.process(
+            queue: BusAddresses.inbox(of: brokerUser), type: properties.type, messageID: properties.messageID,
+            dossierID: properties.correlationID, headers: received)
+        // What the handling sends and calls carries the span on (or, traces off, what came in).
+        let trace = span?.traceHeaders ?? received
+        let outcome = await ServiceContext.withValue(span?.context ?? trace?.context ?? .topLevel) {
+            await handle(delivery, trace: trace, with: handlers)
+        }
+        if let span {
+            span.attributes["govbus.outcome"] = outcome
+            if outcome == "dead-lettered" { span.setStatus(SpanStatus(code: .error, message: "dead-lettered")) }
+            span.end()
+        }
+    }
+
+    /// Handles one delivery in its trace; returns its outcome, as counted.
+    private func handle(_ delivery: AMQPDelivery, trace: TraceHeaders?, with handlers: MessageHandlers) async -> String {
+        let properties = delivery.properties
         let message = InboxMessage(
             type: properties.type ?? "", messageID: properties.messageID ?? "", correlationID: properties.correlationID ?? "",
             body: Data(delivery.body),
             previousDeliveries: Int(properties.headers?[BusHeader.deliveryCount]?.integerValue ?? 0),
-            trace: TraceContext(
-                parent: properties.headers?[BusHeader.traceparent]?.stringValue,
-                state: properties.headers?[BusHeader.tracestate]?.stringValue))
-        func count(_ outcome: String) {
+            trace: trace)
+        func count(_ outcome: String) -> String {
             Counter(
                 label: "govbus_adapter_inbox_total", dimensions: [("type", message.type), ("outcome", outcome)], factory: metrics
             ).increment()
+            return outcome
         }
         if !message.messageID.isEmpty, (try? outbox.wasHandled(inboxMessage: message.messageID)) == true {
-            count("duplicate")
             delivery.ack()
-            return
+            return count("duplicate")
         }
         do {
             try check(message)
         } catch {
             logger.error("a message its schema refuses; dead-lettered", metadata: ["type": "\(message.type)", "reason": "\(error)"])
-            count("dead-lettered")
             delivery.reject(requeue: false)
-            return
+            return count("dead-lettered")
         }
         for attempt in 1...max(1, configuration.inboxRetries) {
             do {
@@ -258,19 +287,18 @@ public final class AdapterRuntime: Sendable {
                     // The inbox dead-letters what is rejected: it waits in govbus.dead-letters for an operator.
                     logger.error(
                         "cannot handle a message; dead-lettered", metadata: ["type": "\(message.type)", "reason": "\(permanent)"])
-                    count("dead-lettered")
                     delivery.reject(requeue: false)
-                    return
+                    return count("dead-lettered")
                 }
                 let pause = Duration.milliseconds(min(30_000, 100 << min(attempt + message.previousDeliveries, 9)))
                 logger.warning(
                     "cannot handle a message yet; trying again",
                     metadata: ["type": "\(message.type)", "error": "\(failure)", "attempt": "\(attempt)", "pause": "\(pause)"])
-                count("retried")
+                _ = count("retried")
                 if Task.isCancelled {
                     // Stopping: the broker delivers it again to the next run.
                     delivery.nack(requeue: true)
-                    return
+                    return "retried"
                 }
                 if attempt == configuration.inboxRetries { break }
                 try? await Task.sleep(for: pause)
@@ -282,15 +310,14 @@ public final class AdapterRuntime: Sendable {
             } catch {
                 logger.warning("cannot note a handled message", metadata: ["error": "\(error)"])
             }
-            count("handled")
             delivery.ack()
-            return
+            return count("handled")
         }
         logger.error(
             "cannot handle a message after \(configuration.inboxRetries) tries; dead-lettered",
             metadata: ["type": "\(message.type)", "correlation": "\(message.correlationID)"])
-        count("dead-lettered")
         delivery.reject(requeue: false)
+        return count("dead-lettered")
     }
 
     /// With `schemas` configured, every inbox message is checked against its schema before a
@@ -329,19 +356,36 @@ public final class AdapterRuntime: Sendable {
             do {
                 let entries = try outbox.pending(limit: 128)
                 guard let last = entries.last else {
+                    outboxDepth.record(0)
                     await outbox.waitForEntries(timeout: .seconds(1))
                     continue
                 }
-                let messages = try entries.map { entry in
-                    AMQPOutgoingMessage(
-                        try signed(entry), exchange: BusAddresses.ingressExchange, routingKey: entry.type, mandatory: true)
+                let spans = entries.map { entry in
+                    MessagingSpan.send(
+                        exchange: BusAddresses.ingressExchange, type: entry.type, messageID: entry.messageID,
+                        dossierID: entry.correlationID, parent: entry.trace)
                 }
-                try await connection.startPublishing(messages).confirmed()
+                let messages = try zip(entries, spans).map { entry, span in
+                    AMQPOutgoingMessage(
+                        try signed(entry, trace: span?.traceHeaders ?? entry.trace), exchange: BusAddresses.ingressExchange,
+                        routingKey: entry.type, mandatory: true)
+                }
+                do {
+                    try await connection.startPublishing(messages).confirmed()
+                } catch {
+                    for span in spans {
+                        span?.recordError(error)
+                        span?.end()
+                    }
+                    throw error
+                }
+                for span in spans { span?.end() }
                 try outbox.remove(through: last.sequence)
                 for entry in entries {
                     Counter(label: "govbus_adapter_published_total", dimensions: [("type", entry.type)], factory: metrics)
                         .increment()
                 }
+                outboxDepth.record(try outbox.count)
             } catch {
                 // Kept in the outbox: published again (same message ids) once the broker takes them.
                 logger.warning("cannot forward the outbox yet", metadata: ["error": "\(error)"])
@@ -350,9 +394,13 @@ public final class AdapterRuntime: Sendable {
         }
     }
 
-    private func signed(_ entry: Outbox.Entry) throws -> AMQPMessage {
+    private func signed(_ entry: Outbox.Entry, trace: TraceHeaders? = nil) throws -> AMQPMessage {
         var headers: AMQPTable = [:]
         if let causation = entry.causationID { headers[BusHeader.causationID] = .string(causation) }
+        if let trace {
+            headers[BusHeader.traceparent] = .string(trace.parent)
+            if let state = trace.state { headers[BusHeader.tracestate] = .string(state) }
+        }
         return try signer.sign(
             AMQPMessage(
                 body: Array(entry.body),
@@ -366,6 +414,7 @@ public final class AdapterRuntime: Sendable {
 
     private func sendHeartbeats(_ connection: some AMQPTransport) async {
         while !Task.isCancelled {
+            brokerConnected.record(health.report.healthy ? 1 : 0)
             let heartbeat = AdapterHeartbeatV1(
                 adapter: configuration.name, version: Self.version, instance: instance, startedAt: startedAt, sentAt: Date(),
                 status: health.report.healthy ? .up : .degraded)

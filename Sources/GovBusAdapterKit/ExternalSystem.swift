@@ -1,9 +1,13 @@
 public import AsyncHTTPClient
 public import Foundation
 import GovBus
+import GovBusTelemetry
 import NIOCore
 import NIOFoundationCompat
 public import NIOHTTP1
+import OTelSemanticConventions
+import ServiceContextModule
+import Tracing
 
 /// How every connector calls its external system, and what an answer means for the inbox
 /// message behind the call. One policy for all connectors; each sets its numbers (the four here:
@@ -98,7 +102,7 @@ public struct ExternalSystem: Sendable {
         for attempt in 1...policy.attempts {
             let failure: AdapterFailure
             do {
-                let answer = try await once(request, trace: inbox?.trace)
+                let answer = try await traced(request, parent: inbox?.trace ?? TraceHeaders.current)
                 if reads(answer.status) { return answer }
                 switch HTTPPolicy.verdict(status: answer.status) {
                 case .answer: return answer
@@ -123,6 +127,29 @@ public struct ExternalSystem: Sendable {
     public func failure(for answer: HTTPAnswer) -> AdapterFailure {
         let reason = "\(name) answered HTTP \(answer.status): \(answer.excerpt)"
         return HTTPPolicy.verdict(status: answer.status) == .permanent ? .permanent(reason) : .transient(reason)
+    }
+
+    /// One try, in a client span when traces are on (named by its method, as OpenTelemetry's HTTP
+    /// conventions say); the request carries the span on, or, traces off, `parent` as it came.
+    private func traced(_ request: OutboundRequest, parent: TraceHeaders?) async throws -> HTTPAnswer {
+        guard BusTracing.isActive else { return try await once(request, trace: parent) }
+        let span = InstrumentationSystem.tracer.startAnySpan(
+            request.method.rawValue, context: parent?.context ?? ServiceContext.current ?? .topLevel, ofKind: .client)
+        defer { span.end() }
+        span.attributes[OTelAttribute.http.request.method] = request.method.rawValue
+        span.attributes[OTelAttribute.url.full] = request.url
+        span.attributes["govbus.external_system"] = name
+        if let host = URL(string: request.url)?.host { span.attributes[OTelAttribute.server.address] = host }
+        do {
+            let answer = try await once(request, trace: span.traceHeaders)
+            span.attributes[OTelAttribute.http.response.statusCode] = answer.status
+            if answer.status >= 400 { span.setStatus(SpanStatus(code: .error, message: "HTTP \(answer.status)")) }
+            return answer
+        } catch {
+            span.recordError(error)
+            span.setStatus(SpanStatus(code: .error, message: "\(error)"))
+            throw error
+        }
     }
 
     private func once(_ request: OutboundRequest, trace: TraceContext?) async throws -> HTTPAnswer {

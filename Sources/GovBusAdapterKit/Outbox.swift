@@ -1,5 +1,6 @@
 public import Foundation
 import GRDB
+public import GovBusTelemetry
 
 /// What an adapter has to publish, kept in SQLite until the broker confirms it (and the ids of
 /// the inbox messages it has handled, so that a redelivery is not handled twice): a webhook or a
@@ -16,6 +17,8 @@ public final class Outbox: Sendable {
         public let correlationID: String
         public let causationID: String?
         public let body: Data
+        /// The trace the message was made in, which its publication continues.
+        public var trace: TraceHeaders? = nil
     }
 
     private let database: DatabasePool
@@ -24,7 +27,8 @@ public final class Outbox: Sendable {
 
     /// What goes through the group commit.
     private enum Write: Sendable {
-        case message(messageID: String, type: String, correlationID: String, causationID: String?, body: Data)
+        case message(
+            messageID: String, type: String, correlationID: String, causationID: String?, body: Data, trace: TraceHeaders?)
         case handledInbox(messageID: String)
     }
 
@@ -58,6 +62,10 @@ public final class Outbox: Sendable {
             try db.execute(
                 sql: "CREATE TABLE handled_inbox (message_id TEXT PRIMARY KEY, handled_at DOUBLE NOT NULL)")
         }
+        migrator.registerMigration("outbox trace v1") { db in
+            try db.execute(sql: "ALTER TABLE outbox ADD COLUMN traceparent TEXT")
+            try db.execute(sql: "ALTER TABLE outbox ADD COLUMN tracestate TEXT")
+        }
         try migrator.migrate(database)
         // A redelivery comes within minutes; a week of ids is plenty.
         try database.write { db in
@@ -81,10 +89,12 @@ public final class Outbox: Sendable {
     /// Stores a message to publish; false when that message id was stored before.
     @discardableResult
     public func store(
-        messageID: String, type: String, correlationID: String, causationID: String?, body: Data
+        messageID: String, type: String, correlationID: String, causationID: String?, body: Data, trace: TraceHeaders? = nil
     ) async throws -> Bool {
         let inserted = try await writes.write(
-            .message(messageID: messageID, type: type, correlationID: correlationID, causationID: causationID, body: body))
+            .message(
+                messageID: messageID, type: type, correlationID: correlationID, causationID: causationID, body: body,
+                trace: trace))
         stored.signal()
         return inserted
     }
@@ -92,13 +102,16 @@ public final class Outbox: Sendable {
     /// One write, inside the group's transaction; whether it changed anything.
     private static func apply(_ write: Write, in db: Database) throws -> Bool {
         switch write {
-        case .message(let messageID, let type, let correlationID, let causationID, let body):
+        case .message(let messageID, let type, let correlationID, let causationID, let body, let trace):
             try db.cachedStatement(
                 sql: """
-                    INSERT OR IGNORE INTO outbox (message_id, type, correlation_id, causation_id, body, stored_at)
-                    VALUES (?, ?, ?, ?, ?, ?)
+                    INSERT OR IGNORE INTO outbox
+                        (message_id, type, correlation_id, causation_id, body, stored_at, traceparent, tracestate)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """
-            ).execute(arguments: [messageID, type, correlationID, causationID, body, Date().timeIntervalSince1970])
+            ).execute(arguments: [
+                messageID, type, correlationID, causationID, body, Date().timeIntervalSince1970, trace?.parent, trace?.state,
+            ])
         case .handledInbox(let messageID):
             try db.cachedStatement(sql: "INSERT OR IGNORE INTO handled_inbox (message_id, handled_at) VALUES (?, ?)")
                 .execute(arguments: [messageID, Date().timeIntervalSince1970])
@@ -112,7 +125,8 @@ public final class Outbox: Sendable {
             try Row.fetchAll(db, sql: "SELECT * FROM outbox ORDER BY sequence LIMIT ?", arguments: [limit]).map { row in
                 Entry(
                     sequence: row["sequence"], messageID: row["message_id"], type: row["type"],
-                    correlationID: row["correlation_id"], causationID: row["causation_id"], body: row["body"])
+                    correlationID: row["correlation_id"], causationID: row["causation_id"], body: row["body"],
+                    trace: TraceHeaders(parent: row["traceparent"], state: row["tracestate"]))
             }
         }
     }

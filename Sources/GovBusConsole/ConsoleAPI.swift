@@ -30,6 +30,8 @@ struct ConsoleAPI: Sendable {
     let coreUser: String
     let logger: Logger
     let depthTrend = DepthTrend()
+    /// The procedures' step timeouts, by code (empty without a procedures file).
+    let procedures: [String: ProcedureDefinition]
 
     func addRoutes(to router: Router<ConsoleContext>) {
         // JSON from the console's own origin only: `AccessMiddleware` sees to it.
@@ -88,8 +90,22 @@ struct ConsoleAPI: Sendable {
                     reason: result.firstBroken?.reason, checkedAt: Date()))
         }
         router.get("/api/charts") { _, _ in
-            try json(Charts(throughput: try core.throughput(), completionSeconds: try core.completionTimes()))
+            try json(
+                Charts(
+                    throughput: try core.throughput(), perAdapter: try core.throughputPerAdapter(adapters),
+                    completionSeconds: try core.completionTimes()))
         }
+        router.get("/api/stuck") { _, context in
+            var stuck = try core.stuck()
+            for index in stuck.waiting.indices {
+                stuck.waiting[index].dossiers = stuck.waiting[index].dossiers.map { masked($0, for: context) }
+            }
+            for index in stuck.overdueByCommune.indices {
+                stuck.overdueByCommune[index].dossiers = stuck.overdueByCommune[index].dossiers.map { masked($0, for: context) }
+            }
+            return try json(stuck)
+        }
+        router.get("/api/events") { _, _ in LiveEvents.response(core: core, archive: archive) }
     }
 
     struct AuditStatus: Codable {
@@ -102,6 +118,7 @@ struct ConsoleAPI: Sendable {
 
     struct Charts: Codable {
         var throughput: [CoreDataReader.ThroughputPoint]
+        var perAdapter: [CoreDataReader.AdapterPoint]
         var completionSeconds: [Double]
     }
 
@@ -185,6 +202,9 @@ struct ConsoleAPI: Sendable {
         var dossier: CoreDataReader.DossierRow
         var transitions: [CoreDataReader.TransitionRow]
         var timeline: [CoreDataReader.TimelineEntry]
+        var steps: [StepTiming]
+        /// The dossier's trace in the tracing tool, when the console knows where that is.
+        var traceUrl: String?
     }
 
     func dossier(_ id: String, _ context: ConsoleContext) throws -> Response {
@@ -197,7 +217,13 @@ struct ConsoleAPI: Sendable {
         for index in transitions.indices where !isOperator(context) {
             transitions[index].ignoredBecause = transitions[index].ignoredBecause.map { PersonalDataMask.text($0) }
         }
-        return try json(DossierPage(dossier: masked(row, for: context), transitions: transitions, timeline: timeline))
+        let steps = StepTiming.steps(of: transitions, procedure: procedures[row.procedureCode])
+        let traceURL = try configuration.traceURL.flatMap { template in
+            try core.trace(of: id).map { template.replacingOccurrences(of: "{traceId}", with: $0.traceID) }
+        }
+        return try json(
+            DossierPage(
+                dossier: masked(row, for: context), transitions: transitions, timeline: timeline, steps: steps, traceUrl: traceURL))
     }
 
     func deadLetterFilter(_ request: Request) throws -> DeadLetterArchive.Filter {

@@ -60,6 +60,11 @@ public struct ConsoleConfiguration: Sendable {
     public var signingKey: (id: String, seed: String)?
     /// The core's operator endpoint (beside its /metrics) and its bearer token.
     public var core: (url: URL, token: String)?
+    /// The procedures file, for each step's timeout beside the time it took (none: not shown).
+    public var procedures: URL?
+    /// Where a dossier's trace is shown, `{traceId}` standing for its id (e.g.
+    /// `http://jaeger:16686/trace/{traceId}`); none: no link.
+    public var traceURL: String?
 
     public init(contentsOf url: URL, environment: [String: String] = ProcessInfo.processInfo.environment)
         throws(ConfigurationError)
@@ -73,7 +78,9 @@ public struct ConsoleConfiguration: Sendable {
 
     private init(root: YAMLValue, folder: URL, environment: [String: String]) throws(ConfigurationError) {
         let members = try root.mapping(
-            allowed: ["listen", "publicUrl", "amqpUrl", "managementUrl", "coreData", "data", "operators", "signingKey", "core", "store"], what: "the console's configuration")
+            allowed: ["listen", "publicUrl", "amqpUrl", "managementUrl", "coreData", "data", "operators", "signingKey", "core", "store",
+                "procedures", "traceUrl",
+            ], what: "the console's configuration")
         func path(_ key: String, default value: String) throws(ConfigurationError) -> URL {
             let text = try members.value(key)?.string(what: key) ?? value
             return text.hasPrefix("/") ? URL(fileURLWithPath: text) : folder.appendingPathComponent(text)
@@ -152,6 +159,16 @@ public struct ConsoleConfiguration: Sendable {
             signingKey = (try fields.required("id", in: "signingKey", at: key).string(what: "signingKey.id"), seed)
         }
         self.operators = operators
+        if members.value("procedures") != nil { procedures = try path("procedures", default: "") }
+        if let value = members.value("traceUrl") {
+            let template = try value.string(what: "traceUrl")
+            guard template.contains("{traceId}"), let url = URL(string: template.replacingOccurrences(of: "{traceId}", with: "0")),
+                ["http", "https"].contains(url.scheme ?? "")
+            else {
+                throw value.error("traceUrl must be an http(s) URL with {traceId} in it, e.g. http://jaeger:16686/trace/{traceId}")
+            }
+            traceURL = template
+        }
     }
 
     /// `scheme://host[:port]` of an http(s) URL at the root, as a browser's `Origin` header

@@ -33,7 +33,8 @@ public struct ConsoleServer: Sendable {
             audit: try AuditLog(configuration.store), adapters: adapters,
             replay: replay,
             signer: try configuration.signingKey.map { try MessageSigner(keyID: $0.id, base64Seed: $0.seed) },
-            coreUser: try AMQPConfiguration(url: configuration.amqpURL).user, logger: logger)
+            coreUser: try AMQPConfiguration(url: configuration.amqpURL).user, logger: logger,
+            procedures: try configuration.procedures.map { try ProceduresFile(contentsOf: $0).procedures } ?? [:])
     }
 
     public func router() -> Router<ConsoleContext> {

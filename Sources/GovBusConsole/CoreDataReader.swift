@@ -2,6 +2,7 @@ import Foundation
 import GovBusContracts
 import GovBusCore
 import GovBusStore
+import GovBusTelemetry
 
 /// What the console reads of the core's store, read-only, through the store module: dossiers and
 /// their transitions, the audit log's records, and what follows from them: adapters' heartbeats,
@@ -55,6 +56,17 @@ final class CoreDataReader: Sendable {
 
     func dossier(_ id: String, now: Date = Date()) throws -> DossierRow? {
         try dossiers.dossier(id).map { try Self.dossierRow($0, now: now) }
+    }
+
+    func longestWaiting(in state: String, limit: Int, now: Date = Date()) throws -> [DossierRow] {
+        try dossiers.longestWaiting(in: state, limit: limit).map { try Self.dossierRow($0, now: now) }
+    }
+
+    /// The `traceparent` the dossier was submitted in, if it came with one.
+    func trace(of id: String) throws -> TraceHeaders? {
+        guard let stored = try dossiers.dossier(id) else { return nil }
+        let snapshot = try ContractCoding.decoder.decode(DossierProcess.Snapshot.self, from: stored.snapshot)
+        return TraceHeaders(parent: snapshot.trace, state: nil)
     }
 
     private static func dossierRow(_ stored: DossierStore.Dossier, now: Date) throws -> DossierRow {
@@ -142,6 +154,25 @@ final class CoreDataReader: Sendable {
         var minute: Date
         var type: String
         var count: Int
+    }
+
+    struct AdapterPoint: Codable, Sendable {
+        var minute: Date
+        var adapter: String
+        var count: Int
+    }
+
+    /// Messages per sending adapter and minute over the last hour (heartbeats and the core's own
+    /// messages left out).
+    func throughputPerAdapter(_ names: [String], now: Date = Date()) throws -> [AdapterPoint] {
+        try audit.countsPerMinuteBySender(since: now.addingTimeInterval(-3600), excluding: AdapterHeartbeatV1.messageType)
+            .filter { names.contains($0.sender) }
+            .map { AdapterPoint(minute: $0.minute, adapter: $0.sender, count: $0.count) }
+    }
+
+    /// A number that changes whenever the core records something: the live page's cue.
+    func lastRecordedSequence() throws -> Int64 {
+        try audit.head().sequence
     }
 
     /// Messages per type and minute over the last hour (heartbeats left out).

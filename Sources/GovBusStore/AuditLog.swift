@@ -14,6 +14,14 @@ public final class AuditLog: Sendable {
         public let records: Int
         /// The first record that breaks the chain, and why; nil when the chain holds.
         public let firstBroken: (sequence: Int64, reason: String)?
+        /// The last record that holds, to go on from (when the chain holds).
+        public let last: (sequence: Int64, hash: String)?
+
+        public init(records: Int, firstBroken: (sequence: Int64, reason: String)?, last: (sequence: Int64, hash: String)? = nil) {
+            self.records = records
+            self.firstBroken = firstBroken
+            self.last = last
+        }
 
         public static func == (left: Self, right: Self) -> Bool {
             left.records == right.records && left.firstBroken?.sequence == right.firstBroken?.sequence
@@ -291,6 +299,20 @@ public final class AuditLog: Sendable {
         }
     }
 
+    /// Records per sender and minute since `since`, without the type `type`.
+    public func countsPerMinuteBySender(since: Date, excluding type: String) throws -> [(minute: Date, sender: String, count: Int)] {
+        try database.read { session in
+            let minute =
+                session.dialect == .postgres ? "FLOOR(recorded_at / 60) * 60" : "CAST(recorded_at / 60 AS INTEGER) * 60"
+            return try session.query(
+                """
+                SELECT \(minute) AS minute, sender, COUNT(*) AS n FROM audit_record
+                WHERE recorded_at >= ? AND type != ? GROUP BY 1, sender ORDER BY 1
+                """, [.date(since), .text(type)]
+            ).map { row in (try row.date("minute"), try row.text("sender"), Int(try row.integer("n"))) }
+        }
+    }
+
     /// Drops the bodies recorded before `date`; the chain still verifies (it covers their digests).
     @discardableResult
     public func removeBodies(recordedBefore date: Date) throws -> Int {
@@ -322,20 +344,25 @@ public final class AuditLog: Sendable {
         }
     }
 
-    /// Walks the chain from the first record and names the first one that does not hold. Reads a
-    /// page at a time, so that a long log does not have to fit in memory.
-    public func verify() throws -> VerificationResult {
-        var previous = AuditRecord.genesis
-        var expectedSequence: Int64 = 1
+    /// Walks the chain from the first record (or from just after `start`, a record verified
+    /// before, up to `end`) and names the first one that does not hold. Reads a page at a time,
+    /// so that a long log does not have to fit in memory.
+    public func verify(after start: (sequence: Int64, hash: String)? = nil, through end: Int64? = nil) throws
+        -> VerificationResult
+    {
+        var previous = start?.hash ?? AuditRecord.genesis
+        var expectedSequence: Int64 = (start?.sequence ?? 0) + 1
         var count = 0
         while true {
             let page = try database.read { session in
                 try session.query(
-                    "SELECT * FROM audit_record WHERE sequence >= ? ORDER BY sequence LIMIT ?",
-                    [.integer(expectedSequence), .integer(Self.verifyPage)]
+                    "SELECT * FROM audit_record WHERE sequence >= ? AND sequence <= ? ORDER BY sequence LIMIT ?",
+                    [.integer(expectedSequence), .integer(end ?? Int64.max), .integer(Self.verifyPage)]
                 ).map(AuditRecord.init(row:))
             }
-            if page.isEmpty { return VerificationResult(records: count, firstBroken: nil) }
+            if page.isEmpty {
+                return VerificationResult(records: count, firstBroken: nil, last: (expectedSequence - 1, previous))
+            }
             for record in page {
                 count += 1
                 if record.sequence != expectedSequence {

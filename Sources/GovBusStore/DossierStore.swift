@@ -293,6 +293,25 @@ public final class DossierStore: Sendable {
         }
     }
 
+    /// The dossiers in `state` that have waited longest since their last change.
+    public func longestWaiting(in state: String, limit: Int) throws -> [Dossier] {
+        try database.read { session in
+            try session.query(
+                "SELECT * FROM dossier WHERE state = ? ORDER BY updated_at ASC LIMIT ?", [.text(state), .integer(limit)]
+            ).map(Self.dossier)
+        }
+    }
+
+    /// How many dossiers are past their legal deadline at `date` and not ended.
+    public func countOverdue(at date: Date) throws -> Int {
+        try database.read { session in
+            let row = try session.queryOne(
+                "SELECT COUNT(*) AS n FROM dossier WHERE legal_deadline < ? AND state NOT IN ('completed', 'rejected')",
+                [.date(date)])
+            return Int(try row?.integer("n") ?? 0)
+        }
+    }
+
     /// How many dossiers are in each state.
     public func countsByState() throws -> [String: Int] {
         try database.read { session in

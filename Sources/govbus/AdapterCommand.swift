@@ -1,6 +1,7 @@
 import ArgumentParser
 import DocumentAdapter
 import Foundation
+import GovBusTelemetry
 import GovBusAdapterKit
 import Logging
 import PaymentAdapter
@@ -45,9 +46,12 @@ struct AdapterCommand: AsyncParsableCommand {
             printError("\(error)")
             throw ExitCode(2)
         }
+        // The trace exporter first: a group stops its services last to first, so it sends the last spans.
+        let traces = try BusTracing.bootstrap(service: "govbus-\(name)")
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                services: (traces.map { [.init(service: $0)] } ?? []) + [.init(service: service)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }

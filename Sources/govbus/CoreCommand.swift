@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GovBusTelemetry
 import GovBusCore
 import Logging
 import ServiceLifecycle
@@ -32,9 +33,12 @@ struct CoreCommand: AsyncParsableCommand {
             printError("\(error)")
             throw ExitCode(2)
         }
+        // The trace exporter first: a group stops its services last to first, so it sends the last spans.
+        let traces = try BusTracing.bootstrap(service: "govbus-core")
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                services: (traces.map { [.init(service: $0)] } ?? []) + [.init(service: service)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }

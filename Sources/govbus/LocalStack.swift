@@ -99,6 +99,8 @@ struct LocalStack {
         data: console
         signingKey: {id: console-sandbox, seed: \(Self.sandboxSeed("console"))}
         core: {url: "http://127.0.0.1:\(corePort)", operatorToken: \(password(of: "operator-token"))}
+        procedures: \(repository.appendingPathComponent("config/procedures.yaml").path)\(
+            ProcessInfo.processInfo.environment["GOVBUS_TRACE_URL"].map { "\ntraceUrl: \"\($0)\"" } ?? "")
         operators:
         \(accounts.joined(separator: "\n"))
         """, to: "console.yaml")

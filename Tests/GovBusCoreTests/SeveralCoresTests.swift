@@ -27,6 +27,10 @@ struct SeveralCoresTests {
         let url = bus.broker.url(user: "guest", password: "guest", vhost: bus.vhost)
         let folder = try CoreCommandTests().configFolder(amqpURL: url, routes: bus.routesText)
         let config = folder.appendingPathComponent("core.yaml").path
+        // On 2 busy cores, one process may come up seconds after the other: a wide standby delay
+        // still lets each register first on its own half.
+        let yaml = try String(contentsOfFile: config, encoding: .utf8)
+        try (yaml + "\nstandbyDelay: 30s\n").write(toFile: config, atomically: true, encoding: .utf8)
         func startCore(_ index: Int) throws -> ChildProcess.Running {
             try ChildProcess.start(
                 CoreCommandTests.binary, ["core", "--config", config],

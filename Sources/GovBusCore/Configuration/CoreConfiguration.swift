@@ -58,6 +58,10 @@ public struct CoreConfiguration: Sendable {
     /// This core's place among `cores`: it registers first on the partitions `index`, `index +
     /// cores`, …, and on the others a moment later, as a standby.
     public var instance: (index: Int, cores: Int)
+    /// How long a core waits before it registers as a standby on the others' partitions. Cores
+    /// started together must each register on their own first: a partition's active consumer is
+    /// the first registered, so a core that comes up later than this finds them all taken.
+    public var standbyDelay: Duration
 
     public init(contentsOf url: URL, environment: [String: String] = ProcessInfo.processInfo.environment)
         throws(ConfigurationError)
@@ -74,6 +78,7 @@ public struct CoreConfiguration: Sendable {
             allowed: [
                 "amqpUrl", "routes", "procedures", "schemas", "data", "auditBodyRetention", "drainTimeout", "telemetry",
                 "operatorToken", "signingKey", "auditCheckpoints", "auditCheckpointInterval", "store", "partitions", "instance",
+                "standbyDelay",
             ],
             what: "the core's configuration")
         func path(_ key: String, default value: String) throws(ConfigurationError) -> URL {
@@ -168,6 +173,7 @@ public struct CoreConfiguration: Sendable {
         } else {
             instance = (0, 1)
         }
+        standbyDelay = try members.value("standbyDelay")?.duration(what: "standbyDelay") ?? .seconds(5)
         if let text = environment["GOVBUS_TELEMETRY"] {
             telemetry = try ListenAddress.parseOrOff(text, what: "GOVBUS_TELEMETRY", at: root)
         } else if let value = members.value("telemetry") {

@@ -113,6 +113,9 @@ public struct DossierProcess: Sendable, Hashable {
     public private(set) var attempt: Int
     public private(set) var payment: FeePaidV1?
     public private(set) var paymentLink: URL?
+    /// The `traceparent` the dossier was submitted in: its step timers and operators' decisions
+    /// continue that trace.
+    public var trace: String?
 
     /// A new dossier: the commands that start it (the portal told, the registry asked).
     public static func start(
@@ -138,18 +141,20 @@ public struct DossierProcess: Sendable, Hashable {
         public var attempt: Int
         public var payment: FeePaidV1?
         public var paymentLink: URL?
+        public var trace: String?
     }
 
     public var snapshot: Snapshot {
         Snapshot(
             dossier: dossier, procedureCode: procedure.code, state: state, attempt: attempt, payment: payment,
-            paymentLink: paymentLink)
+            paymentLink: paymentLink, trace: trace)
     }
 
     public init(snapshot: Snapshot, procedure: ProcedureDefinition) {
         self.init(dossier: snapshot.dossier, procedure: procedure, state: snapshot.state, attempt: snapshot.attempt)
         payment = snapshot.payment
         paymentLink = snapshot.paymentLink
+        trace = snapshot.trace
     }
 
     /// When the law says the dossier must be done.

@@ -14,6 +14,8 @@ public struct OutgoingMessage: Codable, Sendable, Hashable {
     /// What content-based routing rules look at, from the dossier: procedureCode, receivingAgency,
     /// communeCode.
     public let routingAttributes: [String: String]
+    /// The `traceparent` it goes out with: the trace of what caused it.
+    public var traceparent: String? = nil
 
     /// A UUID (version 8, RFC 9562) from a SHA-256 of the parts.
     static func derivedID(_ parts: String...) -> String {

@@ -1,6 +1,7 @@
 public import Foundation
 public import GovBusContracts
 public import GovBusStore
+import GovBusTelemetry
 import Logging
 import Synchronization
 
@@ -27,6 +28,15 @@ public final class ProcessManager: Sendable {
         public let outputs: [OutgoingMessage]
         public let state: String
         public let ignoredBecause: String?
+        /// Set by the transition that completed the dossier (not by a repeat of it).
+        public var completion: Completion? = nil
+    }
+
+    /// How long a completed dossier took, against its procedure's legal deadline.
+    public struct Completion: Sendable, Hashable {
+        public let procedure: String
+        public let duration: TimeInterval
+        public let legalDeadline: Duration
     }
 
     public struct Failure: Error, Sendable, CustomStringConvertible {
@@ -57,7 +67,11 @@ public final class ProcessManager: Sendable {
 
     /// Handles one accepted message of a handled type. A transition is keyed on its cause's sender
     /// and message id together: no sender can reuse another's id to replay its transition.
-    public func handle(type: String, body: Data, messageID: String, sender: String, at now: Date = Date()) throws -> Handled {
+    ///
+    /// `trace` is the `traceparent` of the message's handling: what the transition sends carries it.
+    public func handle(
+        type: String, body: Data, messageID: String, sender: String, trace: String? = nil, at now: Date = Date()
+    ) throws -> Handled {
         let cause = "\(sender)/\(messageID)"
         return try Self.retryingConflicts {
             if let done = try store.transition(causedBy: cause) {
@@ -69,22 +83,24 @@ public final class ProcessManager: Sendable {
                     let (process, version) = try load(dossier.dossierId)
                     return try record(
                         process, version: version, from: nil, cause: cause, causationID: messageID, at: now,
-                        ignoredBecause: "dossier \(dossier.dossierId) was submitted before", commands: [])
+                        ignoredBecause: "dossier \(dossier.dossierId) was submitted before", commands: [], trace: trace)
                 }
                 guard let procedure = procedures[dossier.procedure.code] else {
                     throw Refusal(description: "no procedure '\(dossier.procedure.code)' in the procedures file")
                 }
-                let (process, commands) = DossierProcess.start(dossier, procedure: procedure, at: now)
+                let (started, commands) = DossierProcess.start(dossier, procedure: procedure, at: now)
+                var process = started
+                process.trace = trace
                 return try record(
                     process, version: nil, from: "new", cause: cause, causationID: messageID, at: now, ignoredBecause: nil,
-                    commands: commands)
+                    commands: commands, trace: trace)
             }
             let (dossierID, event) = try Self.event(type: type, body: body)
             var (process, version) = try load(dossierID)
             let outcome = process.handle(event, at: now)
             return try record(
                 process, version: version, from: outcome.from.name, cause: cause, causationID: messageID, at: now,
-                ignoredBecause: outcome.ignoredBecause, commands: outcome.commands)
+                ignoredBecause: outcome.ignoredBecause, commands: outcome.commands, trace: trace)
         }
     }
 
@@ -108,6 +124,10 @@ public final class ProcessManager: Sendable {
     ) throws -> Handled {
         try Self.retryingConflicts {
             var (process, version) = try load(dossierID)
+            let span = MessagingSpan.internalWork(
+                retry ? "operator retry" : "operator reject", dossierID: dossierID,
+                parent: TraceHeaders(parent: process.trace, state: nil))
+            defer { span?.end() }
             let event: DossierProcess.Event =
                 retry
                 ? .operatorRetried
@@ -115,7 +135,8 @@ public final class ProcessManager: Sendable {
             let outcome = process.handle(event, at: now)
             return try record(
                 process, version: version, from: outcome.from.name, cause: actionID, causationID: actionID, at: now,
-                ignoredBecause: outcome.ignoredBecause, commands: outcome.commands)
+                ignoredBecause: outcome.ignoredBecause, commands: outcome.commands,
+                trace: span?.traceHeaders?.parent ?? process.trace)
         }
     }
 
@@ -140,11 +161,16 @@ public final class ProcessManager: Sendable {
                     continue
                 }
                 var (process, version) = try load(timer.dossierID)
+                // The timer continues the dossier's trace.
+                let span = MessagingSpan.internalWork(
+                    "timer \(step.rawValue)", dossierID: timer.dossierID, parent: TraceHeaders(parent: process.trace, state: nil))
+                defer { span?.end() }
                 let outcome = process.handle(.stepTimedOut(step, attempt: timer.attempt), at: now)
                 outputs += try record(
                     process, version: version, from: outcome.from.name, cause: cause, causationID: cause, at: now,
                     ignoredBecause: outcome.ignoredBecause,
-                    commands: outcome.commands + (outcome.ignoredBecause != nil ? [.cancelTimeout] : [])
+                    commands: outcome.commands + (outcome.ignoredBecause != nil ? [.cancelTimeout] : []),
+                    trace: span?.traceHeaders?.parent ?? process.trace
                 ).outputs
             } catch StoreError.conflict(_) {
                 // Another core moved the dossier since it was read: the timer, if still due, comes back.
@@ -238,7 +264,7 @@ public final class ProcessManager: Sendable {
     /// its messages answer.
     private func record(
         _ process: DossierProcess, version: Int64?, from: String?, cause: String, causationID: String, at now: Date,
-        ignoredBecause: String?, commands: [DossierProcess.Command]
+        ignoredBecause: String?, commands: [DossierProcess.Command], trace: String?
     ) throws -> Handled {
         let dossierID = process.dossier.dossierId
         let timers = commands.compactMap { command -> DossierStore.TimerChange? in
@@ -262,7 +288,7 @@ public final class ProcessManager: Sendable {
                         type: type(of: message).messageType,
                         messageID: OutgoingMessage.derivedID(dossierID, String(sequence), String(index)),
                         correlationID: dossierID, causationID: causationID, body: try message.jsonBody(),
-                        routingAttributes: Self.routingAttributes(of: process.dossier)))
+                        routingAttributes: Self.routingAttributes(of: process.dossier), traceparent: trace))
             }
             made = outputs
             return try JSONEncoder().encode(outputs)
@@ -270,7 +296,13 @@ public final class ProcessManager: Sendable {
         // The row now holds this process: a new one at version 0, a saved one a version further.
         remember(process, version: version.map { $0 + 1 } ?? 0)
         // The messages as made, not decoded back from what was just encoded.
-        return Handled(outputs: made, state: transition.to, ignoredBecause: ignoredBecause)
+        let completed = transition.to == "completed" && transition.from != "completed"
+        return Handled(
+            outputs: made, state: transition.to, ignoredBecause: ignoredBecause,
+            completion: completed
+                ? Completion(
+                    procedure: process.procedure.code, duration: now.timeIntervalSince(process.dossier.submittedAt),
+                    legalDeadline: process.procedure.legalDeadline) : nil)
     }
 
     private static func event(type: String, body: Data) throws -> (String, DossierProcess.Event) {
@@ -309,6 +341,7 @@ extension ProcessManager {
         while !Task.isCancelled {
             do {
                 metrics.dossiers(byState: try countsByState(), states: states)
+                metrics.overdue(try store.countOverdue(at: Date()))
             } catch {
                 logger.warning("cannot count dossiers per state", metadata: ["error": "\(error)"])
             }

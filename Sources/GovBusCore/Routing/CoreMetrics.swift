@@ -51,6 +51,40 @@ public struct CoreMetrics: Sendable {
 
     func rejected(check: String) {
         Counter(label: "govbus_core_rejections_total", dimensions: [("check", check)], factory: factory).increment()
+        deadLettered(check: check)
+    }
+
+    /// Every message the core sends to the dead letters, by the check that sent it there.
+    func deadLettered(check: String) {
+        Counter(label: "govbus_core_dead_letters_total", dimensions: [("check", check)], factory: factory).increment()
+    }
+
+    /// An adapter is alive: the time of its last heartbeat, which an alert compares with now.
+    func heartbeat(from adapter: String, at date: Date = Date()) {
+        Gauge(label: "govbus_core_adapter_heartbeat_timestamp_seconds", dimensions: [("adapter", adapter)], factory: factory)
+            .record(date.timeIntervalSince1970)
+    }
+
+    /// A dossier completed: its time from submission, beside its procedure's legal deadline.
+    func completed(procedure: String, after duration: TimeInterval, deadline: Duration) {
+        Recorder(label: "govbus_core_dossier_completion_seconds", dimensions: [("procedure", procedure)], factory: factory)
+            .record(duration)
+        Gauge(label: "govbus_core_dossier_deadline_seconds", dimensions: [("procedure", procedure)], factory: factory)
+            .record(deadline.timeInterval)
+    }
+
+    /// Open dossiers past their legal deadline.
+    func overdue(_ count: Int) {
+        Gauge(label: "govbus_core_dossiers_overdue", factory: factory).record(count)
+    }
+
+    /// The audit chain verified (up to its head), or broken.
+    func auditVerified(at date: Date = Date()) {
+        Gauge(label: "govbus_core_audit_verified_timestamp_seconds", factory: factory).record(date.timeIntervalSince1970)
+    }
+
+    func auditVerificationFailed() {
+        Counter(label: "govbus_core_audit_verification_failures_total", factory: factory).increment()
     }
 
     func duplicate() {
@@ -62,6 +96,7 @@ public struct CoreMetrics: Sendable {
             label: "govbus_core_retries_total", dimensions: [("outcome", deadLettered ? "dead-lettered" : "delayed")],
             factory: factory
         ).increment()
+        if deadLettered { self.deadLettered(check: "delivery") }
     }
 
     /// From the delivery to its ack: checks, audit, state change and the confirmed outputs.

@@ -1,9 +1,12 @@
 public import AMQP
 import Foundation
 public import GovBus
+import GovBusContracts
+import GovBusTelemetry
 public import GovBusStore
 import Synchronization
 public import Logging
+import Tracing
 
 /// The hub: takes each message of `govbus.core.ingress` through the ingress checks, drops
 /// duplicates, records it in the audit log, publishes it to the adapters the routes file names,
@@ -45,6 +48,8 @@ public final class CoreRouter: Sendable {
         let received: ContinuousClock.Instant
         /// The queue it came from, where a retry goes back to.
         let queue: String
+        let span: (any Span)?
+        let trace: TraceHeaders?
 
         init(_ arrival: Arrival, outcome: Outcome, publishing: AMQPPublishing? = nil) {
             delivery = arrival.delivery
@@ -52,6 +57,8 @@ public final class CoreRouter: Sendable {
             self.publishing = publishing
             received = arrival.received
             queue = arrival.queue
+            span = arrival.span
+            trace = arrival.trace
         }
     }
 
@@ -113,7 +120,7 @@ public final class CoreRouter: Sendable {
     /// (a partition's single active consumer is the first registered) and each stands by for the
     /// others'. `prefetch` is shared among the queues.
     public func run(
-        queues: [String] = [CoreTopology.coreQueue], standby: [String] = [], standbyDelay: Duration = .seconds(2),
+        queues: [String] = [CoreTopology.coreQueue], standby: [String] = [], standbyDelay: Duration = .seconds(5),
         prefetch: UInt16 = 256
     ) async throws {
         let perQueue = UInt16(max(16, Int(prefetch) / max(1, queues.count + standby.count)))
@@ -132,7 +139,7 @@ public final class CoreRouter: Sendable {
                             let consumer = try await self.connection.consume(
                                 queue: queue, prefetch: perQueue, exclusive: false, arguments: [:])
                             for try await delivery in consumer {
-                                arrived.append(Arrival(delivery: delivery, received: ContinuousClock.now, queue: queue))
+                                arrived.append(Arrival(delivery, queue: queue))
                             }
                         }
                     }
@@ -165,6 +172,25 @@ public final class CoreRouter: Sendable {
         let received: ContinuousClock.Instant
         let queue: String
         var signature: Result<String, SignatureError>?
+        /// Its handling, a child of the trace it came in (traces on), ended once it is settled.
+        let span: (any Span)?
+        /// What the copies and messages it causes carry on: the span's context, or (traces off)
+        /// the one it came with.
+        let trace: TraceHeaders?
+
+        init(_ delivery: AMQPDelivery, queue: String) {
+            self.delivery = delivery
+            received = ContinuousClock.now
+            self.queue = queue
+            let properties = delivery.properties
+            let came = TraceHeaders(
+                parent: properties.headers?[BusHeader.traceparent]?.stringValue,
+                state: properties.headers?[BusHeader.tracestate]?.stringValue)
+            span = MessagingSpan.process(
+                queue: queue, type: properties.type, messageID: properties.messageID, dossierID: properties.correlationID,
+                headers: came)
+            trace = span?.traceHeaders ?? came
+        }
     }
 
     /// Before the first stage: a batch's signatures, the costliest of the checks, verified side by
@@ -233,7 +259,7 @@ public final class CoreRouter: Sendable {
                 }
                 if let witnessKey { witness?.hold(witnessKey) }
                 do {
-                    let routed = try route(message, delivery: delivery, to: receivers)
+                    let routed = try route(message, delivery: delivery, to: receivers, trace: arrival.trace)
                     outgoing[index] = routed.messages
                     outputs += routed.outputs
                 } catch let refusal as ProcessManager.Refusal {
@@ -292,6 +318,7 @@ public final class CoreRouter: Sendable {
             }
             if let rejection = try replies?.check(message) { throw rejection }
             metrics.received(type: message.type)
+            if message.type == AdapterHeartbeatV1.messageType { metrics.heartbeat(from: message.sender) }
             let key = MessageKey(sender: message.sender, messageID: message.messageID)
             // A copy of a message in the pipe (or earlier in this batch) is a duplicate too.
             guard inFlightKeys.withLock({ $0.insert(key).inserted }) else {
@@ -313,7 +340,8 @@ public final class CoreRouter: Sendable {
             "message rejected",
             metadata: ["check": "\(error.check.rawValue)", "reason": "\(error.reason)", "type": "\(message.properties.type ?? "")"])
         let deadLetter = message.withoutForgedCoreHeaders(coreUser: coreUser).forwarded(byCore: coreUser).deadLettered(
-            check: error.check.rawValue, reason: error.reason, where: "core", at: Date())
+            check: error.check.rawValue, reason: error.reason, where: "core", at: Date()
+        ).carrying(arrival.trace)
         return InFlight(
             arrival, outcome: .rejected(error.check),
             publishing: connection.startPublishing([
@@ -330,7 +358,7 @@ public final class CoreRouter: Sendable {
             throw IngressChecks.Rejection(check: .correlation, reason: "this core runs no dossier process to check a replay against")
         }
         if let rejection = try replies.checkReplay(message, to: target, routes: checks.routes) { throw rejection }
-        var copy = AMQPMessage(body: delivery.body, properties: delivery.properties)
+        var copy = AMQPMessage(body: delivery.body, properties: delivery.properties).carrying(arrival.trace)
         copy.properties.headers?[BusHeader.replayTo] = nil
         logger.info("dead letter replayed", metadata: ["type": "\(message.type)", "to": "\(target)"])
         return InFlight(
@@ -344,18 +372,23 @@ public final class CoreRouter: Sendable {
     /// An accepted, audited message: to its receivers, and to the process manager, whose
     /// messages go out with it.
     private func route(
-        _ accepted: IngressChecks.Accepted, delivery: AMQPDelivery, to receivers: [String]
+        _ accepted: IngressChecks.Accepted, delivery: AMQPDelivery, to receivers: [String], trace: TraceHeaders?
     ) throws -> (messages: [AMQPOutgoingMessage], outputs: [PreparedOutput]) {
         let forwarded = AMQPMessage(body: delivery.body, properties: delivery.properties).forwarded(byCore: coreUser)
+            .carrying(trace)
         var messages = receivers.map { receiver in
             AMQPOutgoingMessage(
                 forwarded, exchange: CoreTopology.deliverExchange, routingKey: "\(receiver).\(accepted.type)", mandatory: true)
         }
         guard let processManager, ProcessManager.handledTypes.contains(accepted.type) else { return (messages, []) }
         let handled = try processManager.handle(
-            type: accepted.type, body: Data(delivery.body), messageID: accepted.messageID, sender: accepted.sender)
+            type: accepted.type, body: Data(delivery.body), messageID: accepted.messageID, sender: accepted.sender,
+            trace: trace?.parent)
         if let ignored = handled.ignoredBecause {
             logger.info("reply recorded, nothing changed", metadata: ["dossier": "\(accepted.correlationID)", "why": "\(ignored)"])
+        }
+        if let completion = handled.completion {
+            metrics.completed(procedure: completion.procedure, after: completion.duration, deadline: completion.legalDeadline)
         }
         let prepared = try prepare(handled.outputs)
         messages += prepared.flatMap(\.outgoing)
@@ -421,14 +454,15 @@ public final class CoreRouter: Sendable {
         inFlightKeys.withLock { $0.subtract(routedKeys) }
         for (index, inFlight) in batch.enumerated() {
             let delivery = inFlight.delivery
+            defer { inFlight.span?.end() }
             if let failure = failures[index] {
-                await retryLater(delivery, queue: inFlight.queue, because: failure)
+                await retryLater(inFlight, because: failure)
                 continue
             }
             switch inFlight.outcome {
             case .routed(_, let type):
                 if let markFailure {
-                    await retryLater(delivery, queue: inFlight.queue, because: markFailure)
+                    await retryLater(inFlight, because: markFailure)
                     continue
                 }
                 counters.withLock { $0.routed += 1 }
@@ -436,13 +470,14 @@ public final class CoreRouter: Sendable {
             case .rejected(let check):
                 counters.withLock { $0.rejected[check, default: 0] += 1 }
                 metrics.rejected(check: check.rawValue)
+                inFlight.span?.setStatus(SpanStatus(code: .error, message: "dead-lettered: the \(check.rawValue) check"))
             case .duplicate:
                 counters.withLock { $0.duplicates += 1 }
                 metrics.duplicate()
             case .replayed:
                 break
             case .failed(let reason):
-                await retryLater(delivery, queue: inFlight.queue, because: reason)
+                await retryLater(inFlight, because: reason)
                 continue
             }
             delivery.ack()
@@ -451,8 +486,11 @@ public final class CoreRouter: Sendable {
 
     /// A failure that may pass later (the store busy, a publish not confirmed): the message waits
     /// in the next retry queue, then comes back; after the last one it goes to the dead letters.
-    private func retryLater(_ delivery: AMQPDelivery, queue: String, because error: String) async {
-        let message = AMQPMessage(body: delivery.body, properties: delivery.properties)
+    private func retryLater(_ inFlight: InFlight, because error: String) async {
+        let (delivery, queue) = (inFlight.delivery, inFlight.queue)
+        inFlight.span?.setStatus(SpanStatus(code: .error, message: "tried again later: \(error)"))
+        // The retry continues the trace.
+        let message = AMQPMessage(body: delivery.body, properties: delivery.properties).carrying(inFlight.trace)
         // Only the core's own copies count their attempts; the header on an adapter's message is
         // refused by the checks, and the count is kept in range whatever it says.
         let counted = message.properties.userID == coreUser ? message.properties.headers?[BusHeader.attempt]?.integerValue : nil
@@ -497,7 +535,8 @@ public final class CoreRouter: Sendable {
                 properties: AMQPProperties(
                     contentType: "application/json", headers: [BusHeader.causationID: .string(output.causationID)],
                     deliveryMode: .persistent, correlationID: output.correlationID, messageID: output.messageID,
-                    timestamp: Date(), type: output.type, userID: coreUser, appID: "govbus-core"))
+                    timestamp: Date(), type: output.type, userID: coreUser, appID: "govbus-core")
+            ).carrying(TraceHeaders(parent: output.traceparent, state: nil))
             if let signer { message = try signer.sign(message) }
             return PreparedOutput(output: output, message: message, receivers: try receivers(of: output))
         }

@@ -48,6 +48,7 @@ public struct CoreService: Service {
         try audit.removeBodies(recordedBefore: Date().addingTimeInterval(-configuration.auditBodyRetention.timeInterval))
         var prometheus = PrometheusMetricsFactory(registry: registry)
         prometheus.defaultDurationHistogramBuckets = Self.latencyBuckets
+        prometheus.valueHistogramBuckets["govbus_core_dossier_completion_seconds"] = Self.completionBuckets
         let metrics = CoreMetrics(factory: prometheus)
         let router = try CoreRouter(
             checks: checks, audit: audit, ledger: try MessageLedger(configuration.store),
@@ -63,6 +64,8 @@ public struct CoreService: Service {
                 "partitions": "\(own.joined(separator: ","))",
             ])
         let health = ConnectionHealth()
+        let verifier = AuditVerifier(
+            audit: audit, metrics: metrics, interval: configuration.auditCheckpointInterval, logger: logger)
         let checkpointer = try makeCheckpointer(audit: audit, connection: connection, coreUser: amqp.user)
 
         // On SIGTERM the tasks are cancelled: the consumer stops, and a message in hand finishes
@@ -70,11 +73,12 @@ public struct CoreService: Service {
         do {
             try await cancelWhenGracefulShutdown {
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { try await router.run(queues: own, standby: standby) }
+                    group.addTask { try await router.run(queues: own, standby: standby, standbyDelay: configuration.standbyDelay) }
                     group.addTask { await router.runTimers() }
                     group.addTask { await health.follow(connection.events) }
                     group.addTask { await processManager.reportStates(to: metrics, logger: logger) }
                     if let checkpointer { group.addTask { await checkpointer.run() } }
+                    group.addTask { await verifier.run() }
                     if let address = configuration.telemetry {
                         let registry = registry
                         let token = configuration.operatorToken
@@ -140,6 +144,9 @@ public struct CoreService: Service {
     }
 
     /// Routing takes milliseconds; a bucket past a few seconds means something waits.
+    /// A dossier's time from submission to completion: seconds in a demo, days under a legal deadline.
+    static let completionBuckets: [Double] = [1, 5, 30, 60, 300, 1800, 3600, 6 * 3600, 86400, 3 * 86400, 7 * 86400, 15 * 86400, 30 * 86400]
+
     static let latencyBuckets: [Duration] = [
         .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
         .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
