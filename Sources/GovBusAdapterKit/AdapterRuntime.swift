@@ -346,7 +346,7 @@ public final class AdapterRuntime: Sendable {
         var policy = policy
         if let timeout = configuration.httpTimeout { policy.timeout = timeout }
         if let attempts = configuration.httpAttempts { policy.attempts = attempts }
-        return ExternalSystem(name: name, policy: policy, http: http)
+        return ExternalSystem(name: name, policy: policy, http: http, metrics: metrics)
     }
 
     // MARK: The outbox

@@ -1,4 +1,5 @@
 public import AsyncHTTPClient
+public import CoreMetrics
 public import Foundation
 import GovBus
 import GovBusTelemetry
@@ -84,11 +85,17 @@ public struct ExternalSystem: Sendable {
     public let name: String
     public let policy: HTTPPolicy
     private let http: HTTPClient
+    private let metrics: (any MetricsFactory)?
 
-    public init(name: String, policy: HTTPPolicy = HTTPPolicy(), http: HTTPClient = .shared) {
+    /// `metrics`: where each try's time goes (`govbus_adapter_external_request_seconds`, by system
+    /// and outcome); none, nowhere.
+    public init(
+        name: String, policy: HTTPPolicy = HTTPPolicy(), http: HTTPClient = .shared, metrics: (any MetricsFactory)? = nil
+    ) {
         self.name = name
         self.policy = policy
         self.http = http
+        self.metrics = metrics
     }
 
     /// Sends `request` on behalf of `inbox` (whose trace context it carries, when it has one) and
@@ -132,7 +139,7 @@ public struct ExternalSystem: Sendable {
     /// One try, in a client span when traces are on (named by its method, as OpenTelemetry's HTTP
     /// conventions say); the request carries the span on, or, traces off, `parent` as it came.
     private func traced(_ request: OutboundRequest, parent: TraceHeaders?) async throws -> HTTPAnswer {
-        guard BusTracing.isActive else { return try await once(request, trace: parent) }
+        guard BusTracing.isActive else { return try await timed(request, trace: parent) }
         let span = InstrumentationSystem.tracer.startAnySpan(
             request.method.rawValue, context: parent?.context ?? ServiceContext.current ?? .topLevel, ofKind: .client)
         defer { span.end() }
@@ -141,13 +148,33 @@ public struct ExternalSystem: Sendable {
         span.attributes["govbus.external_system"] = name
         if let host = URL(string: request.url)?.host { span.attributes[OTelAttribute.server.address] = host }
         do {
-            let answer = try await once(request, trace: span.traceHeaders)
+            let answer = try await timed(request, trace: span.traceHeaders)
             span.attributes[OTelAttribute.http.response.statusCode] = answer.status
             if answer.status >= 400 { span.setStatus(SpanStatus(code: .error, message: "HTTP \(answer.status)")) }
             return answer
         } catch {
             span.recordError(error)
             span.setStatus(SpanStatus(code: .error, message: "\(error)"))
+            throw error
+        }
+    }
+
+    /// One try, its time recorded by outcome: the status's class (2xx, 4xx, 5xx…) or "error".
+    private func timed(_ request: OutboundRequest, trace: TraceHeaders?) async throws -> HTTPAnswer {
+        guard let metrics else { return try await once(request, trace: trace) }
+        let started = ContinuousClock.now
+        func record(_ outcome: String) {
+            CoreMetrics.Timer(
+                label: "govbus_adapter_external_request_seconds", dimensions: [("system", name), ("outcome", outcome)],
+                factory: metrics
+            ).recordNanoseconds(Int64((ContinuousClock.now - started) / .nanoseconds(1)))
+        }
+        do {
+            let answer = try await once(request, trace: trace)
+            record("\(answer.status / 100)xx")
+            return answer
+        } catch {
+            record("error")
             throw error
         }
     }

@@ -2,11 +2,12 @@ import Hummingbird
 import NIOCore
 
 /// The console's pages: a shell each, filled by console.js from the JSON API (so the pages and
-/// scripts use the same API as anyone else). The overview refreshes itself every 3 s.
+/// scripts use the same API as anyone else). Pages of the bus's state follow `/api/events`.
 enum ConsolePages {
     static let pages: [(path: String, page: String, title: String)] = [
         ("/", "overview", "Overview"), ("/dossiers", "dossiers", "Dossiers"), ("/dossiers/:id", "dossier", "Dossier"),
-        ("/dead-letters", "dead-letters", "Dead letters"), ("/audit", "audit", "Audit"), ("/login", "login", "Log in"),
+        ("/stuck", "stuck", "Stuck dossiers"), ("/dead-letters", "dead-letters", "Dead letters"), ("/audit", "audit", "Audit"),
+        ("/login", "login", "Log in"),
     ]
 
     static func addRoutes(to router: Router<ConsoleContext>) {
@@ -40,8 +41,8 @@ enum ConsolePages {
         <link rel="stylesheet" href="/console.css"><script src="/console.js" defer></script></head>
         <body data-page="\(page)">
         <header><strong>GovBus console</strong>
-        <nav><a href="/">Overview</a><a href="/dossiers">Dossiers</a><a href="/dead-letters">Dead letters</a><a href="/audit">Audit</a></nav>
-        <span id="who"></span></header>
+        <nav><a href="/">Overview</a><a href="/dossiers">Dossiers</a><a href="/stuck">Stuck</a><a href="/dead-letters">Dead letters</a><a href="/audit">Audit</a></nav>
+        <span id="live"></span><span id="who"></span></header>
         <main id="app"><h1>\(title)</h1><p>Loading…</p></main>
         </body></html>
         """
@@ -51,7 +52,10 @@ enum ConsolePages {
         body { font-family: system-ui, sans-serif; margin: 0; color: #1b1f24; background: #f6f7f9; }
         header { display: flex; gap: 2em; align-items: center; padding: .6em 1.2em; background: #0b3d6e; color: white; }
         header a { color: white; margin-right: 1em; text-decoration: none; }
-        #who { margin-left: auto; }
+        #live { margin-left: auto; } #who { margin-left: 1em; }
+        header .up { color: #a8f0b8; } header .late { color: #ffd08a; }
+        .charts { display: flex; flex-wrap: wrap; gap: 1em; margin-bottom: 1em; }
+        figure { margin: 0; } figcaption { font-size: 12px; margin-bottom: .2em; }
         main { padding: 1em 1.5em; }
         table { border-collapse: collapse; background: white; margin-bottom: 1.5em; }
         th, td { border: 1px solid #d0d5dc; padding: .3em .6em; text-align: left; font-size: 14px; }

@@ -1,4 +1,5 @@
-/// The pages' script: fetches the JSON API and draws each page; charts are plain SVG.
+/// The pages' script: fetches the JSON API and draws each page; charts are plain SVG. A page
+/// that shows the bus's state draws itself again when `/api/events` says the bus moved.
 enum ConsoleScript {
     static let source = #"""
     "use strict";
@@ -6,6 +7,9 @@ enum ConsoleScript {
     const app = () => document.getElementById("app");
     const esc = (v) => String(v ?? "").replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
     const time = (t) => t ? new Date(t).toLocaleString() : "";
+    const seconds = (s) => s < 120 ? `${s.toFixed(1)} s` : s < 7200 ? `${(s / 60).toFixed(1)} min` : s < 172800 ? `${(s / 3600).toFixed(1)} h` : `${(s / 86400).toFixed(1)} d`;
+    const ago = (t) => seconds(Math.max(0, (Date.now() - new Date(t).getTime()) / 1000));
+    const dossierLink = (d) => `<a href="/dossiers/${encodeURIComponent(d.dossierId)}">${esc(d.dossierId)}</a>`;
     async function api(path, options = {}) {
       const headers = {"Content-Type": "application/json"};
       if (me && options.method && options.method !== "GET") headers["X-CSRF-Token"] = me.csrfToken;
@@ -24,6 +28,15 @@ enum ConsoleScript {
       return `<svg width="${width}" height="${height + 20}" role="img">` + points.map((p, i) =>
         `<rect x="${i * w + 1}" y="${height - p.value / max * height}" width="${Math.max(w - 2, 1)}" height="${p.value / max * height}" fill="#0b3d6e"><title>${esc(p.label)}: ${p.value}</title></rect>`).join("") +
         `<text x="2" y="${height + 15}" font-size="11">max ${max}</text></svg>`;
+    }
+    // One chart per name (a message type, an adapter): its messages per minute.
+    function perName(points, key) {
+      const minutes = [...new Set(points.map((p) => p.minute))].sort();
+      const names = [...new Set(points.map((p) => p[key]))].sort();
+      return `<div class="charts">` + names.map((name) => {
+        const counts = minutes.map((m) => ({label: time(m), value: points.filter((p) => p.minute === m && p[key] === name).reduce((sum, p) => sum + p.count, 0)}));
+        return `<figure><figcaption>${esc(name)} · ${counts.reduce((sum, c) => sum + c.value, 0)}</figcaption>${bars(counts, 260, 60)}</figure>`;
+      }).join("") + `</div>`;
     }
     const pages = {
       async login() {
@@ -62,10 +75,23 @@ enum ConsoleScript {
                  ["in (1 h)", (a) => a.messagesIn], ["out (1 h)", (a) => a.messagesOut]], o.adapters) +
           `<h2>Dossiers</h2>` + table([["state", (r) => esc(r[0])], ["dossiers", (r) => r[1]]], Object.entries(o.dossiers)) +
           `<h2>Messages per minute, last hour</h2>` + bars(Object.keys(byMinute).sort().map((m) => ({label: time(m), value: byMinute[m]}))) +
+          `<h3>Per message type</h3>` + perName(charts.throughput, "type") +
+          `<h3>Per adapter (what it sent)</h3>` + perName(charts.perAdapter, "adapter") +
           table([["type", (r) => esc(r[0])], ["messages (1 h)", (r) => r[1]]], Object.entries(types)) +
           `<h2>Dossier completion times, last day</h2>` +
           bars(["< 1 s", "1–10 s", "10–100 s", "100–1000 s", "< 3 h", "longer"].map((label, i) => ({label, value: buckets[i]})), 360);
-        setTimeout(() => pages.overview().catch(show), 3000);
+      },
+      async stuck() {
+        const s = await api("/api/stuck");
+        const columns = [["dossier", dossierLink], ["procedure", (d) => esc(d.procedureCode)], ["commune", (d) => esc(d.communeCode)],
+                         ["unchanged since", (d) => `${time(d.updatedAt)} (${ago(d.updatedAt)})`],
+                         ["legal deadline", (d) => time(d.legalDeadline) + (d.overdue ? " (overdue)" : "")]];
+        const mark = (rows) => rows.map((d) => ({...d, __class: d.overdue ? "overdue" : ""}));
+        app().innerHTML = `<h1>Stuck dossiers</h1><h2>Waiting longest, by state</h2>` +
+          s.waiting.map((w) => `<h3>${esc(w.state)}</h3>` + (w.dossiers.length ? table(columns, mark(w.dossiers)) : "<p>None.</p>")).join("") +
+          `<h2>Past their legal deadline, by commune</h2>` + (s.overdueByCommune.length
+            ? s.overdueByCommune.map((c) => `<h3>Commune ${esc(c.communeCode)}: ${c.overdue} overdue</h3>` + table(columns, mark(c.dossiers))).join("")
+            : "<p>No dossier is past its legal deadline.</p>");
       },
       async dossiers() {
         const query = new URLSearchParams(location.search);
@@ -86,7 +112,14 @@ enum ConsoleScript {
         const id = decodeURIComponent(location.pathname.split("/").pop());
         const d = await api("/api/dossiers/" + encodeURIComponent(id));
         app().innerHTML = `<h1>Dossier ${esc(id)}</h1><p class="${d.dossier.overdue ? "overdue" : ""}">${esc(d.dossier.procedureName)} · ${esc(d.dossier.state)}
-          · legal deadline ${time(d.dossier.legalDeadline)}${d.dossier.overdue ? " <strong>(overdue)</strong>" : ""}</p><h2>Timeline</h2>` +
+          · legal deadline ${time(d.dossier.legalDeadline)}${d.dossier.overdue ? " <strong>(overdue)</strong>" : ""}</p>` +
+          (d.traceUrl ? `<p><a href="${esc(d.traceUrl)}" target="_blank" rel="noopener">Its trace in the tracing tool</a></p>` : "") +
+          `<h2>Steps</h2>` + (d.steps.length ? table([["step", (t) => esc(t.step)], ["asked", (t) => time(t.startedAt)],
+                 ["took", (t) => seconds(t.seconds) + (t.endedAt ? "" : " (still waiting)")], ["tries", (t) => t.tries],
+                 ["timeout of a try", (t) => t.timeoutSeconds == null ? "–" : seconds(t.timeoutSeconds)],
+                 ["", (t) => t.timeoutSeconds == null ? "" : t.overTimeout ? "<span class='late'>longer than its timeout</span>" : "<span class='up'>within its timeout</span>"]],
+                d.steps.map((t) => ({...t, __class: t.overTimeout ? "overdue" : ""}))) : "<p>No step asked yet.</p>") +
+          `<h2>Timeline</h2>` +
           (me.role === "operator" && !["completed", "rejected"].includes(d.dossier.state)
             ? `<p>${d.dossier.state === "needs-attention" ? `<button data-decide="retry">Try the step again</button> ` : ""}<button data-decide="reject">Reject the dossier</button></p>` : "") +
           table([["time", (e) => time(e.at)], ["+ seconds", (e) => e.sincePrevious?.toFixed(2) ?? ""], ["from", (e) => esc(e.sender)],
@@ -131,6 +164,36 @@ enum ConsoleScript {
           `<span class='down'>is broken at record ${a.firstBroken}</span>: ${esc(a.reason)}`} (checked ${time(a.checkedAt)}).</p>`;
       },
     };
+    // Live: the page draws itself again when the bus moves (at most twice a second), and notes how
+    // long after the event that was, for the browser test and anyone curious.
+    let pending = null, redrawing = false;
+    async function redraw() {
+      redrawing = true;
+      while (pending) {
+        const change = pending;
+        pending = null;
+        const page = document.body.dataset.page;
+        // An operator reading or editing a dead letter keeps it open.
+        if (page !== "dead-letters" || !app().querySelector("details[open]")) {
+          try { await pages[page](); } catch (error) { show(error); }
+          document.body.dataset.updates = String(Number(document.body.dataset.updates || 0) + 1);
+          document.body.dataset.updateLatencyMs = String(Date.now() - change.sentAt);
+          document.body.dataset.sequence = String(change.sequence);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      redrawing = false;
+    }
+    function followTheBus() {
+      const live = document.getElementById("live");
+      const events = new EventSource("/api/events");
+      events.addEventListener("open", () => { live.textContent = "live"; live.className = "up"; });
+      events.addEventListener("error", () => { live.textContent = "reconnecting…"; live.className = "late"; });
+      events.addEventListener("change", (event) => {
+        pending = JSON.parse(event.data);
+        if (!redrawing) redraw();
+      });
+    }
     function show(error) { app().insertAdjacentHTML("beforeend", `<p class="down">${esc(error.message)}</p>`); }
     document.addEventListener("DOMContentLoaded", async () => {
       const page = document.body.dataset.page;
@@ -140,6 +203,7 @@ enum ConsoleScript {
           document.getElementById("who").textContent = `${me.name} (${me.role})`;
         }
         await pages[page]();
+        if (["overview", "dossiers", "dossier", "stuck", "dead-letters"].includes(page)) followTheBus();
       } catch (error) { show(error); }
     });
     """#

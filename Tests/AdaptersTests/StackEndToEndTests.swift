@@ -27,14 +27,16 @@ struct StackEndToEndTests {
         }
     }
 
-    static func startStack(on broker: TestBroker? = nil, extraArguments: [String] = []) async throws -> Stack {
+    static func startStack(
+        on broker: TestBroker? = nil, extraArguments: [String] = [], environment: [String: String] = [:]
+    ) async throws -> Stack {
         let broker = try broker ?? TestBroker.fromEnvironment()
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("govbus-up-\(UUID().uuidString.prefix(8))")
         // Below Linux's ephemeral ports (32768 and up), which the test's own connections take.
         let ports = 20_000 + Int.random(in: 0..<120) * 100
         let process = try ChildProcess.start(
             binary, ["up", "--work", work.path, "--ports", "\(ports)", "--vhost", "e2e-\(ports)", "--fresh"] + extraArguments,
-            environment: ["GOVBUS_AMQP_URL": broker.amqpURL, "GOVBUS_MANAGEMENT_URL": broker.managementURL],
+            environment: ["GOVBUS_AMQP_URL": broker.amqpURL, "GOVBUS_MANAGEMENT_URL": broker.managementURL].merging(environment) { $1 },
             errors: FileManager.default.temporaryDirectory.appendingPathComponent("govbus-up-\(ports).log").path)
         let deadline = ContinuousClock.now + .seconds(240)
         while !FileManager.default.fileExists(atPath: work.appendingPathComponent("ready").path) {
@@ -340,9 +342,11 @@ struct StackEndToEndTests {
                 [
                     "python3", Self.root.appendingPathComponent("Tests/BrowserChecks/console_pages.py").path,
                     "http://127.0.0.1:\(stack.ports + 20)", "operator", String(password ?? ""), dossier, screenshots,
+                    stack.portal,
                 ])
             #expect(outcome.status == 0, "\(outcome.output)\n\(outcome.errors)")
-            for page in ["overview", "dossiers", "dossier", "dead-letters", "audit"] {
+            print(outcome.output)
+            for page in ["overview", "dossiers", "dossier", "stuck", "dead-letters", "audit", "overview-updated"] {
                 #expect(FileManager.default.fileExists(atPath: "\(screenshots)/\(page).png"), "no screenshot of \(page)")
             }
         } catch {

@@ -3,7 +3,11 @@
 opens each page, waits for it to draw from the API, checks what it shows, and keeps a
 screenshot of each page.
 
-    console_pages.py CONSOLE_URL USER PASSWORD DOSSIER_ID SCREENSHOT_FOLDER
+    console_pages.py CONSOLE_URL USER PASSWORD DOSSIER_ID SCREENSHOT_FOLDER PORTAL_SANDBOX_URL
+
+Then, on the overview, it submits a dossier through the portal sandbox and waits for the page to
+draw itself again from the console's server-sent events, without a reload, and prints how long
+after the event that took (measured in the page) and after the submission (measured here).
 
 Driven over the Chrome DevTools Protocol (websocket-client). Exits 1 naming the first page that
 does not show what it should."""
@@ -19,7 +23,7 @@ import urllib.request
 
 import websocket
 
-console, user, password, dossier, folder = sys.argv[1:6]
+console, user, password, dossier, folder, portal_sandbox = sys.argv[1:7]
 os.makedirs(folder, exist_ok=True)
 chromium = shutil.which("chromium") or shutil.which("chromium-browser")
 if not chromium:
@@ -96,9 +100,42 @@ try:
         sys.exit("the login failed: " + (evaluate("(document.getElementById('error') || {}).textContent || ''") or "no answer"))
     open_page("/", ["govbus.core.ingress", "portal", "Adapters", "management-api"], "overview")
     open_page("/dossiers", [dossier], "dossiers")
-    open_page(f"/dossiers/{dossier}", ["Timeline", "portal.dossier.submitted.v1"], "dossier")
+    open_page(f"/dossiers/{dossier}", ["Steps", "identity", "timeout of a try", "Timeline", "portal.dossier.submitted.v1"], "dossier")
+    open_page("/stuck", ["Waiting longest", "awaiting-document", dossier, "Past their legal deadline"], "stuck")
     open_page("/dead-letters", ["document.issue-requested.v1"], "dead-letters")
     open_page("/audit", ["verifies"], "audit")
+
+    # Live: the overview draws itself again when the bus moves, without a reload.
+    open_page("/", ["Per message type", "Per adapter"], "overview-live")
+    deadline = time.time() + 10
+    while time.time() < deadline and evaluate("document.getElementById('live').textContent") != "live":
+        time.sleep(0.2)
+    if evaluate("document.getElementById('live').textContent") != "live":
+        sys.exit("the overview did not connect to /api/events")
+    evaluate("window.notReloaded = true")
+    time.sleep(1.5)  # the first event, on connecting, has been drawn
+    before = int(evaluate("Number(document.body.dataset.sequence || 0)"))
+    updates = int(evaluate("Number(document.body.dataset.updates || 0)"))
+    submitted_at = time.time()
+    request = urllib.request.Request(
+        portal_sandbox + "/_sandbox/submit", method="POST", headers={"Content-Type": "application/json"},
+        data=json.dumps({"count": 1, "paidShare": 0, "mismatchShare": 0, "seed": 11}).encode())
+    urllib.request.urlopen(request, timeout=30).read()
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        if int(evaluate("Number(document.body.dataset.sequence || 0)")) > before and int(evaluate("Number(document.body.dataset.updates || 0)")) > updates:
+            break
+        time.sleep(0.05)
+    else:
+        sys.exit("the overview did not draw itself again within 30 s of a new dossier")
+    seen_after = time.time() - submitted_at
+    if evaluate("window.notReloaded") is not True:
+        sys.exit("the overview was reloaded instead of drawn again")
+    latency = evaluate("document.body.dataset.updateLatencyMs")
+    shot = call("Page.captureScreenshot", format="png")
+    with open(os.path.join(folder, "overview-updated.png"), "wb") as file:
+        file.write(base64.b64decode(shot["data"]))
+    print(f"live update: drawn {latency} ms after the server's event; {seen_after * 1000:.0f} ms after the submission (sampled every 50 ms)")
 finally:
     browser.terminate()
     shutil.rmtree(profile, ignore_errors=True)

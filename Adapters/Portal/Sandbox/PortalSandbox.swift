@@ -17,7 +17,8 @@ import PortalAPI
 /// - `POST /api/progress`: a progress update (HMAC-signed, `X-Portal-Signature`).
 /// - `GET /api/dossiers/:id/history`: the updates of a dossier, in order.
 /// - `POST /_sandbox/submit` `{"count": 100, "paidShare": 0.5, "mismatchShare": 0.1}`: submits
-///   that many dossiers to the adapter; answers the batch id and what the adapter said.
+///   that many dossiers to the adapter, each in a trace of its own (`traceparent`); answers the
+///   batch id and what the adapter said.
 /// - `GET /_sandbox/batches/:batch`: each dossier of a batch with its last status.
 public enum PortalSandbox {
     public struct Options: Sendable {
@@ -162,6 +163,8 @@ public enum PortalSandbox {
                     request.method = .POST
                     request.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
                     request.headers.add(name: PortalSignature.header, value: PortalSignature.sign(body, secret: options.hmacSecret))
+                    // The portal's own trace of the submission, which the bus's spans join.
+                    request.headers.add(name: "traceparent", value: Self.newTraceparent())
                     request.body = .bytes(ByteBuffer(bytes: body))
                     do {
                         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
@@ -184,6 +187,13 @@ public enum PortalSandbox {
             }
         }
         return (accepted.sorted(), refused)
+    }
+
+    /// A W3C `traceparent` for a new trace, sampled: what the portal's tracing would send.
+    static func newTraceparent() -> String {
+        let traceID = (0..<16).map { _ in UInt8.random(in: 0...255) }.lowercaseHex
+        let spanID = (0..<8).map { _ in UInt8.random(in: 0...255) }.lowercaseHex
+        return "00-\(traceID)-\(spanID)-01"
     }
 
     static func jsonObject(_ value: Any) -> Response {

@@ -30,6 +30,9 @@ public final class ProcessManager: Sendable {
         public let ignoredBecause: String?
         /// Set by the transition that completed the dossier (not by a repeat of it).
         public var completion: Completion? = nil
+        /// The dossier's own trace, when the message came in another (a gateway's callback starts
+        /// one of its own): what it sends goes on in the dossier's, and its handling links to it.
+        public var dossierTrace: String? = nil
     }
 
     /// How long a completed dossier took, against its procedure's legal deadline.
@@ -98,10 +101,18 @@ public final class ProcessManager: Sendable {
             let (dossierID, event) = try Self.event(type: type, body: body)
             var (process, version) = try load(dossierID)
             let outcome = process.handle(event, at: now)
-            return try record(
+            let elsewhere = process.trace.map { Self.traceID($0) != trace.map(Self.traceID) } ?? false
+            var handled = try record(
                 process, version: version, from: outcome.from.name, cause: cause, causationID: messageID, at: now,
-                ignoredBecause: outcome.ignoredBecause, commands: outcome.commands, trace: trace)
+                ignoredBecause: outcome.ignoredBecause, commands: outcome.commands, trace: elsewhere ? process.trace : trace)
+            if elsewhere { handled.dossierTrace = process.trace }
+            return handled
         }
+    }
+
+    /// The trace id part of a `traceparent`.
+    private static func traceID(_ traceparent: String) -> Substring {
+        traceparent.split(separator: "-").dropFirst().first ?? ""
     }
 
     /// Runs `body` again when its save lost a race with another core (at most a few times: each

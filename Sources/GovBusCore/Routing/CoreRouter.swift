@@ -259,7 +259,7 @@ public final class CoreRouter: Sendable {
                 }
                 if let witnessKey { witness?.hold(witnessKey) }
                 do {
-                    let routed = try route(message, delivery: delivery, to: receivers, trace: arrival.trace)
+                    let routed = try route(message, delivery: delivery, to: receivers, trace: arrival.trace, span: arrival.span)
                     outgoing[index] = routed.messages
                     outputs += routed.outputs
                 } catch let refusal as ProcessManager.Refusal {
@@ -372,7 +372,8 @@ public final class CoreRouter: Sendable {
     /// An accepted, audited message: to its receivers, and to the process manager, whose
     /// messages go out with it.
     private func route(
-        _ accepted: IngressChecks.Accepted, delivery: AMQPDelivery, to receivers: [String], trace: TraceHeaders?
+        _ accepted: IngressChecks.Accepted, delivery: AMQPDelivery, to receivers: [String], trace: TraceHeaders?,
+        span: (any Span)?
     ) throws -> (messages: [AMQPOutgoingMessage], outputs: [PreparedOutput]) {
         let forwarded = AMQPMessage(body: delivery.body, properties: delivery.properties).forwarded(byCore: coreUser)
             .carrying(trace)
@@ -386,6 +387,9 @@ public final class CoreRouter: Sendable {
             trace: trace?.parent)
         if let ignored = handled.ignoredBecause {
             logger.info("reply recorded, nothing changed", metadata: ["dossier": "\(accepted.correlationID)", "why": "\(ignored)"])
+        }
+        if let span, let dossierTrace = TraceHeaders(parent: handled.dossierTrace, state: nil) {
+            span.addLink(SpanLink(context: dossierTrace.context, attributes: [:]))
         }
         if let completion = handled.completion {
             metrics.completed(procedure: completion.procedure, after: completion.duration, deadline: completion.legalDeadline)
