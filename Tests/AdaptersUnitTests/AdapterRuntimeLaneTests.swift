@@ -123,6 +123,30 @@ struct AdapterRuntimeLaneTests {
         #expect(Set(answers.compactMap { $0.message.properties.headers?[BusHeader.causationID]?.stringValue }) == ["a1", "a2", "b1"])
     }
 
+    @Test("What a message causes goes out in its trace (stored with the outbox entry); a forged trace header goes no further")
+    func traceCarriedThroughTheOutbox() async throws {
+        let runtime = try Self.runtime()
+        let broker = Self.broker()
+        let connector = TestConnector(runtime: runtime, journal: Journal(), failures: [:])
+        let running = Task { try await runtime.run(connector, over: broker) }
+        defer { running.cancel() }
+
+        let traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+        var traced = try Self.message("t1", dossier: "HS-T1")
+        traced.properties.headers = [BusHeader.traceparent: .string(traceparent), BusHeader.tracestate: .string("vendor=1")]
+        var forged = try Self.message("t2", dossier: "HS-T2")
+        forged.properties.headers = [BusHeader.traceparent: .string("00-zz\r\nX-Injected: yes")]
+        for message in [traced, forged] { broker.put(message, on: Self.inbox) }
+        try await broker.wait(until: { Self.answers($0).count == 2 })
+        let answers = Dictionary(
+            uniqueKeysWithValues: Self.answers(broker).map {
+                ($0.message.properties.headers?[BusHeader.causationID]?.stringValue ?? "", $0.message.properties.headers ?? [:])
+            })
+        #expect(answers["t1"]?[BusHeader.traceparent] == .string(traceparent))
+        #expect(answers["t1"]?[BusHeader.tracestate] == .string("vendor=1"))
+        #expect(answers["t2"]?[BusHeader.traceparent] == nil)
+    }
+
     @Test("A permanent failure, a type without a handler and a body that is not its type go to the dead letters at once; a repeat of a handled message is acked unhandled")
     func deadLettersAndDuplicates() async throws {
         let runtime = try Self.runtime()

@@ -88,6 +88,33 @@ struct CoreRouterPipelineTests {
         #expect(try audit.verify().firstBroken == nil)
     }
 
+    @Test("A well-formed trace context goes on with the copy; what a sender forged into the trace headers goes no further")
+    func traceHeaders() async throws {
+        let fixture = try Self.fixture()
+        let (broker, router) = (fixture.broker, fixture.router)
+        let running = Task { try await router.run() }
+        defer { running.cancel() }
+
+        let traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+        var traced = try CoreFixtures.message(type: "portal.dossier.submitted.v1", example: "valid-1.json", sender: "portal")
+        traced.properties.headers?[BusHeader.traceparent] = .string(traceparent)
+        traced.properties.headers?[BusHeader.tracestate] = .string("vendor=1")
+        var forged = try CoreFixtures.message(type: "portal.dossier.submitted.v1", example: "valid-1.json", sender: "portal")
+        forged.properties.headers?[BusHeader.traceparent] = .string("00-\r\nX-Injected: yes")
+        forged.properties.headers?[BusHeader.tracestate] = .string(String(repeating: "a=b,", count: 5000))
+        for message in [traced, forged] { broker.put(message, on: CoreTopology.coreQueue) }
+
+        try await broker.wait(until: { $0.acked.count == 2 })
+        let delivered = broker.published.filter { $0.exchange == CoreTopology.deliverExchange }.map(\.message)
+        #expect(delivered.count == 2)
+        let withTrace = try #require(delivered.first { $0.properties.messageID == traced.properties.messageID })
+        #expect(withTrace.properties.headers?[BusHeader.traceparent] == .string(traceparent))
+        #expect(withTrace.properties.headers?[BusHeader.tracestate] == .string("vendor=1"))
+        let cleaned = try #require(delivered.first { $0.properties.messageID == forged.properties.messageID })
+        #expect(cleaned.properties.headers?[BusHeader.traceparent] == nil)
+        #expect(cleaned.properties.headers?[BusHeader.tracestate] == nil)
+    }
+
     @Test("While the broker refuses its publishes, the core acks nothing; once they go through, the message is routed once")
     func nothingAckedBeforeItsConfirm() async throws {
         let fixture = try Self.fixture()

@@ -1,21 +1,29 @@
 public import GovBusStore
 public import Logging
 
-/// Walks the audit log's hash chain while the core runs, a stretch at a time: the whole log
-/// first, then only the records added since. An operator's alert watches the time of the last
-/// good walk; a broken chain is logged as an error and counted.
+/// Walks the audit log's hash chain while the core runs: the whole log first and every
+/// `wholeLogInterval`, and in between only the records added since (which must chain onto the
+/// last one that held). An operator's alert watches the time of the last good walk; a broken
+/// chain is logged as an error and counted. A record rewritten long ago shows at the next whole
+/// walk, and at once to `govbus audit verify` against a checkpoint kept elsewhere.
 public actor AuditVerifier {
     private let audit: AuditLog
     private let metrics: CoreMetrics
     private let interval: Duration
+    private let wholeLogInterval: Duration
     private let logger: Logger
     /// The last record known to hold.
     private var verified: (sequence: Int64, hash: String)?
+    private var lastWholeWalk: ContinuousClock.Instant?
 
-    public init(audit: AuditLog, metrics: CoreMetrics, interval: Duration, logger: Logger) {
+    public init(
+        audit: AuditLog, metrics: CoreMetrics, interval: Duration, wholeLogInterval: Duration = .seconds(6 * 3600),
+        logger: Logger
+    ) {
         self.audit = audit
         self.metrics = metrics
         self.interval = interval
+        self.wholeLogInterval = wholeLogInterval
         self.logger = logger
     }
 
@@ -23,6 +31,10 @@ public actor AuditVerifier {
     /// wait for the next turn). Returns whether the chain holds.
     @discardableResult
     public func verifyNewRecords() -> Bool {
+        if lastWholeWalk.map({ ContinuousClock.now - $0 >= wholeLogInterval }) ?? true {
+            verified = nil
+            lastWholeWalk = .now
+        }
         do {
             let head = try audit.head()
             let result = try audit.verify(after: verified, through: head.sequence)
