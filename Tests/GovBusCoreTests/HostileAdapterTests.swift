@@ -176,6 +176,38 @@ struct HostileAdapterTests {
         try await Self.tearDown(fixture)
     }
 
+    @Test("Trace headers forged by an adapter (a line break, bytes, a number, a 60 KB tracestate): its message goes on without them")
+    func forgedTraceHeaders() async throws {
+        let fixture = try await Self.fixture()
+        let portal = fixture.bus.test.names["portal"]!
+        let connection = fixture.bus.test.connections["portal"]!
+        let forgeries: [[String: AMQPFieldValue]] = [
+            ["traceparent": .string("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\nX-Injected: yes")],
+            ["traceparent": .bytes(Array("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01".utf8))],
+            ["traceparent": .int64(7), "tracestate": .string("a=b")],
+            [
+                "traceparent": .string("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"),
+                "tracestate": .string(String(repeating: "vendor=x,", count: 6_700)),
+            ],
+        ]
+        for (index, headers) in forgeries.enumerated() {
+            let victim = dossier("H01.04-251121-93\(index)0")
+            try await publish(
+                try Self.message(victim, as: "portal", user: portal, dossier: victim.dossierId) {
+                    $0.properties.headers?.merge(headers) { $1 }
+                }, on: connection)
+            // The copy the registry gets (the core's request to it) carries no forged trace header.
+            let request = try await next(in: "registry", of: fixture)
+            #expect(request.properties.correlationID == victim.dossierId)
+            let traceparent = request.properties.headers?["traceparent"]
+            #expect(traceparent == nil || traceparent == .string("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"))
+            #expect(request.properties.headers?["tracestate"] == nil, "forgery \(index)")
+            #expect(try state(fixture, victim.dossierId) == "awaiting-identity")
+        }
+        #expect(!fixture.routing.isCancelled)
+        try await Self.tearDown(fixture)
+    }
+
     @Test("Signed bodies two readers could read differently (a repeated key, invalid UTF-8, deep nesting): dead-lettered with why")
     func ambiguousBodies() async throws {
         let fixture = try await Self.fixture()
