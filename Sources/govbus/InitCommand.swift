@@ -121,6 +121,7 @@ struct DeploymentFiles {
                 """,
             "portal-sandbox.env": "GOVBUS_PORTAL_HMAC_SECRET=\(secret("portal-hmac"))\n",
             "payment-sandbox.env": "GOVBUS_PAYMENT_HASH_SECRET=\(secret("payment-hash"))\n",
+            "grafana.env": "GF_SECURITY_ADMIN_PASSWORD=\(secret("grafana-admin"))\n",
             "adapter-passwords.yaml": LocalStack.connectors.map { "\($0): \(secret($0))" }.joined(separator: "\n") + "\n",
             "console-passwords": LocalStack.consoleAccounts.map { "\($0) \(secret("console-\($0)"))" }.joined(separator: "\n") + "\n",
             "routes.yaml": try routes(),

@@ -32,7 +32,10 @@ profile = tempfile.mkdtemp(prefix="govbus-chromium-")
 port = 9300 + os.getpid() % 500
 browser = subprocess.Popen(
     [chromium, "--headless=new", "--no-sandbox", "--disable-gpu", f"--remote-debugging-port={port}",
-     f"--user-data-dir={profile}", "--window-size=1400,1000", "about:blank"],
+     f"--user-data-dir={profile}", "--window-size=1400,1000",
+     # A page driven from outside is never in front: without these, Chromium may hold its events back.
+     "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+     "--disable-backgrounding-occluded-windows", "about:blank"],
     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 try:
     for _ in range(100):

@@ -36,6 +36,23 @@ public struct CoreMetrics: Sendable {
         }
     }
 
+    /// Every counter an alert watches for its first increase, at 0 from the start: Prometheus's
+    /// `increase()` sees no rise in a series that appears with its first event.
+    public func startAtZero() {
+        Counter(label: "govbus_core_duplicates_total", factory: factory).increment(by: 0)
+        for outcome in ["delayed", "dead-lettered"] {
+            Counter(label: "govbus_core_retries_total", dimensions: [("outcome", outcome)], factory: factory).increment(by: 0)
+        }
+        for check in IngressChecks.Check.allCases.map(\.rawValue) + ["delivery"] {
+            Counter(label: "govbus_core_dead_letters_total", dimensions: [("check", check)], factory: factory).increment(by: 0)
+        }
+        for check in IngressChecks.Check.allCases {
+            Counter(label: "govbus_core_rejections_total", dimensions: [("check", check.rawValue)], factory: factory)
+                .increment(by: 0)
+        }
+        Counter(label: "govbus_core_audit_verification_failures_total", factory: factory).increment(by: 0)
+    }
+
     func received(type: String) {
         Self.handle(type, in: handles.received) {
             Counter(label: "govbus_core_messages_in_total", dimensions: [("type", type)], factory: factory)

@@ -50,6 +50,7 @@ public struct CoreService: Service {
         prometheus.defaultDurationHistogramBuckets = Self.latencyBuckets
         prometheus.valueHistogramBuckets["govbus_core_dossier_completion_seconds"] = Self.completionBuckets
         let metrics = CoreMetrics(factory: prometheus)
+        metrics.startAtZero()
         let router = try CoreRouter(
             checks: checks, audit: audit, ledger: try MessageLedger(configuration.store),
             processManager: processManager, connection: connection,
