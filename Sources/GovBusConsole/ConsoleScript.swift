@@ -114,14 +114,14 @@ enum ConsoleScript {
         app().innerHTML = `<h1>Dossier ${esc(id)}</h1><p class="${d.dossier.overdue ? "overdue" : ""}">${esc(d.dossier.procedureName)} · ${esc(d.dossier.state)}
           · legal deadline ${time(d.dossier.legalDeadline)}${d.dossier.overdue ? " <strong>(overdue)</strong>" : ""}</p>` +
           (d.traceUrl ? `<p><a href="${esc(d.traceUrl)}" target="_blank" rel="noopener">Its trace in the tracing tool</a></p>` : "") +
+          (me.role === "operator" && !["completed", "rejected"].includes(d.dossier.state)
+            ? `<p>${d.dossier.state === "needs-attention" ? `<button data-decide="retry">Try the step again</button> ` : ""}<button data-decide="reject">Reject the dossier</button></p>` : "") +
           `<h2>Steps</h2>` + (d.steps.length ? table([["step", (t) => esc(t.step)], ["asked", (t) => time(t.startedAt)],
                  ["took", (t) => seconds(t.seconds) + (t.endedAt ? "" : " (still waiting)")], ["tries", (t) => t.tries],
                  ["timeout of a try", (t) => t.timeoutSeconds == null ? "–" : seconds(t.timeoutSeconds)],
                  ["", (t) => t.timeoutSeconds == null ? "" : t.overTimeout ? "<span class='late'>longer than its timeout</span>" : "<span class='up'>within its timeout</span>"]],
                 d.steps.map((t) => ({...t, __class: t.overTimeout ? "overdue" : ""}))) : "<p>No step asked yet.</p>") +
           `<h2>Timeline</h2>` +
-          (me.role === "operator" && !["completed", "rejected"].includes(d.dossier.state)
-            ? `<p>${d.dossier.state === "needs-attention" ? `<button data-decide="retry">Try the step again</button> ` : ""}<button data-decide="reject">Reject the dossier</button></p>` : "") +
           table([["time", (e) => time(e.at)], ["+ seconds", (e) => e.sincePrevious?.toFixed(2) ?? ""], ["from", (e) => esc(e.sender)],
                  ["to", (e) => esc(e.receivers.join(", ") || "core")], ["type", (e) => esc(e.type)]], d.timeline) +
           `<h2>State changes</h2>` + table([["time", (t) => time(t.at)], ["from", (t) => esc(t.from)], ["to", (t) => esc(t.to)],
@@ -187,6 +187,9 @@ enum ConsoleScript {
     function followTheBus() {
       const live = document.getElementById("live");
       const events = new EventSource("/api/events");
+      // A browser keeps 6 connections to a server, and an event stream holds one: a page left
+      // (or kept in the back-forward cache) must give its stream back.
+      window.addEventListener("pagehide", () => events.close());
       events.addEventListener("open", () => { live.textContent = "live"; live.className = "up"; });
       events.addEventListener("error", () => { live.textContent = "reconnecting…"; live.className = "late"; });
       events.addEventListener("change", (event) => {
