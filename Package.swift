@@ -79,7 +79,7 @@ let coreTestDependencies: [Target.Dependency] = [
 /// What the connectors' tests build on, unit and integration alike.
 let adapterTestDependencies: [Target.Dependency] = connectorDependencies + [
     "GovBusAdapterKit", "GovBusSandboxKit", "GovBusContracts", "GovBusCore", "GovBus", "AMQP", "AMQPTesting",
-    "GovBusConfiguration", "EdXML", "XRoad", "PortalAPI", "GovBusScaffold",
+    "GovBusConfiguration", "EdXML", "XRoad", "PortalAPI", "GovBusScaffold", "GovBusTelemetry",
     .product(name: "Hummingbird", package: "hummingbird"),
     .product(name: "HummingbirdTesting", package: "hummingbird"),
     .product(name: "XMLCoder", package: "XMLCoder"),
@@ -245,7 +245,7 @@ let package = Package(
         .target(
             name: "GovBusTelemetry",
             dependencies: [
-                "AMQP",
+                "AMQP", "GovBus",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "ServiceContextModule", package: "swift-service-context"),
                 .product(name: "OTel", package: "swift-otel"),

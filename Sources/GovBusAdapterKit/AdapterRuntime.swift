@@ -155,6 +155,13 @@ public final class AdapterRuntime: Sendable {
     private func consumeInbox(_ connection: some AMQPTransport, connector: some Connector) async throws {
         let (own, standby) = try await inboxQueues(connection)
         let handlers = connector.handlers
+        // Each type's dead letters counted from 0: an alert's increase() sees the first one.
+        for type in handlers.types {
+            Counter(
+                label: "govbus_adapter_inbox_total", dimensions: [("type", type), ("outcome", InboxOutcome.deadLettered.rawValue)],
+                factory: metrics
+            ).increment(by: 0)
+        }
         let lanes = (0..<Self.lanes).map { _ in AsyncStream.makeStream(of: AMQPDelivery.self) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for (stream, _) in lanes {
@@ -229,9 +236,7 @@ public final class AdapterRuntime: Sendable {
     /// to the dead letters, where an operator replays it once the external system is back.
     private func handle(_ delivery: AMQPDelivery, with handlers: MessageHandlers) async {
         let properties = delivery.properties
-        let received = TraceHeaders(
-            parent: properties.headers?[BusHeader.traceparent]?.stringValue,
-            state: properties.headers?[BusHeader.tracestate]?.stringValue)
+        let received = TraceHeaders(of: properties)
         let span = MessagingSpan.process(
             queue: BusAddresses.inbox(of: brokerUser), type: properties.type, messageID: properties.messageID,
             dossierID: properties.correlationID, headers: received)
@@ -241,36 +246,43 @@ public final class AdapterRuntime: Sendable {
             await handle(delivery, trace: trace, with: handlers)
         }
         if let span {
-            span.attributes["govbus.outcome"] = outcome
-            if outcome == "dead-lettered" { span.setStatus(SpanStatus(code: .error, message: "dead-lettered")) }
+            span.attributes["govbus.outcome"] = outcome.rawValue
+            if outcome == .deadLettered { span.setStatus(SpanStatus(code: .error, message: "dead-lettered")) }
             span.end()
         }
     }
 
+    /// What became of an inbox message (`govbus_adapter_inbox_total`'s `outcome`).
+    enum InboxOutcome: String, CaseIterable {
+        case handled, retried, duplicate
+        case deadLettered = "dead-lettered"
+    }
+
     /// Handles one delivery in its trace; returns its outcome, as counted.
-    private func handle(_ delivery: AMQPDelivery, trace: TraceHeaders?, with handlers: MessageHandlers) async -> String {
+    private func handle(_ delivery: AMQPDelivery, trace: TraceHeaders?, with handlers: MessageHandlers) async -> InboxOutcome {
         let properties = delivery.properties
         let message = InboxMessage(
             type: properties.type ?? "", messageID: properties.messageID ?? "", correlationID: properties.correlationID ?? "",
             body: Data(delivery.body),
             previousDeliveries: Int(properties.headers?[BusHeader.deliveryCount]?.integerValue ?? 0),
             trace: trace)
-        func count(_ outcome: String) -> String {
+        func count(_ outcome: InboxOutcome) -> InboxOutcome {
             Counter(
-                label: "govbus_adapter_inbox_total", dimensions: [("type", message.type), ("outcome", outcome)], factory: metrics
+                label: "govbus_adapter_inbox_total", dimensions: [("type", message.type), ("outcome", outcome.rawValue)],
+                factory: metrics
             ).increment()
             return outcome
         }
         if !message.messageID.isEmpty, (try? outbox.wasHandled(inboxMessage: message.messageID)) == true {
             delivery.ack()
-            return count("duplicate")
+            return count(.duplicate)
         }
         do {
             try check(message)
         } catch {
             logger.error("a message its schema refuses; dead-lettered", metadata: ["type": "\(message.type)", "reason": "\(error)"])
             delivery.reject(requeue: false)
-            return count("dead-lettered")
+            return count(.deadLettered)
         }
         for attempt in 1...max(1, configuration.inboxRetries) {
             do {
@@ -288,17 +300,17 @@ public final class AdapterRuntime: Sendable {
                     logger.error(
                         "cannot handle a message; dead-lettered", metadata: ["type": "\(message.type)", "reason": "\(permanent)"])
                     delivery.reject(requeue: false)
-                    return count("dead-lettered")
+                    return count(.deadLettered)
                 }
                 let pause = Duration.milliseconds(min(30_000, 100 << min(attempt + message.previousDeliveries, 9)))
                 logger.warning(
                     "cannot handle a message yet; trying again",
                     metadata: ["type": "\(message.type)", "error": "\(failure)", "attempt": "\(attempt)", "pause": "\(pause)"])
-                _ = count("retried")
+                _ = count(.retried)
                 if Task.isCancelled {
                     // Stopping: the broker delivers it again to the next run.
                     delivery.nack(requeue: true)
-                    return "retried"
+                    return .retried
                 }
                 if attempt == configuration.inboxRetries { break }
                 try? await Task.sleep(for: pause)
@@ -311,13 +323,13 @@ public final class AdapterRuntime: Sendable {
                 logger.warning("cannot note a handled message", metadata: ["error": "\(error)"])
             }
             delivery.ack()
-            return count("handled")
+            return count(.handled)
         }
         logger.error(
             "cannot handle a message after \(configuration.inboxRetries) tries; dead-lettered",
             metadata: ["type": "\(message.type)", "correlation": "\(message.correlationID)"])
         delivery.reject(requeue: false)
-        return count("dead-lettered")
+        return count(.deadLettered)
     }
 
     /// With `schemas` configured, every inbox message is checked against its schema before a
@@ -354,43 +366,46 @@ public final class AdapterRuntime: Sendable {
     private func forwardOutbox(_ connection: some AMQPTransport) async {
         while !Task.isCancelled {
             do {
+                // Read every turn: while the broker is away, the figure must show the outbox filling.
+                outboxDepth.record(try outbox.count)
                 let entries = try outbox.pending(limit: 128)
                 guard let last = entries.last else {
-                    outboxDepth.record(0)
                     await outbox.waitForEntries(timeout: .seconds(1))
                     continue
                 }
-                let spans = entries.map { entry in
-                    MessagingSpan.send(
-                        exchange: BusAddresses.ingressExchange, type: entry.type, messageID: entry.messageID,
-                        dossierID: entry.correlationID, parent: entry.trace)
-                }
-                let messages = try zip(entries, spans).map { entry, span in
-                    AMQPOutgoingMessage(
-                        try signed(entry, trace: span?.traceHeaders ?? entry.trace), exchange: BusAddresses.ingressExchange,
-                        routingKey: entry.type, mandatory: true)
-                }
-                do {
-                    try await connection.startPublishing(messages).confirmed()
-                } catch {
-                    for span in spans {
-                        span?.recordError(error)
-                        span?.end()
-                    }
-                    throw error
-                }
-                for span in spans { span?.end() }
+                try await publish(entries, over: connection)
                 try outbox.remove(through: last.sequence)
                 for entry in entries {
                     Counter(label: "govbus_adapter_published_total", dimensions: [("type", entry.type)], factory: metrics)
                         .increment()
                 }
-                outboxDepth.record(try outbox.count)
             } catch {
                 // Kept in the outbox: published again (same message ids) once the broker takes them.
                 logger.warning("cannot forward the outbox yet", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: .seconds(1))
             }
+        }
+    }
+
+    /// One batch, confirmed, each message in a producer span that continues the trace it was
+    /// stored in, and whose context it carries on.
+    private func publish(_ entries: [Outbox.Entry], over connection: some AMQPTransport) async throws {
+        let spans = entries.map { entry in
+            MessagingSpan.send(
+                exchange: BusAddresses.ingressExchange, type: entry.type, messageID: entry.messageID,
+                dossierID: entry.correlationID, parent: entry.trace)
+        }
+        defer { for span in spans { span?.end() } }
+        do {
+            let messages = try zip(entries, spans).map { entry, span in
+                AMQPOutgoingMessage(
+                    try signed(entry, trace: span?.traceHeaders ?? entry.trace), exchange: BusAddresses.ingressExchange,
+                    routingKey: entry.type, mandatory: true)
+            }
+            try await connection.startPublishing(messages).confirmed()
+        } catch {
+            for span in spans { span?.setStatus(SpanStatus(code: .error, message: "not confirmed: \(type(of: error))")) }
+            throw error
         }
     }
 

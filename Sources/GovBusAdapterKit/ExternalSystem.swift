@@ -144,17 +144,23 @@ public struct ExternalSystem: Sendable {
             request.method.rawValue, context: parent?.context ?? ServiceContext.current ?? .topLevel, ofKind: .client)
         defer { span.end() }
         span.attributes[OTelAttribute.http.request.method] = request.method.rawValue
-        span.attributes[OTelAttribute.url.full] = request.url
         span.attributes["govbus.external_system"] = name
-        if let host = URL(string: request.url)?.host { span.attributes[OTelAttribute.server.address] = host }
+        // Without a password in the URL or the query's parameters: they stay out of the tracing tool.
+        if var url = URLComponents(string: request.url) {
+            url.user = nil
+            url.password = nil
+            url.query = nil
+            span.attributes[OTelAttribute.url.full] = url.string
+            if let host = url.host { span.attributes[OTelAttribute.server.address] = host }
+        }
         do {
             let answer = try await timed(request, trace: span.traceHeaders)
             span.attributes[OTelAttribute.http.response.statusCode] = answer.status
             if answer.status >= 400 { span.setStatus(SpanStatus(code: .error, message: "HTTP \(answer.status)")) }
             return answer
         } catch {
-            span.recordError(error)
-            span.setStatus(SpanStatus(code: .error, message: "\(error)"))
+            // The kind of failure only: its text may quote the answer, and with it personal data.
+            span.setStatus(SpanStatus(code: .error, message: "\(type(of: error))"))
             throw error
         }
     }
@@ -179,7 +185,7 @@ public struct ExternalSystem: Sendable {
         }
     }
 
-    private func once(_ request: OutboundRequest, trace: TraceContext?) async throws -> HTTPAnswer {
+    private func once(_ request: OutboundRequest, trace: TraceHeaders?) async throws -> HTTPAnswer {
         var outgoing = HTTPClientRequest(url: request.url)
         outgoing.method = request.method
         outgoing.headers = request.headers

@@ -1,5 +1,6 @@
 public import Foundation
 public import GovBusContracts
+public import GovBusTelemetry
 public import Hummingbird
 
 /// A message the core delivered to this adapter's inbox.
@@ -11,11 +12,11 @@ public struct InboxMessage: Sendable {
     /// How many times the broker delivered it before (quorum queues count).
     public let previousDeliveries: Int
     /// The dossier's trace, passed on to the external calls its handling makes.
-    public let trace: TraceContext?
+    public let trace: TraceHeaders?
 
     public init(
         type: String, messageID: String, correlationID: String, body: Data, previousDeliveries: Int = 0,
-        trace: TraceContext? = nil
+        trace: TraceHeaders? = nil
     ) {
         self.type = type
         self.messageID = messageID

@@ -32,6 +32,7 @@ struct ConsoleAPI: Sendable {
     let depthTrend = DepthTrend()
     /// The procedures' step timeouts, by code (empty without a procedures file).
     let procedures: [String: ProcedureDefinition]
+    let liveEvents: LiveEvents
 
     func addRoutes(to router: Router<ConsoleContext>) {
         // JSON from the console's own origin only: `AccessMiddleware` sees to it.
@@ -105,7 +106,10 @@ struct ConsoleAPI: Sendable {
             }
             return try json(stuck)
         }
-        router.get("/api/events") { _, _ in LiveEvents.response(core: core, archive: archive) }
+        router.get("/api/events") { request, _ in
+            // The access middleware let the request in: its session is valid.
+            try liveEvents.response(session: request.cookies[Sessions.cookieName]?.value ?? "")
+        }
     }
 
     struct AuditStatus: Codable {

@@ -90,7 +90,8 @@ enum ConsoleScript {
         app().innerHTML = `<h1>Stuck dossiers</h1><h2>Waiting longest, by state</h2>` +
           s.waiting.map((w) => `<h3>${esc(w.state)}</h3>` + (w.dossiers.length ? table(columns, mark(w.dossiers)) : "<p>None.</p>")).join("") +
           `<h2>Past their legal deadline, by commune</h2>` + (s.overdueByCommune.length
-            ? s.overdueByCommune.map((c) => `<h3>Commune ${esc(c.communeCode)}: ${c.overdue} overdue</h3>` + table(columns, mark(c.dossiers))).join("")
+            ? (s.overdueCountedPartly ? `<p>Counted among the ${s.overdueByCommune.reduce((sum, c) => sum + c.overdue, 0)} longest overdue; there are more.</p>` : "") +
+              s.overdueByCommune.map((c) => `<h3>Commune ${esc(c.communeCode)}: ${c.overdue} overdue</h3>` + table(columns, mark(c.dossiers))).join("")
             : "<p>No dossier is past its legal deadline.</p>");
       },
       async dossiers() {
@@ -173,8 +174,10 @@ enum ConsoleScript {
         const change = pending;
         pending = null;
         const page = document.body.dataset.page;
-        // An operator reading or editing a dead letter keeps it open.
-        if (page !== "dead-letters" || !app().querySelector("details[open]")) {
+        // What someone is typing in, or a dead letter open to read or edit, stays as it is.
+        const busy = ["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement?.tagName) ||
+          (page === "dead-letters" && app().querySelector("details[open]"));
+        if (!busy) {
           try { await pages[page](); } catch (error) { show(error); }
           document.body.dataset.updates = String(Number(document.body.dataset.updates || 0) + 1);
           document.body.dataset.updateLatencyMs = String(Date.now() - change.sentAt);

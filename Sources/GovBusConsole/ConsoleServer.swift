@@ -25,16 +25,19 @@ public struct ConsoleServer: Sendable {
         self.configuration = configuration
         try FileManager.default.createDirectory(at: configuration.dataDirectory, withIntermediateDirectories: true)
         archive = try DeadLetterArchive(configuration.archive)
+        let sessions = Sessions()
+        let core = try CoreDataReader(configuration.store)
         api = ConsoleAPI(
-            configuration: configuration, sessions: Sessions(), logins: ConsoleLogin(operators: configuration.operators),
-            core: try CoreDataReader(configuration.store),
+            configuration: configuration, sessions: sessions, logins: ConsoleLogin(operators: configuration.operators),
+            core: core,
             archive: archive,
             queues: QueueFigures(managementURL: configuration.managementURL, vhost: vhost, amqpURL: configuration.amqpURL),
             audit: try AuditLog(configuration.store), adapters: adapters,
             replay: replay,
             signer: try configuration.signingKey.map { try MessageSigner(keyID: $0.id, base64Seed: $0.seed) },
             coreUser: try AMQPConfiguration(url: configuration.amqpURL).user, logger: logger,
-            procedures: try configuration.procedures.map { try ProceduresFile(contentsOf: $0).procedures } ?? [:])
+            procedures: try configuration.procedures.map { try ProceduresFile(contentsOf: $0).procedures } ?? [:],
+            liveEvents: LiveEvents(core: core, archive: archive, sessions: sessions))
     }
 
     public func router() -> Router<ConsoleContext> {

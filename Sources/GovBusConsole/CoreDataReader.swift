@@ -58,6 +58,11 @@ final class CoreDataReader: Sendable {
         try dossiers.dossier(id).map { try Self.dossierRow($0, now: now) }
     }
 
+    /// The longest overdue first.
+    func overdue(limit: Int, now: Date = Date()) throws -> [DossierRow] {
+        try dossiers.overdue(at: now, limit: limit).map { try Self.dossierRow($0, now: now) }
+    }
+
     func longestWaiting(in state: String, limit: Int, now: Date = Date()) throws -> [DossierRow] {
         try dossiers.longestWaiting(in: state, limit: limit).map { try Self.dossierRow($0, now: now) }
     }
@@ -66,7 +71,7 @@ final class CoreDataReader: Sendable {
     func trace(of id: String) throws -> TraceHeaders? {
         guard let stored = try dossiers.dossier(id) else { return nil }
         let snapshot = try ContractCoding.decoder.decode(DossierProcess.Snapshot.self, from: stored.snapshot)
-        return TraceHeaders(parent: snapshot.trace, state: nil)
+        return TraceHeaders(parent: snapshot.traceparent, state: nil)
     }
 
     private static func dossierRow(_ stored: DossierStore.Dossier, now: Date) throws -> DossierRow {
@@ -170,9 +175,10 @@ final class CoreDataReader: Sendable {
             .map { AdapterPoint(minute: $0.minute, adapter: $0.sender, count: $0.count) }
     }
 
-    /// A number that changes whenever the core records something: the live page's cue.
+    /// A number that changes whenever the core records something but a heartbeat: the live
+    /// page's cue (heartbeats come every few seconds and change nothing a page shows).
     func lastRecordedSequence() throws -> Int64 {
-        try audit.head().sequence
+        try audit.lastSequence(excluding: AdapterHeartbeatV1.messageType)
     }
 
     /// Messages per type and minute over the last hour (heartbeats left out).

@@ -28,7 +28,10 @@ struct StepTiming: Codable, Sendable, Hashable {
         for transition in transitions where transition.ignoredBecause == nil {
             if let current = open, transition.from == current.state {
                 if transition.to == current.state {
-                    timings[current.index].tries += 1
+                    // Asked again when its timer fired. A message's cause is `sender/message id`; a
+                    // timer's is an id of its own. A message that keeps the state (a payment link
+                    // while the fee is awaited) is no new try.
+                    if !transition.cause.contains("/") { timings[current.index].tries += 1 }
                     continue
                 }
                 timings[current.index].endedAt = transition.at
@@ -50,8 +53,3 @@ struct StepTiming: Codable, Sendable, Hashable {
     }
 }
 
-extension Duration {
-    var timeInterval: TimeInterval {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
-}

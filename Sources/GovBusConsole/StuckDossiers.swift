@@ -10,6 +10,7 @@ struct StuckDossiers: Codable, Sendable {
 
     struct Commune: Codable, Sendable {
         var communeCode: String
+        /// Among the `overdueLimit` longest overdue.
         var overdue: Int
         /// The longest overdue first.
         var dossiers: [CoreDataReader.DossierRow]
@@ -17,6 +18,11 @@ struct StuckDossiers: Codable, Sendable {
 
     var waiting: [Waiting]
     var overdueByCommune: [Commune]
+    /// Whether more dossiers are overdue than the view counted.
+    var overdueCountedPartly: Bool
+
+    /// How many overdue dossiers the view reads at most, the longest overdue first.
+    static let overdueLimit = 5000
 
     static let waitingStates = ["awaiting-identity", "awaiting-payment", "awaiting-document", "needs-attention"]
 }
@@ -26,11 +32,13 @@ extension CoreDataReader {
         let waiting = try StuckDossiers.waitingStates.map { state in
             StuckDossiers.Waiting(state: state, dossiers: try longestWaiting(in: state, limit: limit, now: now))
         }
-        let overdue = try dossierList(DossierFilter(overdueOnly: true, limit: 2000), now: now)
+        // The commune is in each dossier's snapshot, not a column: counted here, among the longest overdue.
+        let overdue = try self.overdue(limit: StuckDossiers.overdueLimit, now: now)
         let communes = Dictionary(grouping: overdue, by: \.communeCode).map { code, rows in
-            StuckDossiers.Commune(
-                communeCode: code, overdue: rows.count, dossiers: Array(rows.sorted { $0.legalDeadline < $1.legalDeadline }.prefix(limit)))
+            StuckDossiers.Commune(communeCode: code, overdue: rows.count, dossiers: Array(rows.prefix(limit)))
         }
-        return StuckDossiers(waiting: waiting, overdueByCommune: communes.sorted { $0.overdue > $1.overdue })
+        return StuckDossiers(
+            waiting: waiting, overdueByCommune: communes.sorted { $0.overdue > $1.overdue },
+            overdueCountedPartly: overdue.count == StuckDossiers.overdueLimit)
     }
 }

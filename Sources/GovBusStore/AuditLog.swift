@@ -322,6 +322,15 @@ public final class AuditLog: Sendable {
         }
     }
 
+    /// The last record's number but of the type `type` (0 when there is none).
+    public func lastSequence(excluding type: String) throws -> Int64 {
+        try database.read { session in
+            try session.queryOne(
+                "SELECT sequence FROM audit_record WHERE type != ? ORDER BY sequence DESC LIMIT 1", [.text(type)]
+            )?.integer("sequence") ?? 0
+        }
+    }
+
     /// The last record's number and hash ((0, genesis) for an empty log): what a checkpoint signs.
     public func head() throws -> (sequence: Int64, hash: String) {
         try database.read { session -> (sequence: Int64, hash: String) in

@@ -153,6 +153,17 @@ public final class DossierStore: Sendable {
                 ALTER TABLE step_timer ADD COLUMN claimed_until DOUBLE;
                 """,
             postgres: nil),
+        // What the metrics (overdue, every few seconds on each core) and the console's stuck view read.
+        StoreMigration(
+            "dossier store v3: deadlines and waits",
+            sqlite: """
+                CREATE INDEX dossier_legal_deadline ON dossier(legal_deadline);
+                CREATE INDEX dossier_state_updated ON dossier(state, updated_at);
+                """,
+            postgres: [
+                "CREATE INDEX dossier_legal_deadline ON dossier(legal_deadline)",
+                "CREATE INDEX dossier_state_updated ON dossier(state, updated_at)",
+            ]),
     ]
 
     public func dossier(_ dossierID: String) throws -> Dossier? {
@@ -298,6 +309,18 @@ public final class DossierStore: Sendable {
         try database.read { session in
             try session.query(
                 "SELECT * FROM dossier WHERE state = ? ORDER BY updated_at ASC LIMIT ?", [.text(state), .integer(limit)]
+            ).map(Self.dossier)
+        }
+    }
+
+    /// The dossiers past their legal deadline at `date` and not ended, the longest overdue first.
+    public func overdue(at date: Date, limit: Int) throws -> [Dossier] {
+        try database.read { session in
+            try session.query(
+                """
+                SELECT * FROM dossier WHERE legal_deadline < ? AND state NOT IN ('completed', 'rejected')
+                ORDER BY legal_deadline ASC LIMIT ?
+                """, [.date(date), .integer(limit)]
             ).map(Self.dossier)
         }
     }

@@ -17,10 +17,11 @@ public enum BusTracing {
         return environment["OTEL_EXPORTER_OTLP_ENDPOINT"] != nil || environment["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] != nil
     }
 
-    private static let state = Atomic<Bool>(false)
+    private static let bootstrapped = Atomic<Bool>(false)
+    private static let active = Atomic<Bool>(false)
 
     /// Whether this process makes spans (its tracer is installed).
-    public static var isActive: Bool { state.load(ordering: .relaxed) }
+    public static var isActive: Bool { active.load(ordering: .relaxed) }
 
     /// Installs the tracer of this process (`service` is its name in the traces, unless
     /// `OTEL_SERVICE_NAME` says otherwise) when the environment asks for traces. Returns the
@@ -29,13 +30,15 @@ public enum BusTracing {
     public static func bootstrap(
         service: String, environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws -> (any Service)? {
-        guard isRequested(by: environment), !state.exchange(true, ordering: .relaxed) else { return nil }
+        guard isRequested(by: environment), !bootstrapped.exchange(true, ordering: .relaxed) else { return nil }
         var configuration = OTel.Configuration.default
         configuration.serviceName = service
         configuration.logs.enabled = false
         configuration.metrics.enabled = false
         let (tracer, exporter) = try OTel.makeTracingBackend(configuration: configuration)
         InstrumentationSystem.bootstrap(tracer)
+        // Only now: a process whose exporter failed to start makes no spans.
+        active.store(true, ordering: .relaxed)
         return exporter
     }
 }

@@ -176,6 +176,10 @@ struct DeploymentFiles {
             data: /var/lib/govbus/console
             signingKey: \(signingKey("console"))
             core: {url: "http://core-1:9464", operatorToken: \(secret("operator-token"))}
+            # Each step's timeout beside the time it took, on a dossier's page.
+            procedures: /opt/govbus/config/procedures.yaml
+            # Where a dossier's trace is shown, once the cores and adapters export traces (OTEL_*):
+            # traceUrl: "http://jaeger:16686/trace/{traceId}"
             operators:
             \(accounts.joined(separator: "\n"))
 

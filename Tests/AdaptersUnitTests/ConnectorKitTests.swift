@@ -2,6 +2,7 @@ import Foundation
 import GovBus
 import GovBusAdapterKit
 import GovBusContracts
+import GovBusTelemetry
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -16,7 +17,7 @@ struct ConnectorKitTests {
     static func inbox(_ type: String, body: String, id: String = "m-1", traceparent: String? = nil) -> InboxMessage {
         InboxMessage(
             type: type, messageID: id, correlationID: "HS-1", body: Data(body.utf8),
-            trace: TraceContext(parent: traceparent, state: "vendor=1"))
+            trace: TraceHeaders(parent: traceparent, state: "vendor=1"))
     }
 
     static func heartbeat() throws -> String {
@@ -157,15 +158,21 @@ struct ConnectorKitTests {
 
     @Test("Trace context: only a W3C traceparent is passed on")
     func traceContext() {
-        #expect(TraceContext(parent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", state: nil) != nil)
-        for bad in ["", "00-xyz-b7ad6b7169203331-01", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331", "0af7651916cd43dd8448eb211c80319c"] {
-            #expect(TraceContext(parent: bad, state: nil) == nil)
+        #expect(TraceHeaders(parent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", state: nil) != nil)
+        for bad in [
+            "", "00-xyz-b7ad6b7169203331-01", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331", "0af7651916cd43dd8448eb211c80319c",
+            // Version ff is forbidden; an id of zeros is no id; upper case is not W3C's form.
+            "ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "00-00000000000000000000000000000000-b7ad6b7169203331-01",
+            "00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01", "00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01",
+        ] {
+            #expect(TraceHeaders(parent: bad, state: nil) == nil)
         }
         // A tracestate goes into HTTP headers: a line break (or anything but printable ASCII) drops it.
         let parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
-        #expect(TraceContext(parent: parent, state: "vendor=1")?.state == "vendor=1")
-        #expect(TraceContext(parent: parent, state: "vendor=1\r\nX-Injected: yes")?.state == nil)
-        #expect(TraceContext(parent: parent, state: "vendor=é")?.state == nil)
+        #expect(TraceHeaders(parent: parent, state: "vendor=1")?.state == "vendor=1")
+        #expect(TraceHeaders(parent: parent, state: "vendor=1\r\nX-Injected: yes")?.state == nil)
+        #expect(TraceHeaders(parent: parent, state: "vendor=é")?.state == nil)
+        #expect(TraceHeaders(parent: parent, state: String(repeating: "v=1,", count: 200))?.state == nil)
     }
 
     @Test("Constant-time equality and hex: equal only when equal, any length")

@@ -30,7 +30,7 @@ struct SeveralCoresTests {
         // On 2 busy cores, one process may come up seconds after the other: a wide standby delay
         // still lets each register first on its own half.
         let yaml = try String(contentsOfFile: config, encoding: .utf8)
-        try (yaml + "\nstandbyDelay: 30s\n").write(toFile: config, atomically: true, encoding: .utf8)
+        try (yaml + "\nstandbyDelay: 15s\n").write(toFile: config, atomically: true, encoding: .utf8)
         func startCore(_ index: Int) throws -> ChildProcess.Running {
             try ChildProcess.start(
                 CoreCommandTests.binary, ["core", "--config", config],

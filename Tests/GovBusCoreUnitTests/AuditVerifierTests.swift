@@ -34,6 +34,14 @@ struct AuditVerifierTests {
         }
     }
 
+    /// The log's last records deleted, the trigger that forbids it dropped first.
+    func cut(_ path: String, after sequence: Int) throws {
+        try DatabaseQueue(path: path).write { db in
+            try db.execute(sql: "DROP TRIGGER audit_record_no_delete")
+            try db.execute(sql: "DELETE FROM audit_record WHERE sequence > ?", arguments: [sequence])
+        }
+    }
+
     func figures(_ registry: PrometheusCollectorRegistry) -> String {
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
@@ -43,9 +51,10 @@ struct AuditVerifierTests {
     func verifier(_ audit: AuditLog, _ registry: PrometheusCollectorRegistry, wholeLogInterval: Duration = .seconds(3600))
         -> AuditVerifier
     {
-        AuditVerifier(
-            audit: audit, metrics: CoreMetrics(factory: PrometheusMetricsFactory(registry: registry)), interval: .seconds(60),
-            wholeLogInterval: wholeLogInterval, logger: Logger(label: "test"))
+        let metrics = CoreMetrics(factory: PrometheusMetricsFactory(registry: registry))
+        metrics.startAtZero()
+        return AuditVerifier(
+            audit: audit, metrics: metrics, interval: .seconds(60), wholeLogInterval: wholeLogInterval, logger: Logger(label: "test"))
     }
 
     @Test("A chain that holds is verified, then only what was added; the time of the last good walk is a figure")
@@ -59,7 +68,30 @@ struct AuditVerifierTests {
         #expect(await verifier.verifyNewRecords())
         let text = figures(registry)
         #expect(text.contains("govbus_core_audit_verified_timestamp_seconds "))
-        #expect(!text.contains("govbus_core_audit_verification_failures_total 1"))
+        #expect(text.contains("govbus_core_audit_verification_failures_total 0"))
+    }
+
+    @Test("An empty log holds, and still does once records arrive")
+    func empty() async throws {
+        let (audit, _) = try log()
+        let verifier = verifier(audit, PrometheusCollectorRegistry())
+        #expect(await verifier.verifyNewRecords())
+        #expect(await verifier.verifyNewRecords())
+        try append(audit, 3)
+        #expect(await verifier.verifyNewRecords())
+    }
+
+    @Test("A log cut short below the last record verified is broken, at every turn")
+    func cutShort() async throws {
+        let (audit, path) = try log()
+        let registry = PrometheusCollectorRegistry()
+        let verifier = verifier(audit, registry)
+        try append(audit, 10)
+        #expect(await verifier.verifyNewRecords())
+        try cut(path, after: 6)
+        #expect(await !verifier.verifyNewRecords())
+        #expect(await !verifier.verifyNewRecords())
+        #expect(figures(registry).contains("govbus_core_audit_verification_failures_total 2"))
     }
 
     @Test("A record rewritten after the last walk is found at the next one, and counted")

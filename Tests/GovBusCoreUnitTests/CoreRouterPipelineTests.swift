@@ -101,18 +101,25 @@ struct CoreRouterPipelineTests {
         traced.properties.headers?[BusHeader.tracestate] = .string("vendor=1")
         var forged = try CoreFixtures.message(type: "portal.dossier.submitted.v1", example: "valid-1.json", sender: "portal")
         forged.properties.headers?[BusHeader.traceparent] = .string("00-\r\nX-Injected: yes")
-        forged.properties.headers?[BusHeader.tracestate] = .string(String(repeating: "a=b,", count: 5000))
-        for message in [traced, forged] { broker.put(message, on: CoreTopology.coreQueue) }
+        forged.properties.headers?[BusHeader.tracestate] = .string("vendor=1")
+        var oversized = try CoreFixtures.message(type: "portal.dossier.submitted.v1", example: "valid-1.json", sender: "portal")
+        oversized.properties.headers?[BusHeader.traceparent] = .string(traceparent)
+        oversized.properties.headers?[BusHeader.tracestate] = .string(String(repeating: "a=b,", count: 5000))
+        for message in [traced, forged, oversized] { broker.put(message, on: CoreTopology.coreQueue) }
 
-        try await broker.wait(until: { $0.acked.count == 2 })
+        try await broker.wait(until: { $0.acked.count == 3 })
         let delivered = broker.published.filter { $0.exchange == CoreTopology.deliverExchange }.map(\.message)
-        #expect(delivered.count == 2)
+        #expect(delivered.count == 3)
         let withTrace = try #require(delivered.first { $0.properties.messageID == traced.properties.messageID })
         #expect(withTrace.properties.headers?[BusHeader.traceparent] == .string(traceparent))
         #expect(withTrace.properties.headers?[BusHeader.tracestate] == .string("vendor=1"))
         let cleaned = try #require(delivered.first { $0.properties.messageID == forged.properties.messageID })
         #expect(cleaned.properties.headers?[BusHeader.traceparent] == nil)
         #expect(cleaned.properties.headers?[BusHeader.tracestate] == nil)
+        // A good traceparent goes on; a tracestate past 512 bytes does not.
+        let trimmed = try #require(delivered.first { $0.properties.messageID == oversized.properties.messageID })
+        #expect(trimmed.properties.headers?[BusHeader.traceparent] == .string(traceparent))
+        #expect(trimmed.properties.headers?[BusHeader.tracestate] == nil)
     }
 
     @Test("While the broker refuses its publishes, the core acks nothing; once they go through, the message is routed once")

@@ -20,7 +20,7 @@ struct DossierTraceTests {
             type: DossierSubmittedV1.messageType, body: try CoreFixtures.dossier.jsonBody(), messageID: "m-submitted",
             sender: "portal", trace: submittedIn, at: now)
         #expect(handled.outputs.allSatisfy { $0.traceparent == submittedIn })
-        #expect(try manager.snapshot(of: dossier)?.trace == submittedIn)
+        #expect(try manager.snapshot(of: dossier)?.traceparent == submittedIn)
         return manager
     }
 

@@ -173,7 +173,7 @@ public struct CoreConfiguration: Sendable {
         } else {
             instance = (0, 1)
         }
-        standbyDelay = try members.value("standbyDelay")?.duration(what: "standbyDelay") ?? .seconds(5)
+        standbyDelay = try members.value("standbyDelay")?.duration(what: "standbyDelay") ?? CoreRouter.defaultStandbyDelay
         if let text = environment["GOVBUS_TELEMETRY"] {
             telemetry = try ListenAddress.parseOrOff(text, what: "GOVBUS_TELEMETRY", at: root)
         } else if let value = members.value("telemetry") {

@@ -115,13 +115,14 @@ public struct DossierProcess: Sendable, Hashable {
     public private(set) var paymentLink: URL?
     /// The `traceparent` the dossier was submitted in: its step timers and operators' decisions
     /// continue that trace.
-    public var trace: String?
+    public private(set) var traceparent: String?
 
     /// A new dossier: the commands that start it (the portal told, the registry asked).
     public static func start(
-        _ dossier: DossierSubmittedV1, procedure: ProcedureDefinition, at now: Date
+        _ dossier: DossierSubmittedV1, procedure: ProcedureDefinition, at now: Date, traceparent: String? = nil
     ) -> (DossierProcess, [Command]) {
-        let process = DossierProcess(dossier: dossier, procedure: procedure, state: .awaiting(.identity), attempt: 1)
+        var process = DossierProcess(dossier: dossier, procedure: procedure, state: .awaiting(.identity), attempt: 1)
+        process.traceparent = traceparent
         let commands = [process.status(.submitted, at: now)] + process.ask(.identity, at: now)
         return (process, commands)
     }
@@ -141,20 +142,20 @@ public struct DossierProcess: Sendable, Hashable {
         public var attempt: Int
         public var payment: FeePaidV1?
         public var paymentLink: URL?
-        public var trace: String?
+        public var traceparent: String?
     }
 
     public var snapshot: Snapshot {
         Snapshot(
             dossier: dossier, procedureCode: procedure.code, state: state, attempt: attempt, payment: payment,
-            paymentLink: paymentLink, trace: trace)
+            paymentLink: paymentLink, traceparent: traceparent)
     }
 
     public init(snapshot: Snapshot, procedure: ProcedureDefinition) {
         self.init(dossier: snapshot.dossier, procedure: procedure, state: snapshot.state, attempt: snapshot.attempt)
         payment = snapshot.payment
         paymentLink = snapshot.paymentLink
-        trace = snapshot.trace
+        traceparent = snapshot.traceparent
     }
 
     /// When the law says the dossier must be done.
@@ -313,7 +314,8 @@ public struct DossierProcess: Sendable, Hashable {
 }
 
 extension Duration {
-    var timeInterval: TimeInterval {
+    /// In seconds, for `Date` arithmetic.
+    public var timeInterval: TimeInterval {
         Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }

@@ -91,9 +91,7 @@ public final class ProcessManager: Sendable {
                 guard let procedure = procedures[dossier.procedure.code] else {
                     throw Refusal(description: "no procedure '\(dossier.procedure.code)' in the procedures file")
                 }
-                let (started, commands) = DossierProcess.start(dossier, procedure: procedure, at: now)
-                var process = started
-                process.trace = trace
+                let (process, commands) = DossierProcess.start(dossier, procedure: procedure, at: now, traceparent: trace)
                 return try record(
                     process, version: nil, from: "new", cause: cause, causationID: messageID, at: now, ignoredBecause: nil,
                     commands: commands, trace: trace)
@@ -101,18 +99,16 @@ public final class ProcessManager: Sendable {
             let (dossierID, event) = try Self.event(type: type, body: body)
             var (process, version) = try load(dossierID)
             let outcome = process.handle(event, at: now)
-            let elsewhere = process.trace.map { Self.traceID($0) != trace.map(Self.traceID) } ?? false
+            // A message in a trace of its own (a gateway's callback) sends on in the dossier's.
+            let dossierTrace = TraceHeaders(parent: process.traceparent, state: nil)
+            let inAnotherTrace = dossierTrace.map { $0.traceID != TraceHeaders(parent: trace, state: nil)?.traceID } ?? false
             var handled = try record(
                 process, version: version, from: outcome.from.name, cause: cause, causationID: messageID, at: now,
-                ignoredBecause: outcome.ignoredBecause, commands: outcome.commands, trace: elsewhere ? process.trace : trace)
-            if elsewhere { handled.dossierTrace = process.trace }
+                ignoredBecause: outcome.ignoredBecause, commands: outcome.commands,
+                trace: inAnotherTrace ? process.traceparent : trace)
+            if inAnotherTrace { handled.dossierTrace = process.traceparent }
             return handled
         }
-    }
-
-    /// The trace id part of a `traceparent`.
-    private static func traceID(_ traceparent: String) -> Substring {
-        traceparent.split(separator: "-").dropFirst().first ?? ""
     }
 
     /// Runs `body` again when its save lost a race with another core (at most a few times: each
@@ -137,7 +133,7 @@ public final class ProcessManager: Sendable {
             var (process, version) = try load(dossierID)
             let span = MessagingSpan.internalWork(
                 retry ? "operator retry" : "operator reject", dossierID: dossierID,
-                parent: TraceHeaders(parent: process.trace, state: nil))
+                parent: TraceHeaders(parent: process.traceparent, state: nil))
             defer { span?.end() }
             let event: DossierProcess.Event =
                 retry
@@ -147,7 +143,7 @@ public final class ProcessManager: Sendable {
             return try record(
                 process, version: version, from: outcome.from.name, cause: actionID, causationID: actionID, at: now,
                 ignoredBecause: outcome.ignoredBecause, commands: outcome.commands,
-                trace: span?.traceHeaders?.parent ?? process.trace)
+                trace: span?.traceHeaders?.parent ?? process.traceparent)
         }
     }
 
@@ -174,14 +170,14 @@ public final class ProcessManager: Sendable {
                 var (process, version) = try load(timer.dossierID)
                 // The timer continues the dossier's trace.
                 let span = MessagingSpan.internalWork(
-                    "timer \(step.rawValue)", dossierID: timer.dossierID, parent: TraceHeaders(parent: process.trace, state: nil))
+                    "timer \(step.rawValue)", dossierID: timer.dossierID, parent: TraceHeaders(parent: process.traceparent, state: nil))
                 defer { span?.end() }
                 let outcome = process.handle(.stepTimedOut(step, attempt: timer.attempt), at: now)
                 outputs += try record(
                     process, version: version, from: outcome.from.name, cause: cause, causationID: cause, at: now,
                     ignoredBecause: outcome.ignoredBecause,
                     commands: outcome.commands + (outcome.ignoredBecause != nil ? [.cancelTimeout] : []),
-                    trace: span?.traceHeaders?.parent ?? process.trace
+                    trace: span?.traceHeaders?.parent ?? process.traceparent
                 ).outputs
             } catch StoreError.conflict(_) {
                 // Another core moved the dossier since it was read: the timer, if still due, comes back.
@@ -312,7 +308,8 @@ public final class ProcessManager: Sendable {
             outputs: made, state: transition.to, ignoredBecause: ignoredBecause,
             completion: completed
                 ? Completion(
-                    procedure: process.procedure.code, duration: now.timeIntervalSince(process.dossier.submittedAt),
+                    // The portal's clock says when it was submitted: never less than nothing.
+                    procedure: process.procedure.code, duration: max(0, now.timeIntervalSince(process.dossier.submittedAt)),
                     legalDeadline: process.procedure.legalDeadline) : nil)
     }
 

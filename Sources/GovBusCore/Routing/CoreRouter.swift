@@ -114,13 +114,16 @@ public final class CoreRouter: Sendable {
 
     public var counts: Counters { counters.withLock { $0 } }
 
+    /// How long a core waits before it stands by on the other cores' partitions (`standbyDelay`).
+    public static let defaultStandbyDelay = Duration.seconds(5)
+
     /// Consumes the core's queues until the consumers end; then settles what is in the pipe.
     /// `queues` are this core's own partitions, registered on at once; `standby` the others,
     /// registered on after `standbyDelay`, so that cores started together share the partitions
     /// (a partition's single active consumer is the first registered) and each stands by for the
     /// others'. `prefetch` is shared among the queues.
     public func run(
-        queues: [String] = [CoreTopology.coreQueue], standby: [String] = [], standbyDelay: Duration = .seconds(5),
+        queues: [String] = [CoreTopology.coreQueue], standby: [String] = [], standbyDelay: Duration = defaultStandbyDelay,
         prefetch: UInt16 = 256
     ) async throws {
         let perQueue = UInt16(max(16, Int(prefetch) / max(1, queues.count + standby.count)))
@@ -183,9 +186,7 @@ public final class CoreRouter: Sendable {
             received = ContinuousClock.now
             self.queue = queue
             let properties = delivery.properties
-            let came = TraceHeaders(
-                parent: properties.headers?[BusHeader.traceparent]?.stringValue,
-                state: properties.headers?[BusHeader.tracestate]?.stringValue)
+            let came = TraceHeaders(of: properties)
             span = MessagingSpan.process(
                 queue: queue, type: properties.type, messageID: properties.messageID, dossierID: properties.correlationID,
                 headers: came)

@@ -3,13 +3,6 @@ import GovBus
 public import GovBusTelemetry
 
 extension AMQPMessage {
-    /// The trace context a message came with, when it is well formed.
-    public var traceHeaders: TraceHeaders? {
-        TraceHeaders(
-            parent: properties.headers?[BusHeader.traceparent]?.stringValue,
-            state: properties.headers?[BusHeader.tracestate]?.stringValue)
-    }
-
     /// The copy that goes on in `trace`; with none, without trace headers (what a sender wrote
     /// that is not a W3C trace context goes no further).
     public func carrying(_ trace: TraceHeaders?) -> AMQPMessage {

@@ -144,10 +144,10 @@ public struct CoreService: Service {
         }
     }
 
-    /// Routing takes milliseconds; a bucket past a few seconds means something waits.
     /// A dossier's time from submission to completion: seconds in a demo, days under a legal deadline.
     static let completionBuckets: [Double] = [1, 5, 30, 60, 300, 1800, 3600, 6 * 3600, 86400, 3 * 86400, 7 * 86400, 15 * 86400, 30 * 86400]
 
+    /// Routing takes milliseconds; a bucket past a few seconds means something waits.
     static let latencyBuckets: [Duration] = [
         .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
         .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),

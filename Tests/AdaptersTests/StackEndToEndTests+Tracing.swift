@@ -7,9 +7,9 @@ import Testing
 
 /// The whole stack with traces on (the standard OTEL_* variables, OTLP/HTTP in JSON), exporting
 /// to a collector in the test: one dossier makes one trace, from the portal's push to the
-/// document, across every process.
-@Suite("Traces across the stack", .serialized)
-struct StackTracingTests {
+/// document, across every process. In the stack's suite, whose tests take turns: two stacks on
+/// one broker would provision the same users.
+extension StackEndToEndTests {
     @Test("One dossier, one trace: the portal's push, the portal adapter, its outbox, the core, each adapter and its external calls")
     func oneDossierOneTrace() async throws {
         let collector = SpanCollector()
@@ -23,15 +23,22 @@ struct StackTracingTests {
             try await Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port))).run()
         }
         defer { server.cancel() }
+        // The collector answers before the stack starts: a port taken would fail here, not later.
+        var answered = false
+        for _ in 0..<50 where !answered {
+            try await Task.sleep(for: .milliseconds(100))
+            answered = (try? await Self.request("POST", "http://127.0.0.1:\(port)/v1/traces", json: "{}")) != nil
+        }
+        try #require(answered, "the collector did not start on port \(port)")
 
-        let stack = try await StackEndToEndTests.startStack(
+        let stack = try await Self.startStack(
             environment: [
                 "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:\(port)", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/json",
                 "OTEL_BSP_SCHEDULE_DELAY": "200", "GOVBUS_TRACE_URL": "http://tracing.example/trace/{traceId}",
             ])
         do {
             let submitted = try JSONSerialization.jsonObject(
-                with: try await StackEndToEndTests.request(
+                with: try await Self.request(
                     "POST", "\(stack.portal)/_sandbox/submit", json: #"{"count": 1, "paidShare": 1, "mismatchShare": 0, "seed": 5}"#))
             let dossier = try #require(((submitted as? [String: Any])?["submitted"] as? [String])?.first)
             var history: [String] = []
@@ -39,8 +46,8 @@ struct StackTracingTests {
             while history.last != "completed", ContinuousClock.now < completion {
                 try await Task.sleep(for: .seconds(1))
                 history = try JSONDecoder().decode(
-                    [StackEndToEndTests.Update].self,
-                    from: try await StackEndToEndTests.request("GET", "\(stack.portal)/api/dossiers/\(dossier)/history")
+                    [Self.Update].self,
+                    from: try await Self.request("GET", "\(stack.portal)/api/dossiers/\(dossier)/history")
                 ).map(\.TrangThaiGovBus)
             }
             #expect(history.last == "completed", "\(history)")
@@ -75,9 +82,9 @@ struct StackTracingTests {
             }
             // The gateway's payment callback: its own trace, whose handling at the core links to the dossier's.
             print("and \(callbacks.count) trace(s) begun by a callback: \(callbacks.map { $0.map(\.description) })")
-            #expect(callbacks.count == 1, "\(callbacks)")
+            #expect(!callbacks.isEmpty, "no trace of the gateway's callback")
             for callback in callbacks {
-                #expect(callback.contains { $0.service == "govbus-payment" && $0.kind == "server" && $0.name == "/vnpay/ipn" })
+                #expect(callback.contains { $0.service == "govbus-payment" && $0.kind == "server" && $0.name == "GET /vnpay/ipn" })
                 #expect(callback.contains { $0.service == "govbus-core" && $0.links.contains(mainID) }, "no link to the dossier's trace")
             }
             for service in services {
@@ -85,7 +92,9 @@ struct StackTracingTests {
             }
             // The portal's push is the root here: its parent is the portal's own span, outside the bus.
             let roots = trace.filter { byID[$0.parentID] == nil }
-            #expect(roots.count == 1 && roots.first?.service == "govbus-portal" && roots.first?.kind == "server", "roots: \(roots)")
+            #expect(
+                roots.count == 1 && roots.first?.service == "govbus-portal" && roots.first?.name == "POST /portal/dossiers",
+                "roots: \(roots)")
             #expect(trace.contains { $0.service == "govbus-portal" && $0.kind == "producer" && $0.name == "send govbus.ingress" })
             #expect(trace.contains { $0.service == "govbus-core" && $0.kind == "consumer" && $0.name.hasPrefix("process govbus.core.ingress") })
             for adapter in ["registry", "payment", "document"] {
@@ -100,9 +109,13 @@ struct StackTracingTests {
                     !calls.isEmpty && calls.allSatisfy { (200..<300).contains(Int($0.attributes["http.response.status_code"] ?? "") ?? 0) },
                     "\(adapter): \(calls.map { "\($0) \($0.attributes)" })")
             }
-            // Each span of the core hangs off what the message came with: a chain from the push to the end.
+            // Each span of the core hangs off what the message came with (its publication, or the
+            // core's own handling before a retry): a chain from the push to the end.
             for span in trace where span.service == "govbus-core" && span.kind == "consumer" {
-                #expect(byID[span.parentID]?.kind == "producer", "a core span's parent: \(byID[span.parentID].map { "\($0)" } ?? "none")")
+                let parent = byID[span.parentID]
+                #expect(
+                    parent?.kind == "producer" || parent?.service == "govbus-core",
+                    "a core span's parent: \(parent.map { "\($0)" } ?? "none")")
             }
 
             // The console links the dossier to its trace.
@@ -111,7 +124,7 @@ struct StackTracingTests {
             let page = try await consoleDossier(dossier, port: stack.ports + 20, password: String(password ?? ""))
             #expect(page.contains(#"trace\/\#(mainID)""#), "\(page.suffix(300))")
         } catch {
-            Issue.record("\(error)\n\(StackEndToEndTests.log(stack.work))")
+            Issue.record("\(error)\n\(Self.log(stack.work))")
         }
         try await stack.stop()
     }
