@@ -178,6 +178,7 @@ let package = Package(
             dependencies: [
                 "AMQP", "GovBus", "GovBusContracts", "GovBusStore", "GovBusConfiguration",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -49,6 +49,7 @@ struct GovBusCommand: AsyncParsableCommand {
             UpCommand.self, InitCommand.self, DemoCommand.self, CoreCommand.self, AdapterCommand.self, SandboxCommand.self, ConsoleCommand.self,
             StatusCommand.self, DeadLettersCommand.self, TraceCommand.self, ProvisionCommand.self,
             BenchCommand.self, ValidateCommand.self, SchemasCommand.self, AuditCommand.self, KeysCommand.self, NewConnectorCommand.self,
+            ConfigCommand.self,
         ])
 }
 

@@ -69,6 +69,33 @@ struct CoreCommandTests {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
+    @Test("govbus config diff: one line a change against the core's files; a broken file named with its line, exit 2")
+    func configDiff() async throws {
+        let folder = try configFolder(amqpURL: "amqp://localhost")
+        let core = folder.appendingPathComponent("core.yaml").path
+        let sample = try String(contentsOf: folder.appendingPathComponent("routes.yaml"), encoding: .utf8)
+        let changed = folder.appendingPathComponent("routes-new.yaml")
+        let rule = """
+            rules:
+              - type: document.issue-requested.v1
+                when: {communeCode: "00006"}
+                to: document
+            """
+        try sample.replacingOccurrences(of: "rules: []", with: rule).write(to: changed, atomically: true, encoding: .utf8)
+        var outcome = try await TestBroker.execute(Self.binary, ["config", "diff", "--config", core, changed.path])
+        #expect(outcome.status == 0, "\(outcome.errors)")
+        #expect(outcome.output == "+ rule document.issue-requested.v1 where communeCode in [00006] → document\n", "\(outcome.output)")
+        outcome = try await TestBroker.execute(
+            Self.binary, ["config", "diff", "--config", core, folder.appendingPathComponent("routes.yaml").path])
+        #expect(outcome.output == "no change\n")
+        let broken = folder.appendingPathComponent("routes-broken.yaml")
+        try "adapters:\n  portal:\n    keys: {}\n    publishes: [no.such.type.v1]\n    receives: []\n".write(
+            to: broken, atomically: true, encoding: .utf8)
+        outcome = try await TestBroker.execute(Self.binary, ["config", "diff", "--config", core, broken.path])
+        #expect(outcome.status == 2)
+        #expect(outcome.errors.contains("routes-broken.yaml:4:"), "\(outcome.errors)")
+    }
+
     @Test("A running core serves /health and /metrics; SIGTERM stops it with exit 0")
     func gracefulStop() async throws {
         let broker = try TestBroker.fromEnvironment()

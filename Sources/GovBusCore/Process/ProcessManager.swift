@@ -15,7 +15,9 @@ import Synchronization
 /// partition taken over): a save that lost the race is done again from what won.
 public final class ProcessManager: Sendable {
     private let store: DossierStore
-    private let procedures: [String: ProcedureDefinition]
+    private let currentProcedures: Mutex<[String: ProcedureDefinition]>
+    /// The procedures in force: a reload (`apply`) takes effect for the next message handled.
+    public var procedures: [String: ProcedureDefinition] { currentProcedures.withLock { $0 } }
     /// Processes read or saved lately, with the version of their row: a dossier's next message
     /// (a reply is read twice: its check, then its transition) finds its process here instead of
     /// decoding the snapshot again. The version, read with the row each time, says whether the
@@ -52,6 +54,15 @@ public final class ProcessManager: Sendable {
         public let description: String
     }
 
+    /// New procedures (a reloaded file). A dossier in flight goes on under its procedure's new
+    /// definition from its next step; one whose procedure is gone waits, and its messages go to
+    /// the retries, until it is back.
+    public func apply(_ procedures: ProceduresFile) {
+        currentProcedures.withLock { $0 = procedures.procedures }
+        // The processes read lately hold the old definitions.
+        recent.withLock { $0.removeAll() }
+    }
+
     /// The types the process manager consumes.
     public static let handledTypes: Set<String> = [
         DossierSubmittedV1.messageType, IdentityVerifiedV1.messageType, IdentityRejectedV1.messageType,
@@ -65,7 +76,7 @@ public final class ProcessManager: Sendable {
 
     public init(store: DossierStore, procedures: ProceduresFile) {
         self.store = store
-        self.procedures = procedures.procedures
+        self.currentProcedures = Mutex(procedures.procedures)
     }
 
     /// Handles one accepted message of a handled type. A transition is keyed on its cause's sender

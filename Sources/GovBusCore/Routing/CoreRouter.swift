@@ -62,7 +62,8 @@ public final class CoreRouter: Sendable {
         }
     }
 
-    private let checks: IngressChecks
+    /// The routes and keys in force, and their version (1 at start, one more each `apply`).
+    private let current: Mutex<(version: Int, checks: IngressChecks)>
     private let coreUser: String
     private let audit: AuditLog
     private let ledger: MessageLedger
@@ -98,7 +99,7 @@ public final class CoreRouter: Sendable {
         connection: any AMQPTransport, signer: MessageSigner? = nil, crashWitnessPath: String? = nil,
         faults: CoreFaults = .none, metrics: CoreMetrics = CoreMetrics(), logger: Logger
     ) throws {
-        self.checks = checks
+        self.current = Mutex((1, checks))
         self.coreUser = connection.user
         self.audit = audit
         self.ledger = ledger
@@ -113,6 +114,15 @@ public final class CoreRouter: Sendable {
     }
 
     public var counts: Counters { counters.withLock { $0 } }
+
+    /// The routes and keys in force now.
+    public var checks: IngressChecks { current.withLock { $0.checks } }
+
+    /// New routes and keys (a reloaded configuration), in force from the next batch the first
+    /// stage takes: every message is checked and routed by one version, whole.
+    public func apply(_ checks: IngressChecks) {
+        current.withLock { $0 = ($0.version + 1, checks) }
+    }
 
     /// How long a core waits before it stands by on the other cores' partitions (`standbyDelay`).
     public static let defaultStandbyDelay = Duration.seconds(5)
@@ -175,6 +185,8 @@ public final class CoreRouter: Sendable {
         let received: ContinuousClock.Instant
         let queue: String
         var signature: Result<String, SignatureError>?
+        /// The version of the routes and keys its signature was verified with.
+        var version = 0
         /// Its handling, a child of the trace it came in (traces on), ended once it is settled.
         let span: (any Span)?
         /// What the copies and messages it causes carry on: the span's context, or (traces off)
@@ -198,6 +210,7 @@ public final class CoreRouter: Sendable {
     /// side on every core, while the first stage works on the batch before. Each outcome travels
     /// with its message, and the checks use it in their order.
     private func verifyingSignatures(_ batch: [Arrival]) -> [Arrival] {
+        let (version, checks) = current.withLock { $0 }
         let outcomes = UnsafeMutableBufferPointer<Result<String, SignatureError>?>.allocate(capacity: batch.count)
         outcomes.initialize(repeating: nil)
         defer {
@@ -213,6 +226,7 @@ public final class CoreRouter: Sendable {
         return batch.indices.map { index in
             var arrival = batch[index]
             arrival.signature = outcomes[index]
+            arrival.version = version
             return arrival
         }
     }
@@ -222,10 +236,20 @@ public final class CoreRouter: Sendable {
 
     /// The first stage: checks, dedup, audit, the dossiers' state; the outputs handed out.
     private func take(_ batch: [Arrival]) -> [InFlight] {
+        let (version, checks) = current.withLock { $0 }
+        // Verified before a reload: verified again, so that one version checks the whole batch.
+        let batch = batch.map { arrival in
+            guard arrival.version != version else { return arrival }
+            var again = arrival
+            again.signature = checks.verifySignature(
+                of: AMQPMessage(body: arrival.delivery.body, properties: arrival.delivery.properties))
+            again.version = version
+            return again
+        }
         var taken: [InFlight?] = Array(repeating: nil, count: batch.count)
         var accepted: [(index: Int, message: IngressChecks.Accepted, key: MessageKey, witnessKey: String?)] = []
         for (index, arrival) in batch.enumerated() {
-            switch admit(arrival) {
+            switch admit(arrival, checks: checks) {
             case .accepted(let message, let key, let witnessKey): accepted.append((index, message, key, witnessKey))
             case .settled(let inFlight): taken[index] = inFlight
             }
@@ -260,7 +284,8 @@ public final class CoreRouter: Sendable {
                 }
                 if let witnessKey { witness?.hold(witnessKey) }
                 do {
-                    let routed = try route(message, delivery: delivery, to: receivers, trace: arrival.trace, span: arrival.span)
+                    let routed = try route(
+                        message, delivery: delivery, to: receivers, trace: arrival.trace, span: arrival.span, checks: checks)
                     outgoing[index] = routed.messages
                     outputs += routed.outputs
                 } catch let refusal as ProcessManager.Refusal {
@@ -299,7 +324,7 @@ public final class CoreRouter: Sendable {
         case settled(InFlight)
     }
 
-    private func admit(_ arrival: Arrival) -> Admission {
+    private func admit(_ arrival: Arrival, checks: IngressChecks) -> Admission {
         let delivery = arrival.delivery
         // Worked out once per message, and only when a witness listens.
         let witnessKey = witness.map { _ in CrashWitness.key(of: (delivery.properties.userID, delivery.properties.messageID)) }
@@ -315,7 +340,7 @@ public final class CoreRouter: Sendable {
             let message = try checks.check(
                 AMQPMessage(body: delivery.body, properties: delivery.properties), signature: arrival.signature)
             if let target = message.replayTo {
-                return .settled(try replay(message, to: target, arrival: arrival))
+                return .settled(try replay(message, to: target, arrival: arrival, checks: checks))
             }
             if let rejection = try replies?.check(message) { throw rejection }
             metrics.received(type: message.type)
@@ -353,7 +378,9 @@ public final class CoreRouter: Sendable {
 
     /// A dead letter an adapter had rejected, replayed by an operator and checked again: back to that
     /// adapter only, if it receives the type for that dossier (and a refund only for what was paid).
-    private func replay(_ message: IngressChecks.Accepted, to target: String, arrival: Arrival) throws -> InFlight {
+    private func replay(
+        _ message: IngressChecks.Accepted, to target: String, arrival: Arrival, checks: IngressChecks
+    ) throws -> InFlight {
         let delivery = arrival.delivery
         guard let replies else {
             throw IngressChecks.Rejection(check: .correlation, reason: "this core runs no dossier process to check a replay against")
@@ -374,7 +401,7 @@ public final class CoreRouter: Sendable {
     /// messages go out with it.
     private func route(
         _ accepted: IngressChecks.Accepted, delivery: AMQPDelivery, to receivers: [String], trace: TraceHeaders?,
-        span: (any Span)?
+        span: (any Span)?, checks: IngressChecks
     ) throws -> (messages: [AMQPOutgoingMessage], outputs: [PreparedOutput]) {
         let forwarded = AMQPMessage(body: delivery.body, properties: delivery.properties).forwarded(byCore: coreUser)
             .carrying(trace)
@@ -395,7 +422,7 @@ public final class CoreRouter: Sendable {
         if let completion = handled.completion {
             metrics.completed(procedure: completion.procedure, after: completion.duration, deadline: completion.legalDeadline)
         }
-        let prepared = try prepare(handled.outputs)
+        let prepared = try prepare(handled.outputs, checks: checks)
         messages += prepared.flatMap(\.outgoing)
         return (messages, prepared)
     }
@@ -533,8 +560,9 @@ public final class CoreRouter: Sendable {
     }
 
     /// The process manager's messages, signed with the core's key, and their receivers.
-    func prepare(_ outputs: [OutgoingMessage]) throws -> [PreparedOutput] {
-        try outputs.map { output in
+    func prepare(_ outputs: [OutgoingMessage], checks: IngressChecks? = nil) throws -> [PreparedOutput] {
+        let checks = checks ?? self.checks
+        return try outputs.map { output in
             var message = AMQPMessage(
                 body: Array(output.body),
                 properties: AMQPProperties(
@@ -543,12 +571,12 @@ public final class CoreRouter: Sendable {
                     timestamp: Date(), type: output.type, userID: coreUser, appID: "govbus-core")
             ).carrying(TraceHeaders(parent: output.traceparent, state: nil))
             if let signer { message = try signer.sign(message) }
-            return PreparedOutput(output: output, message: message, receivers: try receivers(of: output))
+            return PreparedOutput(output: output, message: message, receivers: try receivers(of: output, checks: checks))
         }
     }
 
     /// The adapters the routes file names for a process manager's message.
-    private func receivers(of output: OutgoingMessage) throws -> [String] {
+    private func receivers(of output: OutgoingMessage, checks: IngressChecks) throws -> [String] {
         var attributes: [RoutesFile.Rule.Field: String] = [:]
         for (name, value) in output.routingAttributes {
             if let field = RoutesFile.Rule.Field(rawValue: name) { attributes[field] = value }
@@ -596,6 +624,18 @@ public final class CoreRouter: Sendable {
             body: record, signature: try signature(of: record, messageID: actionID, type: type, correlationID: dossierID))
         try await recordAndPublish(handled.outputs)
         return (handled.state, handled.ignoredBecause)
+    }
+
+    /// Records a change of the routes or procedures in force, signed like the core's other
+    /// records: who made it, the files' digest, and one line a change.
+    public func recordConfigurationChange(_ diff: ConfigurationDiff, digest: String, by who: String) throws {
+        let id = UUID().uuidString.lowercased()
+        let type = "operator.configuration.applied"
+        let record = try JSONSerialization.data(
+            withJSONObject: ["digest": digest, "changes": diff.changes], options: [.sortedKeys])
+        try audit.append(
+            kind: .operatorAction, messageID: id, type: type, sender: who, receivers: [], correlationID: "configuration",
+            body: record, signature: try signature(of: record, messageID: id, type: type, correlationID: "configuration"))
     }
 
     /// The core's signature over a record it writes for itself (the canonical form of a message

@@ -18,6 +18,7 @@ public struct CoreService: Service {
     private let processManager: ProcessManager
     private let topology: CoreTopology
     private let registry = PrometheusCollectorRegistry()
+    private let reload: ConfigurationReload
 
     /// Loads every file, so that a bad one stops the core before it connects. `environment`
     /// says whether this is sandbox mode (`SandboxKeyCheck`): without it, a routes file that
@@ -37,6 +38,9 @@ public struct CoreService: Service {
             adapters: Array(routes.adapters.keys), messageTypes: catalog.messageTypes, partitions: configuration.partitions,
             inboxPartitions: routes.adapters.mapValues(\.inboxPartitions),
             replicas: CoreTopology.replicas(forNodes: amqp.nodes.count))
+        reload = ConfigurationReload(
+            configuration: configuration, catalog: catalog, coreUser: amqp.user, nodes: amqp.nodes.count,
+            environment: environment, logger: logger)
     }
 
     public func run() async throws {
@@ -80,6 +84,7 @@ public struct CoreService: Service {
                     group.addTask { await processManager.reportStates(to: metrics, logger: logger) }
                     if let checkpointer { group.addTask { await checkpointer.run() } }
                     group.addTask { await verifier.run() }
+                    group.addTask { await reload.run(router: router, processManager: processManager, connection: connection) }
                     if let address = configuration.telemetry {
                         let registry = registry
                         let token = configuration.operatorToken

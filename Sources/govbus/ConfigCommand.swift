@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import GovBus
+import GovBusConfiguration
+import GovBusCore
+
+struct ConfigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config", abstract: "The core's routes and procedures, and their changes.",
+        subcommands: [ConfigDiffCommand.self])
+}
+
+struct ConfigDiffCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diff",
+        abstract: "Show what new routes or procedures files would change against the core's, before applying them.",
+        discussion: """
+            Each FILE is a routes file (it has `adapters:`) or a procedures file (`procedures:`), checked \
+            in full as the core would check it; it is compared with the file of the same kind that the \
+            core's configuration names. One line a change: `+` added, `-` removed, `~` changed \
+            (adapters, what each publishes and receives, keys, rules, procedures). Apply a version by \
+            putting the files in place and sending the core SIGHUP. \
+            Exit status: 0 with or without changes, 2 when a file is not valid (its line is named).
+            """)
+
+    @Option(help: "The core's configuration, whose routes and procedures are in force.") var config = "config/core.yaml"
+    @Argument(help: "The new routes and procedures files.") var files: [String]
+
+    func run() throws {
+        do {
+            let core = try CoreConfiguration(contentsOf: URL(fileURLWithPath: config), environment: ["GOVBUS_AMQP_URL": "-"])
+            let catalog = try SchemaCatalog(folder: core.schemas)
+            var diff: ConfigurationDiff?
+            for file in files {
+                let url = URL(fileURLWithPath: file)
+                let changes: ConfigurationDiff
+                if try Self.isProcedures(url) {
+                    changes = ConfigurationDiff(
+                        procedures: try ProceduresFile(contentsOf: core.procedures).procedures,
+                        try ProceduresFile(contentsOf: url).procedures)
+                } else {
+                    let known = Set(catalog.messageTypes)
+                    changes = ConfigurationDiff(
+                        routes: try RoutesFile(contentsOf: core.routes, knownTypes: known), try RoutesFile(contentsOf: url, knownTypes: known))
+                }
+                diff = diff.map { $0 + changes } ?? changes
+            }
+            let lines = diff?.changes ?? []
+            print(lines.isEmpty ? "no change" : lines.joined(separator: "\n"))
+        } catch {
+            printError("\(error)")
+            throw ExitCode(2)
+        }
+    }
+
+    /// A procedures file has `procedures:` at its top; anything else is read as a routes file.
+    static func isProcedures(_ url: URL) throws -> Bool {
+        let root = try YAMLValue.load(url)
+        let members = try root.mapping(what: url.lastPathComponent)
+        return members.value("procedures") != nil
+    }
+}

@@ -1,0 +1,99 @@
+import AMQP
+import AMQPTesting
+import CoreTestFixtures
+import Foundation
+import GovBusStore
+import Glibc
+import Testing
+
+@testable import GovBusCore
+
+/// A running `govbus core` takes new routes and keys on SIGHUP, without a restart; a broken file
+/// changes nothing and says why.
+@Suite("Configuration reloaded while the core runs")
+struct ConfigurationReloadTests {
+    @Test("SIGHUP: a routes change that adds an adapter and its key goes live; a broken file changes nothing and names its line")
+    func reloadOnHangUp() async throws {
+        let bus = try await TestBus.make()
+        let url = bus.broker.url(user: "guest", password: "guest", vhost: bus.vhost)
+        let folder = try CoreCommandTests().configFolder(amqpURL: url, routes: bus.routesText)
+        let data = folder.appendingPathComponent("data")
+        let logFile = folder.appendingPathComponent("core.log").path
+        let core = try ChildProcess.start(
+            CoreCommandTests.binary, ["core", "--config", folder.appendingPathComponent("core.yaml").path],
+            environment: ["GOVBUS_AMQP_URL": url, "GOVBUS_SANDBOX_KEYS": "allow", "GOVBUS_DATA_DIR": data.path],
+            errors: logFile)
+        /// What the core logged so far.
+        var log: String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
+        let watcher = try await AMQPConnection.connect(url: url)
+        try await waitUntil("the core consumes") {
+            (try? await watcher.inspectQueue(CoreTopology.coreQueue).consumerCount) == 1
+        }
+        func submit(_ number: Int) async throws {
+            var dossier = CoreFixtures.dossier
+            dossier.dossierId = String(format: "H01.04-251121-%04d", number)
+            try await bus.test.send(dossier, as: "portal", dossier: dossier.dossierId)
+        }
+
+        // Version 2: an archive that receives every submitted dossier, with a key of its own.
+        let archive = "archive-\(bus.suffix)"
+        let archiveKey = try CoreFixtures.sandboxSigner("archive").publicKey.rawRepresentation.base64EncodedString()
+        let routes = folder.appendingPathComponent("routes.yaml")
+        try (bus.routesText + """
+              \(archive):
+                keys: {archive-1: \(archiveKey)}
+                publishes: []
+                receives: [portal.dossier.submitted.v1]
+
+            """).write(to: routes, atomically: true, encoding: .utf8)
+        core.send(signal: SIGHUP)
+        try await waitUntil("the core reloads: \(log)") { log.contains("configuration reloaded") }
+        #expect(log.contains("+ adapter \(archive)"), "\(log)")
+        #expect(log.contains("+ key archive-1 of \(archive)"), "\(log)")
+        try await submit(1)
+        try await waitUntil("the archive's inbox gets the dossier") {
+            (try? await watcher.inspectQueue(CoreTopology.inbox(of: archive)).messageCount) == 1
+        }
+
+        // A broken version: an unknown type. The core says which file and line, and keeps version 2.
+        try (bus.routesText + """
+              \(archive):
+                keys: {archive-1: \(archiveKey)}
+                publishes: []
+                receives: [portal.dossier.no-such-type.v1]
+
+            """).write(to: routes, atomically: true, encoding: .utf8)
+        core.send(signal: SIGHUP)
+        try await waitUntil("the core refuses the broken file: \(log)") {
+            log.contains("configuration not reloaded")
+        }
+        #expect(log.contains("routes.yaml:"), "\(log)")
+        try await submit(2)
+        try await waitUntil("version 2 still routes") {
+            (try? await watcher.inspectQueue(CoreTopology.inbox(of: archive)).messageCount) == 2
+        }
+        #expect(try await core.exitStatus(within: .milliseconds(10)) == nil, "the core stopped: \(log)")
+
+        // The change is in the audit log, with its diff.
+        core.send(signal: SIGTERM)
+        #expect(try await core.exitStatus(within: .seconds(20)) == 0)
+        let audit = try AuditLog(.sqlite(folder: data), readOnly: true)
+        let changes = try audit.records(correlationID: "configuration")
+        #expect(changes.count == 1)
+        #expect(changes.first?.type == "operator.configuration.applied")
+        #expect(changes.first?.sender == "SIGHUP")
+        #expect(changes.first?.body.map { String(decoding: $0, as: UTF8.self) }?.contains("+ adapter \(archive)") == true)
+        #expect(try audit.verify().firstBroken == nil)
+        if let took = log.split(separator: "\n").first(where: { $0.contains("configuration reloaded") }) {
+            print("reload: \(took.split(separator: " ").filter { $0.hasPrefix("took=") }.joined())")
+        }
+        await watcher.close()
+        try await bus.tearDown()
+    }
+
+    func waitUntil(
+        _ what: @autoclosure () -> String, within limit: Duration = .seconds(60), _ condition: () async throws -> Bool
+    ) async throws {
+        try await CoreCrashTests().waitUntil(what(), within: limit, condition)
+    }
+}
