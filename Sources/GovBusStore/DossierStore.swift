@@ -164,7 +164,56 @@ public final class DossierStore: Sendable {
                 "CREATE INDEX dossier_legal_deadline ON dossier(legal_deadline)",
                 "CREATE INDEX dossier_state_updated ON dossier(state, updated_at)",
             ]),
+        // The routes and procedures the cores sharing this store run: each version's digest.
+        StoreMigration(
+            "dossier store v4: configuration versions",
+            sqlite: """
+                CREATE TABLE configuration_version (
+                    version INTEGER PRIMARY KEY, digest TEXT NOT NULL, applied_at DOUBLE NOT NULL, applied_by TEXT NOT NULL
+                );
+                """,
+            postgres: [
+                """
+                CREATE TABLE configuration_version (
+                    version BIGINT PRIMARY KEY, digest TEXT NOT NULL, applied_at DOUBLE PRECISION NOT NULL,
+                    applied_by TEXT NOT NULL
+                )
+                """
+            ]),
     ]
+
+    /// The configuration the cores run now: the last version recorded, and its files' digest.
+    public func configurationVersion() throws -> (version: Int64, digest: String)? {
+        try database.read { session in
+            try session.queryOne("SELECT version, digest FROM configuration_version ORDER BY version DESC LIMIT 1", []).map {
+                (try $0.integer("version"), try $0.text("digest"))
+            }
+        }
+    }
+
+    /// Records the files of `digest` as the configuration in force, a version after the last
+    /// (unless they are the last already); returns its version. Two cores recording at once: the
+    /// second finds the first's row and records after it, or finds the same digest.
+    @discardableResult
+    public func recordConfiguration(digest: String, by who: String, at now: Date = Date()) throws -> Int64 {
+        var failure: (any Error)?
+        for _ in 0..<5 {
+            if let last = try configurationVersion(), last.digest == digest { return last.version }
+            let next = (try configurationVersion()?.version ?? 0) + 1
+            do {
+                try database.write { session in
+                    _ = try session.execute(
+                        "INSERT INTO configuration_version (version, digest, applied_at, applied_by) VALUES (?, ?, ?, ?)",
+                        [.integer(next), .text(digest), .date(now), .text(who)])
+                }
+                return next
+            } catch {
+                // Another core took that version number (or the store failed): read again.
+                failure = error
+            }
+        }
+        throw failure ?? StoreError.conflict("configuration version")
+    }
 
     public func dossier(_ dossierID: String) throws -> Dossier? {
         try database.read { session in

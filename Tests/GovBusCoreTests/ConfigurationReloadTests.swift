@@ -4,6 +4,7 @@ import CoreTestFixtures
 import Foundation
 import GovBusStore
 import Glibc
+import StoreTesting
 import Testing
 
 @testable import GovBusCore
@@ -88,6 +89,52 @@ struct ConfigurationReloadTests {
             print("reload: \(took.split(separator: " ").filter { $0.hasPrefix("took=") }.joined())")
         }
         await watcher.close()
+        try await bus.tearDown()
+    }
+
+    @Test("Two cores on one store: SIGHUP to one, and the other takes the same version from the store; the change audited once")
+    func twoCoresOneVersion() async throws {
+        let bus = try await TestBus.make()
+        let store = try await TestStore.postgres.make()
+        let url = bus.broker.url(user: "guest", password: "guest", vhost: bus.vhost)
+        let folder = try CoreCommandTests().configFolder(amqpURL: url, routes: bus.routesText)
+        let logs = (0..<2).map { folder.appendingPathComponent("core-\($0).log").path }
+        func log(_ index: Int) -> String { (try? String(contentsOfFile: logs[index], encoding: .utf8)) ?? "" }
+        let cores = try (0..<2).map { index in
+            try ChildProcess.start(
+                CoreCommandTests.binary, ["core", "--config", folder.appendingPathComponent("core.yaml").path],
+                environment: [
+                    "GOVBUS_AMQP_URL": url, "GOVBUS_SANDBOX_KEYS": "allow", "GOVBUS_STORE": TestStore.url(of: store),
+                    "GOVBUS_CORE_PARTITIONS": "4", "GOVBUS_CORE_INSTANCE": "\(index)/2",
+                    "GOVBUS_DATA_DIR": folder.appendingPathComponent("data-\(index)").path,
+                ], errors: logs[index])
+        }
+        let versions = try DossierStore(store, readOnly: true)
+        try await waitUntil("both cores record the version they start with") {
+            log(0).contains("core running") && log(1).contains("core running") && (try? versions.configurationVersion())?.version == 1
+        }
+
+        let archive = "archive-\(bus.suffix)"
+        let archiveKey = try CoreFixtures.sandboxSigner("archive").publicKey.rawRepresentation.base64EncodedString()
+        try (bus.routesText + """
+              \(archive):
+                keys: {archive-1: \(archiveKey)}
+                publishes: []
+                receives: [portal.dossier.submitted.v1]
+
+            """).write(to: folder.appendingPathComponent("routes.yaml"), atomically: true, encoding: .utf8)
+        let signalled = ContinuousClock.now
+        cores[0].send(signal: SIGHUP)
+        try await waitUntil("the other core follows: \(log(1))") { log(1).contains("configuration reloaded") }
+        print("two cores: the second runs version 2 \(ContinuousClock.now - signalled) after the first was signalled")
+        #expect(log(0).contains("by=SIGHUP"), "\(log(0))")
+        #expect(log(1).contains("by=version 2"), "\(log(1))")
+        #expect(try versions.configurationVersion()?.version == 2)
+        let audit = try AuditLog(store, readOnly: true)
+        #expect(try audit.records(correlationID: "configuration").count == 1)
+
+        for core in cores { core.send(signal: SIGTERM) }
+        for core in cores { #expect(try await core.exitStatus(within: .seconds(20)) == 0) }
         try await bus.tearDown()
     }
 

@@ -4,7 +4,10 @@ import Foundation
 import GovBus
 import GovBusConfiguration
 import GovBusContracts
+import GovBusStore
 import Logging
+import Metrics
+import Synchronization
 import UnixSignals
 
 /// A running core takes new routes, keys and procedures without a restart: on SIGHUP it reads
@@ -12,13 +15,38 @@ import UnixSignals
 /// and the version in force stays), declares the inboxes of adapters that are new, and puts the
 /// new version in force at a batch boundary (`CoreRouter.apply`), recording the change and its
 /// diff in the audit log.
-struct ConfigurationReload: Sendable {
+///
+/// The cores sharing a store run one version: each version's digest is in the store. A core that
+/// sees a newer version there (another core was signalled) reads its own files again and takes
+/// them when they are that version; when its files differ, it says so and keeps its own.
+final class ConfigurationReload: Sendable {
     let configuration: CoreConfiguration
     let catalog: SchemaCatalog
     let coreUser: String
     let nodes: Int
     let environment: [String: String]
+    let store: DossierStore
     let logger: Logger
+    /// The digest of the files in force, and a newer version found in the store that this core's
+    /// files are not (said once).
+    private let state = Mutex<(inForce: String?, refused: Int64?)>((nil, nil))
+    private let versionFigure: Gauge
+
+    static let followInterval = Duration.seconds(2)
+
+    init(
+        configuration: CoreConfiguration, catalog: SchemaCatalog, coreUser: String, nodes: Int,
+        environment: [String: String], store: DossierStore, metrics: any MetricsFactory, logger: Logger
+    ) {
+        self.configuration = configuration
+        self.catalog = catalog
+        self.coreUser = coreUser
+        self.nodes = nodes
+        self.environment = environment
+        self.store = store
+        self.logger = logger
+        versionFigure = Gauge(label: "govbus_core_configuration_version", factory: metrics)
+    }
 
     /// Both files, checked; nothing is in force until both are good.
     func load() throws -> (routes: RoutesFile, procedures: ProceduresFile, digest: String) {
@@ -30,16 +58,67 @@ struct ConfigurationReload: Sendable {
         return (routes, procedures, hash.finalize().lowercaseHex)
     }
 
-    /// Waits for SIGHUP, and reloads at each.
+    /// Reloads at each SIGHUP, and follows the version the store says, until cancelled.
     func run(router: CoreRouter, processManager: ProcessManager, connection: AMQPConnection) async {
-        for await _ in await UnixSignalsSequence(trapping: .sighup) {
-            await reload(router: router, processManager: processManager, connection: connection, by: "SIGHUP")
+        await started()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await _ in await UnixSignalsSequence(trapping: .sighup) {
+                    await self.reload(
+                        router: router, processManager: processManager, connection: connection, by: "SIGHUP", recordsChange: true)
+                }
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: Self.followInterval)
+                    await self.follow(router: router, processManager: processManager, connection: connection)
+                }
+            }
+            await group.next()
+            group.cancelAll()
         }
+    }
+
+    /// The files this core started with: the first version when the store has none.
+    private func started() async {
+        do {
+            let digest = try load().digest
+            state.withLock { $0.inForce = digest }
+            if let last = try store.configurationVersion(), last.digest != digest {
+                logger.warning(
+                    "this core's routes and procedures are not the version the store says the cores run",
+                    metadata: ["version": "\(last.version)", "digest": "\(last.digest.prefix(12))", "files": "\(digest.prefix(12))"])
+                return
+            }
+            versionFigure.record(try store.recordConfiguration(digest: digest, by: "start"))
+        } catch {
+            logger.error("cannot record the configuration's version", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Another core put a newer version in force: take it, when this core's files are that version.
+    private func follow(router: CoreRouter, processManager: ProcessManager, connection: AMQPConnection) async {
+        guard let last = try? store.configurationVersion() else { return }
+        let (inForce, refused) = state.withLock { ($0.inForce, $0.refused) }
+        guard last.digest != inForce, refused != last.version else { return }
+        guard let files = try? load().digest, files == last.digest else {
+            state.withLock { $0.refused = last.version }
+            logger.error(
+                "the cores run a version this core's files are not: it keeps its own until its files are updated",
+                metadata: ["version": "\(last.version)", "digest": "\(last.digest.prefix(12))"])
+            return
+        }
+        // The core that was signalled recorded the change in the audit log; this one only follows.
+        await reload(
+            router: router, processManager: processManager, connection: connection, by: "version \(last.version)",
+            recordsChange: false)
     }
 
     /// Returns whether the new version is in force.
     @discardableResult
-    func reload(router: CoreRouter, processManager: ProcessManager, connection: AMQPConnection, by who: String) async -> Bool {
+    func reload(
+        router: CoreRouter, processManager: ProcessManager, connection: AMQPConnection, by who: String, recordsChange: Bool
+    ) async -> Bool {
         let started = ContinuousClock.now
         do {
             let (routes, procedures, digest) = try load()
@@ -54,15 +133,19 @@ struct ConfigurationReload: Sendable {
             let checks = try IngressChecks(routes: routes, catalog: catalog, coreUser: coreUser)
             processManager.apply(procedures)
             router.apply(checks)
+            state.withLock { $0 = (digest, nil) }
             do {
-                try router.recordConfigurationChange(diff, digest: digest, by: who)
+                let version = try store.recordConfiguration(digest: digest, by: who)
+                versionFigure.record(version)
+                if recordsChange { try router.recordConfigurationChange(diff, digest: digest, by: who) }
             } catch {
-                logger.error("configuration in force, but not recorded in the audit log", metadata: ["error": "\(error)"])
+                logger.error("configuration in force, but not recorded", metadata: ["error": "\(error)"])
             }
             logger.notice(
                 "configuration reloaded",
                 metadata: [
-                    "digest": "\(digest.prefix(12))", "changes": "\(diff.isEmpty ? "none" : diff.changes.joined(separator: "; "))",
+                    "by": "\(who)", "digest": "\(digest.prefix(12))",
+                    "changes": "\(diff.isEmpty ? "none" : diff.changes.joined(separator: "; "))",
                     "took": "\(ContinuousClock.now - started)",
                 ])
             return true

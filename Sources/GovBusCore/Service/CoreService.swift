@@ -18,7 +18,9 @@ public struct CoreService: Service {
     private let processManager: ProcessManager
     private let topology: CoreTopology
     private let registry = PrometheusCollectorRegistry()
-    private let reload: ConfigurationReload
+    private let catalog: SchemaCatalog
+    private let store: DossierStore
+    private let environment: [String: String]
 
     /// Loads every file, so that a bad one stops the core before it connects. `environment`
     /// says whether this is sandbox mode (`SandboxKeyCheck`): without it, a routes file that
@@ -33,14 +35,14 @@ public struct CoreService: Service {
         try FileManager.default.createDirectory(at: configuration.dataDirectory, withIntermediateDirectories: true)
         let amqp = try AMQPConfiguration(url: configuration.amqpURL)
         checks = try IngressChecks(routes: routes, catalog: catalog, coreUser: amqp.user)
-        processManager = ProcessManager(store: try DossierStore(configuration.store), procedures: procedures)
+        store = try DossierStore(configuration.store)
+        processManager = ProcessManager(store: store, procedures: procedures)
+        self.catalog = catalog
+        self.environment = environment
         topology = CoreTopology(
             adapters: Array(routes.adapters.keys), messageTypes: catalog.messageTypes, partitions: configuration.partitions,
             inboxPartitions: routes.adapters.mapValues(\.inboxPartitions),
             replicas: CoreTopology.replicas(forNodes: amqp.nodes.count))
-        reload = ConfigurationReload(
-            configuration: configuration, catalog: catalog, coreUser: amqp.user, nodes: amqp.nodes.count,
-            environment: environment, logger: logger)
     }
 
     public func run() async throws {
@@ -55,6 +57,9 @@ public struct CoreService: Service {
         prometheus.valueHistogramBuckets["govbus_core_dossier_completion_seconds"] = Self.completionBuckets
         let metrics = CoreMetrics(factory: prometheus)
         metrics.startAtZero()
+        let reload = ConfigurationReload(
+            configuration: configuration, catalog: catalog, coreUser: amqp.user, nodes: amqp.nodes.count,
+            environment: environment, store: store, metrics: prometheus, logger: logger)
         let router = try CoreRouter(
             checks: checks, audit: audit, ledger: try MessageLedger(configuration.store),
             processManager: processManager, connection: connection,
