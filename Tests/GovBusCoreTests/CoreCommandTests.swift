@@ -118,7 +118,12 @@ struct CoreCommandTests {
             running = (try? await connection.inspectQueue(CoreTopology.coreQueue).consumerCount) == 1
         }
         #expect(running, "the core did not start consuming: \(core.output)")
-        let health = try await TestBroker.execute("/usr/bin/curl", ["-s", "-w", "\\n%{http_code}", "http://127.0.0.1:\(port)/health"])
+        // The telemetry server starts beside the consumers, a moment after them on a busy machine.
+        var health = try await TestBroker.execute("/usr/bin/curl", ["-s", "-w", "\\n%{http_code}", "http://127.0.0.1:\(port)/health"])
+        for _ in 0..<50 where !health.output.hasSuffix("\n200") {
+            try await Task.sleep(for: .milliseconds(200))
+            health = try await TestBroker.execute("/usr/bin/curl", ["-s", "-w", "\\n%{http_code}", "http://127.0.0.1:\(port)/health"])
+        }
         #expect(health.output.hasSuffix("\n200"), "\(health.output) \(health.errors)")
         #expect(health.output.contains(#""status":"up""#))
         let metrics = try await TestBroker.execute("/usr/bin/curl", ["-s", "http://127.0.0.1:\(port)/metrics"])
