@@ -191,6 +191,27 @@ public final class DossierStore: Sendable {
         }
     }
 
+    /// The version the cores run, for a core that starts: the last recorded, or version 1 with
+    /// `digest` when the store has none. A starting core never records its files over a newer
+    /// version: when they differ from the last, it is the core that is behind.
+    public func startingConfiguration(digest: String, at now: Date = Date()) throws -> (version: Int64, digest: String) {
+        for _ in 0..<5 {
+            if let last = try configurationVersion() { return last }
+            do {
+                try database.write { session in
+                    _ = try session.execute(
+                        "INSERT INTO configuration_version (version, digest, applied_at, applied_by) VALUES (1, ?, ?, 'start')",
+                        [.text(digest), .date(now)])
+                }
+                return (1, digest)
+            } catch {
+                // Another core recorded the first version at the same moment: read it.
+                continue
+            }
+        }
+        throw StoreError.conflict("configuration version")
+    }
+
     /// Records the files of `digest` as the configuration in force, a version after the last
     /// (unless they are the last already); returns its version. Two cores recording at once: the
     /// second finds the first's row and records after it, or finds the same digest.

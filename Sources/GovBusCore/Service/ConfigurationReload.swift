@@ -1,5 +1,4 @@
 import AMQP
-import Crypto
 import Foundation
 import GovBus
 import GovBusConfiguration
@@ -48,22 +47,19 @@ final class ConfigurationReload: Sendable {
         versionFigure = Gauge(label: "govbus_core_configuration_version", factory: metrics)
     }
 
-    /// Both files, checked; nothing is in force until both are good.
-    func load() throws -> (routes: RoutesFile, procedures: ProceduresFile, digest: String) {
-        let routes = try RoutesFile(contentsOf: configuration.routes, knownTypes: Set(catalog.messageTypes))
-        try SandboxKeyCheck.check(routes: routes, file: configuration.routes, environment: environment)
-        let procedures = try ProceduresFile(contentsOf: configuration.procedures)
-        var hash = SHA256()
-        for file in [configuration.routes, configuration.procedures] { hash.update(data: try Data(contentsOf: file)) }
-        return (routes, procedures, hash.finalize().lowercaseHex)
+    func load() throws -> ConfigurationFiles {
+        try ConfigurationFiles(configuration, knownTypes: Set(catalog.messageTypes), environment: environment)
     }
 
     /// Reloads at each SIGHUP, and follows the version the store says, until cancelled.
-    func run(router: CoreRouter, processManager: ProcessManager, connection: AMQPConnection) async {
-        await started()
+    /// `startedWith` is the digest of the files the core was started with.
+    func run(router: CoreRouter, processManager: ProcessManager, connection: AMQPConnection, startedWith digest: String) async {
+        // Trapped before anything else: a SIGHUP while the core records its version is not lost.
+        let hangUps = await UnixSignalsSequence(trapping: .sighup)
+        started(with: digest)
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                for await _ in await UnixSignalsSequence(trapping: .sighup) {
+                for await _ in hangUps {
                     await self.reload(
                         router: router, processManager: processManager, connection: connection, by: "SIGHUP", recordsChange: true)
                 }
@@ -79,18 +75,20 @@ final class ConfigurationReload: Sendable {
         }
     }
 
-    /// The files this core started with: the first version when the store has none.
-    private func started() async {
+    /// The files this core started with: the first version when the store has none; said when the
+    /// store's version is another (this core then follows it, when its files are updated).
+    private func started(with digest: String) {
+        state.withLock { $0.inForce = digest }
         do {
-            let digest = try load().digest
-            state.withLock { $0.inForce = digest }
-            if let last = try store.configurationVersion(), last.digest != digest {
+            let last = try store.startingConfiguration(digest: digest)
+            guard last.digest == digest else {
                 logger.warning(
                     "this core's routes and procedures are not the version the store says the cores run",
                     metadata: ["version": "\(last.version)", "digest": "\(last.digest.prefix(12))", "files": "\(digest.prefix(12))"])
                 return
             }
-            versionFigure.record(try store.recordConfiguration(digest: digest, by: "start"))
+            versionFigure.record(last.version)
+            logger.info("configuration version in force", metadata: ["version": "\(last.version)", "digest": "\(digest.prefix(12))"])
         } catch {
             logger.error("cannot record the configuration's version", metadata: ["error": "\(error)"])
         }
@@ -101,7 +99,7 @@ final class ConfigurationReload: Sendable {
         guard let last = try? store.configurationVersion() else { return }
         let (inForce, refused) = state.withLock { ($0.inForce, $0.refused) }
         guard last.digest != inForce, refused != last.version else { return }
-        guard let files = try? load().digest, files == last.digest else {
+        guard let files = try? load(), files.digest == last.digest else {
             state.withLock { $0.refused = last.version }
             logger.error(
                 "the cores run a version this core's files are not: it keeps its own until its files are updated",
@@ -121,7 +119,8 @@ final class ConfigurationReload: Sendable {
     ) async -> Bool {
         let started = ContinuousClock.now
         do {
-            let (routes, procedures, digest) = try load()
+            let files = try load()
+            let (routes, procedures, digest) = (files.routes, files.procedures, files.digest)
             let diff =
                 ConfigurationDiff(routes: router.checks.routes, routes)
                 + ConfigurationDiff(procedures: processManager.procedures, procedures.procedures)

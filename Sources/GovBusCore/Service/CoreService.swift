@@ -21,6 +21,8 @@ public struct CoreService: Service {
     private let catalog: SchemaCatalog
     private let store: DossierStore
     private let environment: [String: String]
+    /// The digest of the files the core started with: its first configuration version.
+    private let startingDigest: String
 
     /// Loads every file, so that a bad one stops the core before it connects. `environment`
     /// says whether this is sandbox mode (`SandboxKeyCheck`): without it, a routes file that
@@ -29,9 +31,9 @@ public struct CoreService: Service {
         self.configuration = configuration
         self.logger = logger
         let catalog = try SchemaCatalog(folder: configuration.schemas)
-        let routes = try RoutesFile(contentsOf: configuration.routes, knownTypes: Set(catalog.messageTypes))
-        try SandboxKeyCheck.check(routes: routes, file: configuration.routes, environment: environment)
-        let procedures = try ProceduresFile(contentsOf: configuration.procedures)
+        let files = try ConfigurationFiles(configuration, knownTypes: Set(catalog.messageTypes), environment: environment)
+        let (routes, procedures) = (files.routes, files.procedures)
+        startingDigest = files.digest
         try FileManager.default.createDirectory(at: configuration.dataDirectory, withIntermediateDirectories: true)
         let amqp = try AMQPConfiguration(url: configuration.amqpURL)
         checks = try IngressChecks(routes: routes, catalog: catalog, coreUser: amqp.user)
@@ -89,7 +91,9 @@ public struct CoreService: Service {
                     group.addTask { await processManager.reportStates(to: metrics, logger: logger) }
                     if let checkpointer { group.addTask { await checkpointer.run() } }
                     group.addTask { await verifier.run() }
-                    group.addTask { await reload.run(router: router, processManager: processManager, connection: connection) }
+                    group.addTask { await reload.run(
+                            router: router, processManager: processManager, connection: connection,
+                            startedWith: startingDigest) }
                     if let address = configuration.telemetry {
                         let registry = registry
                         let token = configuration.operatorToken
