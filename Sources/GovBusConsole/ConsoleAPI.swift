@@ -22,7 +22,8 @@ struct ConsoleAPI: Sendable {
     let queues: QueueFigures
     let audit: AuditLog
     let adapters: [String]
-    /// Publishes a replayed letter to where it was going.
+    /// Publishes to the core, through its ingress: a replayed letter (the second argument says
+    /// where it was going), or a fee paid at the counter.
     let replay: @Sendable (AMQPMessage, String) async throws -> Void
     /// Signs edited replays; nil when the configuration has no key.
     let signer: MessageSigner?
@@ -54,6 +55,9 @@ struct ConsoleAPI: Sendable {
             router.post("/api/dossiers/:id/\(action)") { request, context in
                 try await decide(try context.parameters.require("id"), action: action, request, context)
             }
+        }
+        router.post("/api/dossiers/:id/counter-payment") { request, context in
+            try await recordCounterPayment(try context.parameters.require("id"), request, context)
         }
         router.get("/api/dead-letters") { request, context in
             let letters = try archive.list(try deadLetterFilter(request))
@@ -215,10 +219,10 @@ struct ConsoleAPI: Sendable {
         guard let row = try core.dossier(id) else { throw HTTPError(.notFound, message: "no dossier \(id)") }
         var timeline = try core.timeline(of: id)
         for index in timeline.indices {
-            timeline[index].body = timeline[index].body.map { isOperator(context) ? $0 : PersonalDataMask.body($0) }
+            timeline[index].body = timeline[index].body.map { seesPersonalData(context) ? $0 : PersonalDataMask.body($0) }
         }
         var transitions = try core.transitions(of: id)
-        for index in transitions.indices where !isOperator(context) {
+        for index in transitions.indices where !seesPersonalData(context) {
             transitions[index].ignoredBecause = transitions[index].ignoredBecause.map { PersonalDataMask.text($0) }
         }
         let steps = StepTiming.steps(of: transitions, procedure: procedures[row.procedureCode])
@@ -366,10 +370,13 @@ struct ConsoleAPI: Sendable {
 
     // MARK: Helpers
 
-    func isOperator(_ context: ConsoleContext) -> Bool { context.session?.role == .operator_ }
+    /// Operators, and officers who take a citizen's fee at the counter, see personal data; viewers do not.
+    func seesPersonalData(_ context: ConsoleContext) -> Bool {
+        context.session.map { [.operator_, .officer].contains($0.role) } ?? false
+    }
 
     func masked(_ row: CoreDataReader.DossierRow, for context: ConsoleContext) -> CoreDataReader.DossierRow {
-        guard !isOperator(context) else { return row }
+        guard !seesPersonalData(context) else { return row }
         var row = row
         row.applicantName = "***"
         row.applicantPersonalId = PersonalDataMask.personalID(row.applicantPersonalId)
@@ -378,7 +385,7 @@ struct ConsoleAPI: Sendable {
     }
 
     func masked(_ letter: DeadLetterArchive.Letter, for context: ConsoleContext) -> DeadLetterArchive.Letter {
-        guard !isOperator(context) else { return letter }
+        guard !seesPersonalData(context) else { return letter }
         var letter = letter
         // A reason can quote the body (a schema error, an adapter's message): its values go too.
         let values = PersonalDataMask.personalValues(ofBody: letter.body)

@@ -24,11 +24,15 @@ public import GovBusStore
 /// operators:
 ///   - {name: lan, role: operator, passwordHash: "scrypt$..."}
 ///   - {name: minh, role: viewer, passwordHash: "scrypt$..."}
+///   - {name: hoa, role: officer, passwordHash: "scrypt$..."}   # records fees paid at the counter
 /// ```
 public struct ConsoleConfiguration: Sendable {
     public enum Role: String, Sendable, Codable {
         /// Sees everything and acts (replay, discard).
         case operator_ = "operator"
+        /// Works at the one-stop counter: records the fees citizens pay there in cash, and sees
+        /// the dossiers as an operator does; takes no action on the bus.
+        case officer
         /// Sees no personal data and takes no action.
         case viewer
     }
@@ -127,7 +131,7 @@ public struct ConsoleConfiguration: Sendable {
             let name = try fields.required("name", in: "an operator", at: entry).string(what: "name")
             let roleValue = try fields.required("role", in: "operator '\(name)'", at: entry)
             guard let role = Role(rawValue: try roleValue.string(what: "role")) else {
-                throw roleValue.error("the role of '\(name)' must be operator or viewer")
+                throw roleValue.error("the role of '\(name)' must be operator, officer or viewer")
             }
             let hashValue = try fields.required("passwordHash", in: "operator '\(name)'", at: entry)
             let hash = try hashValue.string(what: "passwordHash")

@@ -27,7 +27,7 @@ public enum MessageCatalogue {
     public static let all: [any GovBusMessage.Type] = [
         DossierSubmittedV1.self, DossierStatusChangedV1.self,
         IdentityVerificationRequestedV1.self, IdentityVerifiedV1.self, IdentityRejectedV1.self,
-        FeeRequestedV1.self, FeeLinkCreatedV1.self, FeePaidV1.self, FeeFailedV1.self, FeeRefundRequestedV1.self,
+        FeeRequestedV1.self, FeeLinkCreatedV1.self, FeePaidV1.self, FeePaidV2.self, FeeFailedV1.self, FeeRefundRequestedV1.self,
         DocumentIssueRequestedV1.self, DocumentIssuedV1.self, DocumentIssueFailedV1.self,
         AdapterHeartbeatV1.self,
         // govbus new-connector adds its messages above this line.

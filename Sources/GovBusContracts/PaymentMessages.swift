@@ -67,6 +67,61 @@ public struct FeePaidV1: GovBusMessage {
     }
 }
 
+/// payment or operators' console → core: the fee was paid, through the gateway (as v1) or in cash
+/// at the one-stop counter, where an officer took it and gave a receipt.
+public struct FeePaidV2: GovBusMessage {
+    public static let messageType = "payment.fee.paid.v2"
+
+    public enum Channel: String, Codable, Sendable, Hashable {
+        case vnpay
+        case counter
+    }
+
+    public var dossierId: String
+    public var orderId: String
+    public var amount: Int
+    public var channel: Channel
+    /// The gateway's, when `channel` is vnpay.
+    public var bankCode: String?
+    public var bankTransactionNumber: String?
+    /// The counter's, when `channel` is counter: its receipt, and the officer who took the cash.
+    public var receiptNumber: String?
+    public var officer: String?
+    public var paidAt: Date
+
+    public init(
+        dossierId: String, orderId: String, amount: Int, channel: Channel, bankCode: String? = nil,
+        bankTransactionNumber: String? = nil, receiptNumber: String? = nil, officer: String? = nil, paidAt: Date
+    ) {
+        self.dossierId = dossierId
+        self.orderId = orderId
+        self.amount = amount
+        self.channel = channel
+        self.bankCode = bankCode
+        self.bankTransactionNumber = bankTransactionNumber
+        self.receiptNumber = receiptNumber
+        self.officer = officer
+        self.paidAt = paidAt
+    }
+
+    /// A cash payment at the counter.
+    public static func counter(
+        dossierId: String, orderId: String, amount: Int, receiptNumber: String, officer: String, paidAt: Date
+    ) -> FeePaidV2 {
+        FeePaidV2(
+            dossierId: dossierId, orderId: orderId, amount: amount, channel: .counter, receiptNumber: receiptNumber,
+            officer: officer, paidAt: paidAt)
+    }
+
+    /// The gateway's payment in v1's form, which a dossier keeps; nil for a counter payment.
+    public var gatewayPayment: FeePaidV1? {
+        guard channel == .vnpay, let bankCode, let bankTransactionNumber else { return nil }
+        return FeePaidV1(
+            dossierId: dossierId, orderId: orderId, amount: amount, bankCode: bankCode,
+            bankTransactionNumber: bankTransactionNumber, paidAt: paidAt)
+    }
+}
+
 /// payment → core: the payment failed or expired.
 public struct FeeFailedV1: GovBusMessage {
     public static let messageType = "payment.fee.failed.v1"

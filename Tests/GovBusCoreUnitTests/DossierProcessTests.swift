@@ -136,6 +136,49 @@ struct DossierProcessTests {
         #expect(rejected.to.isFinal)
     }
 
+    @Test("A fee paid at the counter: exactly the fee, once; a gateway payment after it is refunded, once")
+    func paidAtCounter() {
+        var (process, _) = DossierProcess.start(CoreFixtures.dossier, procedure: Self.procedure(fee: 50000), at: CoreFixtures.now)
+        func counter(_ amount: Int, receipt: String = "BL-0001") -> DossierProcess.Event {
+            .feePaidAtCounter(
+                .counter(
+                    dossierId: paid.dossierId, orderId: paid.orderId, amount: amount, receiptNumber: receipt, officer: "Hoa",
+                    paidAt: CoreFixtures.now))
+        }
+        #expect(process.handle(counter(50000), at: CoreFixtures.now).ignoredBecause?.contains("awaiting-identity") == true)
+        _ = process.handle(.identityVerified(verified), at: CoreFixtures.now)
+        let wrong = process.handle(counter(40000), at: CoreFixtures.now)
+        #expect(wrong.ignoredBecause == "a counter payment of 40000 VND, not the 50000 VND due")
+        #expect(wrong.to == .awaitingPayment)
+
+        let taken = process.handle(counter(50000), at: CoreFixtures.now)
+        #expect(taken.to == .awaitingDocument)
+        #expect(statuses(taken.commands) == [.feePaid])
+        #expect(taken.commands.contains { if case .requestDocument = $0 { true } else { false } })
+        #expect(process.counterPayment?.receiptNumber == "BL-0001")
+        #expect(process.handle(counter(50000, receipt: "BL-0002"), at: CoreFixtures.now).ignoredBecause != nil)
+
+        // The citizen paid online as well: that payment goes back, and only once.
+        let late = process.handle(.feePaid(paid), at: CoreFixtures.now)
+        #expect(late.to == .awaitingDocument)
+        let refund = late.commands.compactMap { if case .requestRefund(let r) = $0 { r } else { nil } }
+        #expect(refund.map(\.bankTransactionNumber) == ["14213456"])
+        #expect(refund.first?.reason.code == "paid-at-counter")
+        #expect(statuses(late.commands).isEmpty)
+        #expect(process.handle(.feePaid(paid), at: CoreFixtures.now).ignoredBecause?.contains("refunded already") == true)
+
+        // A rejection later gives nothing back through the gateway: the cash is repaid at the counter.
+        let failed = process.handle(
+            .documentIssueFailed(
+                DocumentIssueFailedV1(dossierId: paid.dossierId, reason: Reason(code: "x", message: "y"), failedAt: CoreFixtures.now)),
+            at: CoreFixtures.now)
+        #expect(!failed.commands.contains { if case .requestRefund = $0 { true } else { false } })
+
+        // All of it survives the store.
+        let restored = DossierProcess(snapshot: process.snapshot, procedure: Self.procedure(fee: 50000))
+        #expect(restored == process)
+    }
+
     @Test("Late and repeated replies are recorded as ignored and change nothing")
     func lateReplies() {
         var (process, _) = DossierProcess.start(CoreFixtures.dossier, procedure: Self.procedure(fee: 50000), at: CoreFixtures.now)

@@ -29,7 +29,7 @@ struct SchemaExamplesTests {
             "portal.dossier.submitted.v1", "portal.dossier.status-changed.v1",
             "registry.identity.verification-requested.v1", "registry.identity.verified.v1",
             "registry.identity.rejected.v1", "payment.fee.requested.v1", "payment.fee.link-created.v1",
-            "payment.fee.paid.v1", "payment.fee.failed.v1", "payment.fee.refund-requested.v1",
+            "payment.fee.paid.v1", "payment.fee.paid.v2", "payment.fee.failed.v1", "payment.fee.refund-requested.v1",
             "document.issue-requested.v1", "document.issued.v1", "document.issue-failed.v1", "bus.adapter.heartbeat.v1",
         ]
         let found = Set(catalog.messageTypes)

@@ -25,6 +25,8 @@ public struct ConfigurationDiff: Sendable, Hashable {
             compare(keys: old.adapters[name]?.keys ?? [:], new.adapters[name]?.keys ?? [:], of: name)
         }
         compare(keys: old.operatorKeys, new.operatorKeys, of: "operators")
+        for type in new.operatorPublishes.subtracting(old.operatorPublishes).sorted() { changes.append("+ operators publishes \(type)") }
+        for type in old.operatorPublishes.subtracting(new.operatorPublishes).sorted() { changes.append("- operators publishes \(type)") }
         compare(keys: old.coreKeys, new.coreKeys, of: "core")
         // A rule is what it matches and where it sends, wherever it sits in the file.
         let (oldRules, newRules) = (Set(old.rules.map(Self.describe)), Set(new.rules.map(Self.describe)))

@@ -52,6 +52,9 @@ public struct RoutesFile: Sendable, Hashable {
     /// Key id → base64 Ed25519 public key of the operators' console, which signs the dead letters
     /// an operator replays after an edit.
     public let operatorKeys: [String: String]
+    /// What the console may sign and send itself, under an officer's name: a fee paid at the counter.
+    public let operatorPublishes: Set<String>
+    static let operatorsMayPublish: Set<String> = ["payment.fee.paid.v2"]
     /// Key id → base64 Ed25519 public key of the core (its configuration's `signingKey`), for
     /// those who check what the core signs: `govbus audit verify --checkpoint`, adapters.
     public let coreKeys: [String: String]
@@ -88,10 +91,19 @@ public struct RoutesFile: Sendable, Hashable {
             rules.append(try Self.rule(value, adapters: adapters, knownTypes: knownTypes))
         }
         var operatorKeys: [String: String] = [:]
+        var operatorPublishes: Set<String> = []
         if let operators = top.value("operators") {
-            let members = try operators.mapping(allowed: ["keys"], what: "operators")
+            let members = try operators.mapping(allowed: ["keys", "publishes"], what: "operators")
             operatorKeys = try Self.keys(
                 of: "the operators", try members.required("keys", in: "operators", at: operators))
+            for item in try members.value("publishes")?.sequence(what: "'publishes' of the operators") ?? [] {
+                let type = try item.string(what: "a message type")
+                guard Self.operatorsMayPublish.contains(type), knownTypes.contains(type) else {
+                    throw item.error(
+                        "the operators' console publishes only \(Self.operatorsMayPublish.sorted().joined(separator: ", ")), not '\(type)'")
+                }
+                operatorPublishes.insert(type)
+            }
             for keyID in operatorKeys.keys.sorted() {
                 if let owner = keyOwners[keyID] {
                     throw operators.error("key id '\(keyID)' of the operators is also a key id of '\(owner)': key ids must be unique")
@@ -111,6 +123,7 @@ public struct RoutesFile: Sendable, Hashable {
         self.adapters = adapters
         self.rules = rules
         self.operatorKeys = operatorKeys
+        self.operatorPublishes = operatorPublishes
         self.coreKeys = coreKeys
     }
 

@@ -62,6 +62,8 @@ public struct DossierProcess: Sendable, Hashable {
         case identityRejected(IdentityRejectedV1)
         case feeLinkCreated(FeeLinkCreatedV1)
         case feePaid(FeePaidV1)
+        /// Cash taken by an officer at the counter, with a receipt.
+        case feePaidAtCounter(FeePaidV2)
         case feeFailed(FeeFailedV1)
         case documentIssued(DocumentIssuedV1)
         case documentIssueFailed(DocumentIssueFailedV1)
@@ -112,6 +114,10 @@ public struct DossierProcess: Sendable, Hashable {
     /// How many times the awaited step has been asked.
     public private(set) var attempt: Int
     public private(set) var payment: FeePaidV1?
+    /// The fee paid in cash at the counter, when it was; a gateway payment after it is refunded.
+    public private(set) var counterPayment: FeePaidV2?
+    /// The gateway payments refunded because the counter was paid first (their bank transactions).
+    public private(set) var refundedPayments: [String] = []
     public private(set) var paymentLink: URL?
     /// The `traceparent` the dossier was submitted in: its step timers and operators' decisions
     /// continue that trace.
@@ -141,6 +147,8 @@ public struct DossierProcess: Sendable, Hashable {
         public var state: State
         public var attempt: Int
         public var payment: FeePaidV1?
+        public var counterPayment: FeePaidV2?
+        public var refundedPayments: [String]?
         public var paymentLink: URL?
         public var traceparent: String?
     }
@@ -148,12 +156,15 @@ public struct DossierProcess: Sendable, Hashable {
     public var snapshot: Snapshot {
         Snapshot(
             dossier: dossier, procedureCode: procedure.code, state: state, attempt: attempt, payment: payment,
+            counterPayment: counterPayment, refundedPayments: refundedPayments.isEmpty ? nil : refundedPayments,
             paymentLink: paymentLink, traceparent: traceparent)
     }
 
     public init(snapshot: Snapshot, procedure: ProcedureDefinition) {
         self.init(dossier: snapshot.dossier, procedure: procedure, state: snapshot.state, attempt: snapshot.attempt)
         payment = snapshot.payment
+        counterPayment = snapshot.counterPayment
+        refundedPayments = snapshot.refundedPayments ?? []
         paymentLink = snapshot.paymentLink
         traceparent = snapshot.traceparent
     }
@@ -197,6 +208,23 @@ public struct DossierProcess: Sendable, Hashable {
             payment = paid
             move(to: .awaitingDocument)
             commands = [.cancelTimeout, status(.feePaid, at: now)] + ask(.document, at: now)
+        case (.awaitingPayment, .feePaidAtCounter(let paid)):
+            guard paid.amount == procedure.fee else {
+                return ignore("a counter payment of \(paid.amount) VND, not the \(procedure.fee) VND due")
+            }
+            counterPayment = paid
+            move(to: .awaitingDocument)
+            commands = [.cancelTimeout, status(.feePaid, at: now)] + ask(.document, at: now)
+        case (_, .feePaid(let paid)) where counterPayment != nil:
+            // The citizen paid online too, after the counter: that payment goes back, once.
+            guard !refundedPayments.contains(paid.bankTransactionNumber) else {
+                return ignore("payment \(paid.bankTransactionNumber) was refunded already")
+            }
+            refundedPayments.append(paid.bankTransactionNumber)
+            let reason = Reason(
+                code: "paid-at-counter",
+                message: "the fee was paid at the counter (receipt \(counterPayment?.receiptNumber ?? "")) before this payment")
+            commands = [.requestRefund(refund(of: paid, because: reason, at: now))]
         case (.awaitingPayment, .feeFailed(let failed)):
             commands = reject(failed.reason, at: now)
         case (.awaitingDocument, .documentIssued(let issued)):
@@ -243,16 +271,18 @@ public struct DossierProcess: Sendable, Hashable {
     private mutating func reject(_ reason: Reason, at now: Date) -> [Command] {
         move(to: .rejected(reason))
         var commands: [Command] = [.cancelTimeout, status(.rejected, at: now, reason: reason)]
+        // Cash paid at the counter is given back at the counter; the gateway refunds what it took.
         if let payment {
-            commands.append(
-                .requestRefund(
-                    FeeRefundRequestedV1(
-                        dossierId: dossier.dossierId, orderId: payment.orderId, amount: payment.amount,
-                        bankTransactionNumber: payment.bankTransactionNumber, paidAt: payment.paidAt,
-                        reason: reason, requestedAt: now)))
+            commands.append(.requestRefund(refund(of: payment, because: reason, at: now)))
             commands.append(status(.refunded, at: now, reason: reason))
         }
         return commands
+    }
+
+    private func refund(of payment: FeePaidV1, because reason: Reason, at now: Date) -> FeeRefundRequestedV1 {
+        FeeRefundRequestedV1(
+            dossierId: dossier.dossierId, orderId: payment.orderId, amount: payment.amount,
+            bankTransactionNumber: payment.bankTransactionNumber, paidAt: payment.paidAt, reason: reason, requestedAt: now)
     }
 
     /// The request of a step, and its timer.
@@ -303,6 +333,7 @@ public struct DossierProcess: Sendable, Hashable {
         case .identityRejected: "an identity rejection"
         case .feeLinkCreated: "a payment link"
         case .feePaid: "a payment"
+        case .feePaidAtCounter: "a counter payment"
         case .feeFailed: "a failed payment"
         case .documentIssued: "an issued document"
         case .documentIssueFailed: "a failed document issue"

@@ -147,7 +147,10 @@ public struct IngressChecks: Sendable {
             replayTo = name
         }
         let coreMessage = replayTo != nil && properties.userID == coreUser
-        guard let sender = properties.userID, routes.adapters[sender] != nil || coreMessage else {
+        // What the console signs and sends itself, as the core's user: a fee paid at the counter.
+        let fromConsole = fromCore && replayTo == nil && properties.userID == coreUser && routes.operatorPublishes.contains(type)
+        guard let sender = fromConsole ? Self.operatorsAsOwner : properties.userID, routes.adapters[sender] != nil || coreMessage || fromConsole
+        else {
             throw Rejection(check: .sender, reason: "user_id '\(properties.userID ?? "")' is not a known adapter")
         }
         let keyID: String
@@ -167,7 +170,7 @@ public struct IngressChecks: Sendable {
                     : "key '\(keyID)' is not a key of '\(sender)'")
         }
         // Permission: an adapter's, from the routes file; the core's own messages (replays) need none.
-        guard coreMessage || routes.allows(sender, toPublish: type) else {
+        guard coreMessage || fromConsole || routes.allows(sender, toPublish: type) else {
             throw Rejection(check: .permission, reason: "'\(sender)' may not publish \(type)")
         }
         // Schema.

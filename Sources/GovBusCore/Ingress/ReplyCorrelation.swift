@@ -14,6 +14,7 @@ struct ReplyCorrelation: Sendable {
         IdentityRejectedV1.messageType: IdentityVerificationRequestedV1.messageType,
         FeeLinkCreatedV1.messageType: FeeRequestedV1.messageType,
         FeePaidV1.messageType: FeeRequestedV1.messageType,
+        FeePaidV2.messageType: FeeRequestedV1.messageType,
         FeeFailedV1.messageType: FeeRequestedV1.messageType,
         DocumentIssuedV1.messageType: DocumentIssueRequestedV1.messageType,
         DocumentIssueFailedV1.messageType: DocumentIssueRequestedV1.messageType,
@@ -30,6 +31,12 @@ struct ReplyCorrelation: Sendable {
         func refuse(_ reason: String) -> IngressChecks.Rejection {
             IngressChecks.Rejection(check: .correlation, reason: reason)
         }
+        let fromConsole = message.sender == IngressChecks.operatorsAsOwner
+        if case .object(let body) = message.body, body["channel"] == .string(FeePaidV2.Channel.counter.rawValue) {
+            guard fromConsole else { return refuse("a payment at the counter is recorded by an officer in the console, not by \(message.sender)") }
+            return try checkCounterPayment(message)
+        }
+        if fromConsole { return refuse("the console records payments at the counter only") }
         guard let causationID = message.causationID else {
             return refuse("a reply must name the request it answers in govbus-causation-id")
         }
@@ -54,6 +61,27 @@ struct ReplyCorrelation: Sendable {
         }
         if let amount = body["amount"], amount != .number(Double(expected.fee)) {
             return refuse("amount is not the fee the core asked for (\(expected.fee) VND)")
+        }
+        return nil
+    }
+
+    /// A payment at the counter, which answers no request: only for a dossier awaiting its fee,
+    /// its order, and exactly the fee due (a second one finds the dossier no longer waiting).
+    private func checkCounterPayment(_ message: IngressChecks.Accepted) throws -> IngressChecks.Rejection? {
+        func refuse(_ reason: String) -> IngressChecks.Rejection {
+            IngressChecks.Rejection(check: .correlation, reason: reason)
+        }
+        guard let expected = try processManager.expectations(of: message.correlationID) else {
+            return refuse("no dossier '\(message.correlationID)'")
+        }
+        guard !expected.paidAtCounter else { return refuse("the fee of dossier \(message.correlationID) was paid at the counter already") }
+        guard expected.state == DossierProcess.State.awaitingPayment.name else {
+            return refuse("dossier \(message.correlationID) is \(expected.state), not awaiting its fee")
+        }
+        guard case .object(let body) = message.body else { return refuse("the body is not an object") }
+        guard body["orderId"] == .string(expected.orderID) else { return refuse("orderId is not the dossier's order") }
+        guard body["amount"] == .number(Double(expected.fee)) else {
+            return refuse("the amount is not the fee due (\(expected.fee) VND)")
         }
         return nil
     }

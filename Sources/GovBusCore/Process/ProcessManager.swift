@@ -66,8 +66,8 @@ public final class ProcessManager: Sendable {
     /// The types the process manager consumes.
     public static let handledTypes: Set<String> = [
         DossierSubmittedV1.messageType, IdentityVerifiedV1.messageType, IdentityRejectedV1.messageType,
-        FeeLinkCreatedV1.messageType, FeePaidV1.messageType, FeeFailedV1.messageType, DocumentIssuedV1.messageType,
-        DocumentIssueFailedV1.messageType,
+        FeeLinkCreatedV1.messageType, FeePaidV1.messageType, FeePaidV2.messageType, FeeFailedV1.messageType,
+        DocumentIssuedV1.messageType, DocumentIssueFailedV1.messageType,
     ]
 
     public convenience init(storePath: String, procedures: ProceduresFile) throws {
@@ -224,6 +224,9 @@ public final class ProcessManager: Sendable {
         public let fee: Int
         /// The payment the core recorded, if any: a refund is for this payment, never more.
         public let payment: FeePaidV1?
+        /// The dossier's state now, and whether its fee was paid at the counter.
+        public let state: String
+        public let paidAtCounter: Bool
     }
 
     public func expectations(of dossierID: String) throws -> Expectations? {
@@ -232,7 +235,7 @@ public final class ProcessManager: Sendable {
         let snapshot = process.snapshot
         return Expectations(
             personalID: snapshot.dossier.applicant.personalId, orderID: process.orderId, fee: process.procedure.fee,
-            payment: snapshot.payment)
+            payment: snapshot.payment, state: process.state.name, paidAtCounter: snapshot.counterPayment != nil)
     }
 
     /// What content-based routing rules look at for the dossier's messages (nil: no such dossier).
@@ -338,6 +341,10 @@ public final class ProcessManager: Sendable {
         case FeePaidV1.messageType:
             let message = try FeePaidV1(jsonBody: body)
             return (message.dossierId, .feePaid(message))
+        case FeePaidV2.messageType:
+            let message = try FeePaidV2(jsonBody: body)
+            if let gateway = message.gatewayPayment { return (message.dossierId, .feePaid(gateway)) }
+            return (message.dossierId, .feePaidAtCounter(message))
         case FeeFailedV1.messageType:
             let message = try FeeFailedV1(jsonBody: body)
             return (message.dossierId, .feeFailed(message))
