@@ -33,6 +33,7 @@ struct ConsoleAPI: Sendable {
     let depthTrend = DepthTrend()
     /// The procedures' step timeouts, by code (empty without a procedures file).
     let procedures: [String: ProcedureDefinition]
+    let communes: CommuneChanges
     let liveEvents: LiveEvents
 
     func addRoutes(to router: Router<ConsoleContext>) {
@@ -101,7 +102,7 @@ struct ConsoleAPI: Sendable {
                     completionSeconds: try core.completionTimes()))
         }
         router.get("/api/stuck") { _, context in
-            var stuck = try core.stuck()
+            var stuck = try core.stuck(communes: communes)
             for index in stuck.waiting.indices {
                 stuck.waiting[index].dossiers = stuck.waiting[index].dossiers.map { masked($0, for: context) }
             }
@@ -202,8 +203,9 @@ struct ConsoleAPI: Sendable {
         filter.procedure = query.get("procedure").flatMap { $0.isEmpty ? nil : $0 }
         filter.state = query.get("state").flatMap { $0.isEmpty ? nil : $0 }
         filter.commune = query.get("commune").flatMap { $0.isEmpty ? nil : $0 }
+        filter.communes = communes
         filter.overdueOnly = query.get("overdue") == "1"
-        return try json(try core.dossierList(filter).map { masked($0, for: context) })
+        return try json(try core.dossierList(filter).map { masked(withCommune($0), for: context) })
     }
 
     struct DossierPage: Codable {
@@ -218,6 +220,15 @@ struct ConsoleAPI: Sendable {
     func dossier(_ id: String, _ context: ConsoleContext) throws -> Response {
         guard let row = try core.dossier(id) else { throw HTTPError(.notFound, message: "no dossier \(id)") }
         var timeline = try core.timeline(of: id)
+        // The commune's reorganisation while the dossier ran is part of its story.
+        for change in communes.changes(of: row.communeCode, between: row.submittedAt, and: Date()) {
+            timeline.append(
+                CoreDataReader.TimelineEntry(
+                    sequence: 0, at: change.effective, kind: "commune-change",
+                    type: "commune \(change.from.joined(separator: ", ")) became \(change.into) (\(change.name))",
+                    sender: "reorganisation", receivers: [], messageId: "", sincePrevious: nil, body: nil))
+        }
+        timeline.sort { $0.at < $1.at }
         for index in timeline.indices {
             timeline[index].body = timeline[index].body.map { seesPersonalData(context) ? $0 : PersonalDataMask.body($0) }
         }
@@ -231,7 +242,7 @@ struct ConsoleAPI: Sendable {
         }
         return try json(
             DossierPage(
-                dossier: masked(row, for: context), transitions: transitions, timeline: timeline, steps: steps, traceUrl: traceURL))
+                dossier: masked(withCommune(row), for: context), transitions: transitions, timeline: timeline, steps: steps, traceUrl: traceURL))
     }
 
     func deadLetterFilter(_ request: Request) throws -> DeadLetterArchive.Filter {
@@ -369,6 +380,14 @@ struct ConsoleAPI: Sendable {
     }
 
     // MARK: Helpers
+
+    /// The row with the commune its code is now, when a reorganisation replaced it.
+    func withCommune(_ row: CoreDataReader.DossierRow, at now: Date = Date()) -> CoreDataReader.DossierRow {
+        var row = row
+        let current = communes.current(row.communeCode, at: now)
+        row.communeNow = current == row.communeCode ? nil : current
+        return row
+    }
 
     /// Operators, and officers who take a citizen's fee at the counter, see personal data; viewers do not.
     func seesPersonalData(_ context: ConsoleContext) -> Bool {

@@ -66,6 +66,9 @@ public struct ConsoleConfiguration: Sendable {
     public var core: (url: URL, token: String)?
     /// The procedures file, for each step's timeout beside the time it took (none: not shown).
     public var procedures: URL?
+    /// The communes reorganised (the core's communes file): figures are grouped by the new
+    /// commune, and a dossier's timeline shows the change (none: no commune replaced).
+    public var communes: URL?
     /// Where a dossier's trace is shown, `{traceId}` standing for its id (e.g.
     /// `http://jaeger:16686/trace/{traceId}`); none: no link.
     public var traceURL: String?
@@ -83,7 +86,7 @@ public struct ConsoleConfiguration: Sendable {
     private init(root: YAMLValue, folder: URL, environment: [String: String]) throws(ConfigurationError) {
         let members = try root.mapping(
             allowed: ["listen", "publicUrl", "amqpUrl", "managementUrl", "coreData", "data", "operators", "signingKey", "core", "store",
-                "procedures", "traceUrl",
+                "procedures", "traceUrl", "communes",
             ], what: "the console's configuration")
         func path(_ key: String, default value: String) throws(ConfigurationError) -> URL {
             let text = try members.value(key)?.string(what: key) ?? value
@@ -164,6 +167,7 @@ public struct ConsoleConfiguration: Sendable {
         }
         self.operators = operators
         if members.value("procedures") != nil { procedures = try path("procedures", default: "") }
+        if members.value("communes") != nil { communes = try path("communes", default: "") }
         if let value = members.value("traceUrl") {
             let template = try value.string(what: "traceUrl")
             guard template.contains("{traceId}"), let url = URL(string: template.replacingOccurrences(of: "{traceId}", with: "0")),

@@ -83,7 +83,7 @@ enum ConsoleScript {
       },
       async stuck() {
         const s = await api("/api/stuck");
-        const columns = [["dossier", dossierLink], ["procedure", (d) => esc(d.procedureCode)], ["commune", (d) => esc(d.communeCode)],
+        const columns = [["dossier", dossierLink], ["procedure", (d) => esc(d.procedureCode)], ["commune", commune],
                          ["unchanged since", (d) => `${time(d.updatedAt)} (${ago(d.updatedAt)})`],
                          ["legal deadline", (d) => time(d.legalDeadline) + (d.overdue ? " (overdue)" : "")]];
         const mark = (rows) => rows.map((d) => ({...d, __class: d.overdue ? "overdue" : ""}));
@@ -91,7 +91,7 @@ enum ConsoleScript {
           s.waiting.map((w) => `<h3>${esc(w.state)}</h3>` + (w.dossiers.length ? table(columns, mark(w.dossiers)) : "<p>None.</p>")).join("") +
           `<h2>Past their legal deadline, by commune</h2>` + (s.overdueByCommune.length
             ? (s.overdueCountedPartly ? `<p>Counted among the ${s.overdueByCommune.reduce((sum, c) => sum + c.overdue, 0)} longest overdue; there are more.</p>` : "") +
-              s.overdueByCommune.map((c) => `<h3>Commune ${esc(c.communeCode)}: ${c.overdue} overdue</h3>` + table(columns, mark(c.dossiers))).join("")
+              s.overdueByCommune.map((c) => `<h3>Commune ${esc(c.communeCode)}${c.formerCodes.length ? ` (formerly ${c.formerCodes.map(esc).join(", ")})` : ""}: ${c.overdue} overdue</h3>` + table(columns, mark(c.dossiers))).join("")
             : "<p>No dossier is past its legal deadline.</p>");
       },
       async dossiers() {
@@ -104,7 +104,7 @@ enum ConsoleScript {
           <input name="commune" placeholder="commune" value="${esc(query.get("commune") || "")}">
           <label><input type="checkbox" name="overdue" value="1" ${query.get("overdue") ? "checked" : ""}> overdue</label><button>Filter</button></form>` +
           table([["dossier", (d) => `<a href="/dossiers/${encodeURIComponent(d.dossierId)}">${esc(d.dossierId)}</a>`],
-                 ["procedure", (d) => esc(d.procedureCode)], ["state", (d) => esc(d.state)], ["commune", (d) => esc(d.communeCode)],
+                 ["procedure", (d) => esc(d.procedureCode)], ["state", (d) => esc(d.state)], ["commune", commune],
                  ["applicant", (d) => esc(d.applicantName) + " " + esc(d.applicantPersonalId)], ["submitted", (d) => time(d.submittedAt)],
                  ["legal deadline", (d) => time(d.legalDeadline) + (d.overdue ? " (overdue)" : "")]],
                 rows.map((d) => ({...d, __class: d.overdue ? "overdue" : ""})));
@@ -117,6 +117,9 @@ enum ConsoleScript {
           (d.traceUrl ? `<p><a href="${esc(d.traceUrl)}" target="_blank" rel="noopener">Its trace in the tracing tool</a></p>` : "") +
           (me.role === "operator" && !["completed", "rejected"].includes(d.dossier.state)
             ? `<p>${d.dossier.state === "needs-attention" ? `<button data-decide="retry">Try the step again</button> ` : ""}<button data-decide="reject">Reject the dossier</button></p>` : "") +
+          (me.role === "officer" && d.dossier.state === "awaiting-payment"
+            ? `<form id="counter-payment"><h2>Fee paid at the counter</h2><input name="receiptNumber" placeholder="receipt number" required>
+               <input name="amount" type="number" min="1" placeholder="amount (VND)" required><button>Record the payment</button></form>` : "") +
           `<h2>Steps</h2>` + (d.steps.length ? table([["step", (t) => esc(t.step)], ["asked", (t) => time(t.startedAt)],
                  ["took", (t) => seconds(t.seconds) + (t.endedAt ? "" : " (still waiting)")], ["tries", (t) => t.tries],
                  ["timeout of a try", (t) => t.timeoutSeconds == null ? "–" : seconds(t.timeoutSeconds)],
@@ -127,6 +130,15 @@ enum ConsoleScript {
                  ["to", (e) => esc(e.receivers.join(", ") || "core")], ["type", (e) => esc(e.type)]], d.timeline) +
           `<h2>State changes</h2>` + table([["time", (t) => time(t.at)], ["from", (t) => esc(t.from)], ["to", (t) => esc(t.to)],
                  ["note", (t) => esc(t.ignoredBecause)]], d.transitions);
+        app().querySelector("#counter-payment")?.addEventListener("submit", async (event) => {
+          event.preventDefault();
+          const form = new FormData(event.target);
+          try {
+            await api(`/api/dossiers/${encodeURIComponent(id)}/counter-payment`,
+              {method: "POST", body: JSON.stringify({receiptNumber: form.get("receiptNumber"), amount: Number(form.get("amount"))})});
+            pages.dossier();
+          } catch (error) { show(error); }
+        });
         for (const button of app().querySelectorAll("button[data-decide]")) button.addEventListener("click", async () => {
           const reason = button.dataset.decide === "reject" ? prompt("Why is the dossier rejected?") : "";
           if (reason === null) return;
@@ -200,6 +212,8 @@ enum ConsoleScript {
         if (!redrawing) redraw();
       });
     }
+    // A commune a reorganisation replaced shows its new code beside the one the dossier was filed under.
+    function commune(d) { return esc(d.communeCode) + (d.communeNow ? ` → ${esc(d.communeNow)}` : ""); }
     function show(error) { app().insertAdjacentHTML("beforeend", `<p class="down">${esc(error.message)}</p>`); }
     document.addEventListener("DOMContentLoaded", async () => {
       const page = document.body.dataset.page;

@@ -37,6 +37,7 @@ public struct ConsoleServer: Sendable {
             signer: try configuration.signingKey.map { try MessageSigner(keyID: $0.id, base64Seed: $0.seed) },
             coreUser: try AMQPConfiguration(url: configuration.amqpURL).user, logger: logger,
             procedures: try configuration.procedures.map { try ProceduresFile(contentsOf: $0).procedures } ?? [:],
+            communes: try configuration.communes.map { try CommuneChanges(contentsOf: $0) } ?? .none,
             liveEvents: LiveEvents(core: core, archive: archive, sessions: sessions))
     }
 

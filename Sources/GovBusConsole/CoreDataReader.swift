@@ -24,6 +24,8 @@ final class CoreDataReader: Sendable {
         var procedureName: String
         var state: String
         var communeCode: String
+        /// The commune that replaced `communeCode` since, if one did.
+        var communeNow: String?
         var applicantName: String
         var applicantPersonalId: String
         var submittedAt: Date
@@ -37,6 +39,8 @@ final class CoreDataReader: Sendable {
         var procedure: String?
         var state: String?
         var commune: String?
+        /// A commune asked for includes the communes it replaced.
+        var communes = CommuneChanges.none
         var overdueOnly = false
         var limit = 200
     }
@@ -49,7 +53,9 @@ final class CoreDataReader: Sendable {
         return try stored.compactMap { dossier -> DossierRow? in
             let item = try Self.dossierRow(dossier, now: now)
             if let procedure = filter.procedure, item.procedureCode != procedure { return nil }
-            if let commune = filter.commune, item.communeCode != commune { return nil }
+            if let commune = filter.commune, filter.communes.current(item.communeCode, at: now) != commune, item.communeCode != commune {
+                return nil
+            }
             return item
         }.prefix(filter.limit).map { $0 }
     }

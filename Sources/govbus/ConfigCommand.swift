@@ -24,7 +24,7 @@ struct ConfigDiffCommand: ParsableCommand {
             """)
 
     @Option(help: "The core's configuration, whose routes and procedures are in force.") var config = "config/core.yaml"
-    @Argument(help: "The new routes and procedures files.") var files: [String]
+    @Argument(help: "The new routes, procedures and communes files.") var files: [String]
 
     func run() throws {
         do {
@@ -34,7 +34,12 @@ struct ConfigDiffCommand: ParsableCommand {
             for file in files {
                 let url = URL(fileURLWithPath: file)
                 let changes: ConfigurationDiff
-                if try Self.isProcedures(url) {
+                let top = try Self.topKeys(url)
+                if top.contains("changes") {
+                    changes = ConfigurationDiff(
+                        communes: try core.communes.map { try CommuneChanges(contentsOf: $0) } ?? .none,
+                        try CommuneChanges(contentsOf: url))
+                } else if top.contains("procedures") {
                     changes = ConfigurationDiff(
                         procedures: try ProceduresFile(contentsOf: core.procedures).procedures,
                         try ProceduresFile(contentsOf: url).procedures)
@@ -53,10 +58,10 @@ struct ConfigDiffCommand: ParsableCommand {
         }
     }
 
-    /// A procedures file has `procedures:` at its top; anything else is read as a routes file.
-    static func isProcedures(_ url: URL) throws -> Bool {
+    /// What a file is, by the keys at its top: `procedures:` a procedures file, `changes:` a
+    /// communes file; anything else is read as a routes file.
+    static func topKeys(_ url: URL) throws -> Set<String> {
         let root = try YAMLValue.load(url)
-        let members = try root.mapping(what: url.lastPathComponent)
-        return members.value("procedures") != nil
+        return Set(try root.mapping(what: url.lastPathComponent).map(\.key))
     }
 }

@@ -56,8 +56,8 @@ struct LocalStack {
     func coreFolder(_ index: Int) -> String { index == 0 ? "core" : "core-\(index)" }
     var consolePort: Int { portBase + 20 }
 
-    /// The console's accounts: one operator, one viewer.
-    static let consoleAccounts = ["operator", "viewer"]
+    /// The console's accounts: an operator, an officer at the counter, a viewer.
+    static let consoleAccounts = ["operator", "officer", "viewer"]
 
     func password(of user: String) -> String { passwords[user] ?? "" }
 
@@ -99,7 +99,8 @@ struct LocalStack {
         data: console
         signingKey: {id: console-sandbox, seed: \(Self.sandboxSeed("console"))}
         core: {url: "http://127.0.0.1:\(corePort)", operatorToken: \(password(of: "operator-token"))}
-        procedures: \(repository.appendingPathComponent("config/procedures.yaml").path)\(
+        procedures: \(repository.appendingPathComponent("config/procedures.yaml").path)
+        communes: \(repository.appendingPathComponent("config/communes.yaml").path)\(
             ProcessInfo.processInfo.environment["GOVBUS_TRACE_URL"].map { "\ntraceUrl: \"\($0)\"" } ?? "")
         operators:
         \(accounts.joined(separator: "\n"))
@@ -113,6 +114,7 @@ struct LocalStack {
         amqpUrl: \(amqpURL(user: "govbus-core"))
         routes: \(routesFile.path)
         procedures: \(config.appendingPathComponent("procedures.yaml").path)
+        communes: \(config.appendingPathComponent("communes.yaml").path)
         schemas: \(repository.appendingPathComponent("Schemas").path)
         data: core
         telemetry: 127.0.0.1:\(corePort)

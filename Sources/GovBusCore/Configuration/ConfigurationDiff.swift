@@ -1,3 +1,5 @@
+import GovBusContracts
+
 /// What changes between two versions of the routes and procedures: adapters, what each may
 /// publish and receive, keys, routing rules, procedures. One line a change, for an operator to
 /// read before applying a version (`govbus config diff`) and for the audit log after.
@@ -32,6 +34,15 @@ public struct ConfigurationDiff: Sendable, Hashable {
         let (oldRules, newRules) = (Set(old.rules.map(Self.describe)), Set(new.rules.map(Self.describe)))
         for rule in newRules.subtracting(oldRules).sorted() { changes.append("+ rule \(rule)") }
         for rule in oldRules.subtracting(newRules).sorted() { changes.append("- rule \(rule)") }
+    }
+
+    public init(communes old: CommuneChanges, _ new: CommuneChanges) {
+        func describe(_ change: CommuneChanges.Change) -> String {
+            "commune \(change.from.joined(separator: ", ")) → \(change.into) (\(change.name)) from \(RFC3339.string(from: change.effective))"
+        }
+        let (before, after) = (Set(old.changes.map(describe)), Set(new.changes.map(describe)))
+        for change in after.subtracting(before).sorted() { changes.append("+ \(change)") }
+        for change in before.subtracting(after).sorted() { changes.append("- \(change)") }
     }
 
     public init(procedures old: [String: ProcedureDefinition], _ new: [String: ProcedureDefinition]) {

@@ -2,12 +2,13 @@ import Crypto
 import Foundation
 import GovBusConfiguration
 
-/// The files a core runs by, routes.yaml and procedures.yaml, each read once: what is parsed and
+/// The files a core runs by, routes.yaml, procedures.yaml and communes.yaml, each read once: what is parsed and
 /// what is hashed are the same bytes, so the digest a core records is the version it runs, even
 /// when an operator writes a file while the core reads it.
 struct ConfigurationFiles: Sendable {
     let routes: RoutesFile
     let procedures: ProceduresFile
+    let communes: CommuneChanges
     /// sha256 of both files' bytes: the same files on every core give the same digest.
     let digest: String
 
@@ -18,11 +19,15 @@ struct ConfigurationFiles: Sendable {
     ) throws(ConfigurationError) {
         let routesText = try Self.read(configuration.routes)
         let proceduresText = try Self.read(configuration.procedures)
+        let communesText = try configuration.communes.map { file throws(ConfigurationError) in try Self.read(file) }
         routes = try RoutesFile(routesText, file: configuration.routes.path, knownTypes: knownTypes)
         try SandboxKeyCheck.check(routes: routes, file: configuration.routes, environment: environment)
         procedures = try ProceduresFile(proceduresText, file: configuration.procedures.path)
+        communes = try communesText.map { text throws(ConfigurationError) in
+            try CommuneChanges(text, file: configuration.communes?.path ?? "communes.yaml")
+        } ?? .none
         var hash = SHA256()
-        for text in [routesText, proceduresText] { hash.update(data: Data(text.utf8)) }
+        for text in [routesText, proceduresText, communesText ?? ""] { hash.update(data: Data(text.utf8)) }
         digest = hash.finalize().lowercaseHex
     }
 

@@ -29,6 +29,8 @@ public struct CoreConfiguration: Sendable {
     public var amqpURL: String
     public var routes: URL
     public var procedures: URL
+    /// The communes reorganised (`CommuneChanges`); none: no commune has been replaced.
+    public var communes: URL?
     public var schemas: URL
     public var dataDirectory: URL
     public var auditBodyRetention: Duration
@@ -78,7 +80,7 @@ public struct CoreConfiguration: Sendable {
             allowed: [
                 "amqpUrl", "routes", "procedures", "schemas", "data", "auditBodyRetention", "drainTimeout", "telemetry",
                 "operatorToken", "signingKey", "auditCheckpoints", "auditCheckpointInterval", "store", "partitions", "instance",
-                "standbyDelay",
+                "standbyDelay", "communes",
             ],
             what: "the core's configuration")
         func path(_ key: String, default value: String) throws(ConfigurationError) -> URL {
@@ -94,6 +96,7 @@ public struct CoreConfiguration: Sendable {
         }
         routes = try path("routes", default: "routes.yaml")
         procedures = try path("procedures", default: "procedures.yaml")
+        communes = try members.value("communes").map { _ throws(ConfigurationError) in try path("communes", default: "") }
         schemas = try path("schemas", default: "../Schemas")
         if let data = environment["GOVBUS_DATA_DIR"] {
             dataDirectory = URL(fileURLWithPath: data)

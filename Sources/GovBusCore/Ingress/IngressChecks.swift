@@ -41,6 +41,8 @@ public struct IngressChecks: Sendable {
     }
 
     public let routes: RoutesFile
+    /// The communes reorganised: a replaced code is routed as its new one from the change's time.
+    public let communes: CommuneChanges
     public let catalog: SchemaCatalog
     public let maximumBodyBytes: Int
     /// The core's own broker user: a message it published itself (a retry) names its first sender
@@ -51,9 +53,11 @@ public struct IngressChecks: Sendable {
     private let keyOwners: [String: String]
 
     public init(
-        routes: RoutesFile, catalog: SchemaCatalog, maximumBodyBytes: Int = 256 * 1024, coreUser: String? = nil
+        routes: RoutesFile, communes: CommuneChanges = .none, catalog: SchemaCatalog, maximumBodyBytes: Int = 256 * 1024,
+        coreUser: String? = nil
     ) throws {
         self.routes = routes
+        self.communes = communes
         self.catalog = catalog
         self.maximumBodyBytes = maximumBodyBytes
         self.coreUser = coreUser
@@ -78,6 +82,14 @@ public struct IngressChecks: Sendable {
         }
         verifier = try SignatureVerifier(base64Keys: keys)
         keyOwners = owners
+    }
+
+    /// The adapters that receive a message of `type` about a dossier with these attributes, at
+    /// `date`: its commune is the one that replaced it by then, if any.
+    public func receivers(of type: String, attributes: [RoutesFile.Rule.Field: String], at date: Date = Date()) -> [String] {
+        var attributes = attributes
+        if let commune = attributes[.communeCode] { attributes[.communeCode] = communes.current(commune, at: date) }
+        return routes.receivers(of: type, attributes: attributes)
     }
 
     /// Who owns the operators' keys, in `keyOwners` (not a valid adapter name: it cannot clash).

@@ -88,7 +88,7 @@ struct ReplyCorrelation: Sendable {
 
     /// A replayed dead letter goes back only to an adapter that receives its type for its dossier,
     /// and a refund only ever for the payment the core recorded, never for more.
-    func checkReplay(_ message: IngressChecks.Accepted, to target: String, routes: RoutesFile) throws -> IngressChecks.Rejection? {
+    func checkReplay(_ message: IngressChecks.Accepted, to target: String, checks: IngressChecks) throws -> IngressChecks.Rejection? {
         func refuse(_ reason: String) -> IngressChecks.Rejection {
             IngressChecks.Rejection(check: .correlation, reason: reason)
         }
@@ -98,7 +98,7 @@ struct ReplyCorrelation: Sendable {
                 if let field = RoutesFile.Rule.Field(rawValue: name) { attributes[field] = value }
             }
         }
-        guard routes.receivers(of: message.type, attributes: attributes).contains(target) else {
+        guard checks.receivers(of: message.type, attributes: attributes).contains(target) else {
             return refuse("\(target) does not receive \(message.type) for dossier \(message.correlationID)")
         }
         guard message.type == FeeRefundRequestedV1.messageType else { return nil }

@@ -261,7 +261,7 @@ public final class CoreRouter: Sendable {
             var entries: [AuditLog.Entry] = []
             var routes: [Int: [String]] = [:]
             for (index, message, key, _) in accepted where !handled.contains(key) {
-                let receivers = checks.routes.receivers(of: message.type, attributes: Self.attributes(of: message.body))
+                let receivers = checks.receivers(of: message.type, attributes: Self.attributes(of: message.body))
                 routes[index] = receivers
                 entries.append(
                     AuditLog.Entry(
@@ -385,7 +385,7 @@ public final class CoreRouter: Sendable {
         guard let replies else {
             throw IngressChecks.Rejection(check: .correlation, reason: "this core runs no dossier process to check a replay against")
         }
-        if let rejection = try replies.checkReplay(message, to: target, routes: checks.routes) { throw rejection }
+        if let rejection = try replies.checkReplay(message, to: target, checks: checks) { throw rejection }
         var copy = AMQPMessage(body: delivery.body, properties: delivery.properties).carrying(arrival.trace)
         copy.properties.headers?[BusHeader.replayTo] = nil
         logger.info("dead letter replayed", metadata: ["type": "\(message.type)", "to": "\(target)"])
@@ -581,7 +581,7 @@ public final class CoreRouter: Sendable {
         for (name, value) in output.routingAttributes {
             if let field = RoutesFile.Rule.Field(rawValue: name) { attributes[field] = value }
         }
-        let receivers = checks.routes.receivers(of: output.type, attributes: attributes)
+        let receivers = checks.receivers(of: output.type, attributes: attributes)
         guard !receivers.isEmpty else {
             // The dossier's state moved; its message must not vanish: retried, then dead-lettered.
             throw NoReceiver(description: "no adapter of the routes file receives \(output.type)")

@@ -123,13 +123,14 @@ final class ConfigurationReload: Sendable {
             let (routes, procedures, digest) = (files.routes, files.procedures, files.digest)
             let diff =
                 ConfigurationDiff(routes: router.checks.routes, routes)
+                + ConfigurationDiff(communes: router.checks.communes, files.communes)
                 + ConfigurationDiff(procedures: processManager.procedures, procedures.procedures)
             // The inboxes of new adapters first: nothing may be routed to a queue not there yet.
             try await CoreTopology(
                 adapters: Array(routes.adapters.keys), messageTypes: catalog.messageTypes, partitions: configuration.partitions,
                 inboxPartitions: routes.adapters.mapValues(\.inboxPartitions), replicas: CoreTopology.replicas(forNodes: nodes)
             ).declare(on: connection)
-            let checks = try IngressChecks(routes: routes, catalog: catalog, coreUser: coreUser)
+            let checks = try IngressChecks(routes: routes, communes: files.communes, catalog: catalog, coreUser: coreUser)
             processManager.apply(procedures)
             router.apply(checks)
             state.withLock { $0 = (digest, nil) }

@@ -36,7 +36,7 @@ public struct CoreService: Service {
         startingDigest = files.digest
         try FileManager.default.createDirectory(at: configuration.dataDirectory, withIntermediateDirectories: true)
         let amqp = try AMQPConfiguration(url: configuration.amqpURL)
-        checks = try IngressChecks(routes: routes, catalog: catalog, coreUser: amqp.user)
+        checks = try IngressChecks(routes: routes, communes: files.communes, catalog: catalog, coreUser: amqp.user)
         store = try DossierStore(configuration.store)
         processManager = ProcessManager(store: store, procedures: procedures)
         self.catalog = catalog
