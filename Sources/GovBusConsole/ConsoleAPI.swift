@@ -221,14 +221,15 @@ struct ConsoleAPI: Sendable {
         guard let row = try core.dossier(id) else { throw HTTPError(.notFound, message: "no dossier \(id)") }
         var timeline = try core.timeline(of: id)
         // The commune's reorganisation while the dossier ran is part of its story.
-        for change in communes.changes(of: row.communeCode, between: row.submittedAt, and: Date()) {
+        let end = CoreDataReader.finalStates.contains(row.state) ? row.updatedAt : Date()
+        for change in communes.changes(of: row.communeCode, between: row.submittedAt, and: end) {
             timeline.append(
                 CoreDataReader.TimelineEntry(
                     sequence: 0, at: change.effective, kind: "commune-change",
                     type: "commune \(change.from.joined(separator: ", ")) became \(change.into) (\(change.name))",
                     sender: "reorganisation", receivers: [], messageId: "", sincePrevious: nil, body: nil))
         }
-        timeline.sort { $0.at < $1.at }
+        timeline.sort { ($0.at, $0.sequence) < ($1.at, $1.sequence) }
         for index in timeline.indices {
             timeline[index].body = timeline[index].body.map { seesPersonalData(context) ? $0 : PersonalDataMask.body($0) }
         }
@@ -404,7 +405,8 @@ struct ConsoleAPI: Sendable {
     }
 
     func masked(_ letter: DeadLetterArchive.Letter, for context: ConsoleContext) -> DeadLetterArchive.Letter {
-        guard !seesPersonalData(context) else { return letter }
+        // An officer needs the dossiers at the counter, not the dead letters.
+        guard context.session?.role != .operator_ else { return letter }
         var letter = letter
         // A reason can quote the body (a schema error, an adapter's message): its values go too.
         let values = PersonalDataMask.personalValues(ofBody: letter.body)

@@ -6,8 +6,8 @@ import GovBusCore
 
 struct ConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "config", abstract: "The core's routes and procedures, and their changes.",
-        subcommands: [ConfigDiffCommand.self])
+        commandName: "config", abstract: "The core's routes, procedures and communes, and their changes.",
+        subcommands: [ConfigDiffCommand.self, ConfigApplyCommand.self])
 }
 
 struct ConfigDiffCommand: ParsableCommand {
@@ -15,11 +15,11 @@ struct ConfigDiffCommand: ParsableCommand {
         commandName: "diff",
         abstract: "Show what new routes or procedures files would change against the core's, before applying them.",
         discussion: """
-            Each FILE is a routes file (it has `adapters:`) or a procedures file (`procedures:`), checked \
+            Each FILE is a routes file (it has `adapters:`), a procedures file (`procedures:`) or a communes file (`changes:`), checked \
             in full as the core would check it; it is compared with the file of the same kind that the \
             core's configuration names. One line a change: `+` added, `-` removed, `~` changed \
-            (adapters, what each publishes and receives, keys, rules, procedures). Apply a version by \
-            putting the files in place and sending the core SIGHUP. \
+            (adapters, what each publishes and receives, keys, rules, procedures, communes). Apply them with \
+            `govbus config apply --operator NAME FILE…`, or put them in place and send the core SIGHUP. \
             Exit status: 0 with or without changes, 2 when a file is not valid (its line is named).
             """)
 

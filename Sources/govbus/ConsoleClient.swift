@@ -57,13 +57,18 @@ struct ConsoleClient {
         try await send("GET", path)
     }
 
-    func post(_ path: String) async throws -> Data {
-        try await send("POST", path)
+    func post(_ path: String, json body: Data? = nil) async throws -> Data {
+        try await send("POST", path, body: body)
     }
 
-    private func send(_ method: String, _ path: String) async throws -> Data {
+    private func send(_ method: String, _ path: String, body: Data? = nil) async throws -> Data {
         var request = HTTPClientRequest(url: base + path)
         request.method = .init(rawValue: method)
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.headers.add(name: "Origin", value: base)
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
         request.headers.add(name: "Cookie", value: cookie)
         request.headers.add(name: "X-CSRF-Token", value: csrfToken)
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))

@@ -43,7 +43,8 @@ struct InitCommand: ParsableCommand {
             """
             wrote \(files.count) files into \(folder.path), each 0600:
             \(files.keys.sorted().map { "  \($0)" }.joined(separator: "\n"))
-            console: operator / \(deployment.secret("console-operator")), viewer / \(deployment.secret("console-viewer")) \
+            console: operator / \(deployment.secret("console-operator")), officer / \(deployment.secret("console-officer")), \
+            viewer / \(deployment.secret("console-viewer")) \
             (kept in console-passwords)
             next: docker compose --profile sandboxes up -d (or scripts/compose-check, which needs no Docker)
             """)

@@ -219,7 +219,7 @@ struct UpCommand: AsyncParsableCommand {
             \(stack.sandboxPort(LocalStack.connectors.last!)); \
             logs in \(stack.logs.path). Ctrl-C stops it all.
             console: http://127.0.0.1:\(stack.consolePort) (operator / \(stack.password(of: "console-operator")), \
-            viewer / \(stack.password(of: "console-viewer")); passwords kept in \(work.appendingPathComponent("passwords").path))
+            officer / \(stack.password(of: "console-officer")), viewer / \(stack.password(of: "console-viewer")); passwords kept in \(work.appendingPathComponent("passwords").path))
             """)
         let stoppedBy = await signals.next(restarting: children) { line in
             FileHandle.standardError.write(Data("govbus up: \(line)\n".utf8))

@@ -92,6 +92,66 @@ struct ConfigurationReloadTests {
         try await bus.tearDown()
     }
 
+    @Test("govbus config apply: new routes go live on the running core under the operator's name; a broken file changes nothing")
+    func applyUnderOperatorName() async throws {
+        let bus = try await TestBus.make()
+        let url = bus.broker.url(user: "guest", password: "guest", vhost: bus.vhost)
+        let folder = try CoreCommandTests().configFolder(amqpURL: url, routes: bus.routesText)
+        let data = folder.appendingPathComponent("data")
+        let logFile = folder.appendingPathComponent("core.log").path
+        let environment = ["GOVBUS_AMQP_URL": url, "GOVBUS_SANDBOX_KEYS": "allow", "GOVBUS_DATA_DIR": data.path]
+        let core = try ChildProcess.start(
+            CoreCommandTests.binary, ["core", "--config", folder.appendingPathComponent("core.yaml").path],
+            environment: environment, errors: logFile)
+        var log: String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
+        try await waitUntil("the core runs version 1: \(log)") { log.contains("configuration version in force") }
+        func apply(_ text: String) async throws -> ChildProcess.Outcome {
+            let file = folder.appendingPathComponent("new-routes.yaml")
+            try text.write(to: file, atomically: true, encoding: .utf8)
+            return try await TestBroker.execute(
+                CoreCommandTests.binary,
+                ["config", "apply", "--config", folder.appendingPathComponent("core.yaml").path, "--operator", "lan", file.path],
+                environment: environment)
+        }
+
+        let broken = try await apply("adapters:\n  portal:\n    keys: {k: nope}\n")
+        #expect(broken.status == 2)
+        #expect(broken.errors.contains("new-routes.yaml:3:"), "\(broken.errors)")
+        #expect(try String(contentsOf: folder.appendingPathComponent("routes.yaml"), encoding: .utf8) == bus.routesText)
+
+        let archive = "archive-\(bus.suffix)"
+        let archiveKey = try CoreFixtures.sandboxSigner("archive").publicKey.rawRepresentation.base64EncodedString()
+        let applied = try await apply(
+            bus.routesText + """
+                  \(archive):
+                    keys: {archive-1: \(archiveKey)}
+                    publishes: []
+                    receives: [portal.dossier.submitted.v1]
+
+                """)
+        #expect(applied.status == 0, "\(applied.errors)")
+        #expect(applied.output.contains("+ adapter \(archive)"), "\(applied.output)")
+        #expect(applied.output.contains("version 2 recorded"), "\(applied.output)")
+        try await waitUntil("the core takes version 2: \(log)") { log.contains("configuration reloaded") }
+        #expect(log.contains("by=version 2"), "\(log)")
+        let watcher = try await AMQPConnection.connect(url: url)
+        var dossier = CoreFixtures.dossier
+        dossier.dossierId = "H01.04-261203-0001"
+        try await bus.test.send(dossier, as: "portal", dossier: dossier.dossierId)
+        try await waitUntil("the new adapter's inbox gets the dossier") {
+            (try? await watcher.inspectQueue(CoreTopology.inbox(of: archive)).messageCount) == 1
+        }
+        #expect(try await apply(try String(contentsOf: folder.appendingPathComponent("routes.yaml"), encoding: .utf8)).output.contains("no change"))
+
+        core.send(signal: SIGTERM)
+        #expect(try await core.exitStatus(within: .seconds(20)) == 0)
+        let changes = try AuditLog(.sqlite(folder: data), readOnly: true).records(correlationID: "configuration")
+        #expect(changes.map(\.sender) == ["lan"])
+        #expect(changes.first?.body.map { String(decoding: $0, as: UTF8.self) }?.contains("+ adapter \(archive)") == true)
+        await watcher.close()
+        try await bus.tearDown()
+    }
+
     @Test("Two cores on one store: SIGHUP to one, and the other takes the same version from the store; the change audited once")
     func twoCoresOneVersion() async throws {
         let bus = try await TestBus.make()

@@ -11,6 +11,9 @@ struct PaymentBehaviour: Codable, Sendable, Hashable {
     var duplicateIpn = false
     /// How long after the payment page opens the citizen has paid.
     var payDelayMilliseconds = 200
+    /// 0 to 1: the share of citizens who never pay online: they pay in cash at the counter, where
+    /// an officer records it in the console; their order stays open here.
+    var counterShare: Double = 0
 
     init(payDelayMilliseconds: Int) {
         self.payDelayMilliseconds = payDelayMilliseconds
@@ -24,12 +27,14 @@ struct PaymentBehaviour: Codable, Sendable, Hashable {
         duplicateIpn = try container.decodeIfPresent(Bool.self, forKey: .duplicateIpn) ?? duplicateIpn
         payDelayMilliseconds =
             try container.decodeIfPresent(Int.self, forKey: .payDelayMilliseconds) ?? payDelayMilliseconds
+        counterShare = try container.decodeIfPresent(Double.self, forKey: .counterShare) ?? counterShare
     }
 
     /// Why these settings cannot be used, or nil.
     var problem: String? {
         if !(0...1).contains(failureShare) { return "failureShare must be between 0 and 1" }
         if payDelayMilliseconds < 0 { return "payDelayMilliseconds cannot be negative" }
+        if !(0...1).contains(counterShare) { return "counterShare must be between 0 and 1" }
         return nil
     }
 }

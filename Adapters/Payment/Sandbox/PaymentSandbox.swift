@@ -106,7 +106,7 @@ public enum PaymentSandbox {
             guard let behaviour = try? JSONDecoder().decode(PaymentBehaviour.self, from: Data(buffer: body)) else {
                 throw HTTPError(
                     .badRequest,
-                    message: "expected {failureShare (0-1), badSignature, wrongAmount, duplicateIpn, payDelayMilliseconds}")
+                    message: "expected {failureShare (0-1), badSignature, wrongAmount, duplicateIpn, payDelayMilliseconds, counterShare (0-1)}")
             }
             if let problem = behaviour.problem { throw HTTPError(.badRequest, message: problem) }
             simulator.behaviour = behaviour

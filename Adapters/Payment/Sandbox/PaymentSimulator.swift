@@ -47,6 +47,10 @@ final class PaymentSimulator: Sendable {
     func pay(txnRef: String) async {
         let behaviour = self.behaviour
         try? await Task.sleep(for: .milliseconds(behaviour.payDelayMilliseconds))
+        guard Double.random(in: 0..<1) >= behaviour.counterShare else {
+            logger.info("the citizen pays at the counter instead", metadata: ["txnRef": "\(txnRef)"])
+            return
+        }
         let cancelled = Double.random(in: 0..<1) < behaviour.failureShare
         do {
             guard

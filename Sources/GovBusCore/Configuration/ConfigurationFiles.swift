@@ -1,20 +1,20 @@
 import Crypto
 import Foundation
-import GovBusConfiguration
+package import GovBusConfiguration
 
 /// The files a core runs by, routes.yaml, procedures.yaml and communes.yaml, each read once: what is parsed and
 /// what is hashed are the same bytes, so the digest a core records is the version it runs, even
 /// when an operator writes a file while the core reads it.
-struct ConfigurationFiles: Sendable {
-    let routes: RoutesFile
-    let procedures: ProceduresFile
-    let communes: CommuneChanges
+package struct ConfigurationFiles: Sendable {
+    package let routes: RoutesFile
+    package let procedures: ProceduresFile
+    package let communes: CommuneChanges
     /// sha256 of both files' bytes: the same files on every core give the same digest.
-    let digest: String
+    package let digest: String
 
     /// Both files, checked whole; nothing is in force until both are good. `environment` says
     /// whether public sandbox keys are allowed (`SandboxKeyCheck`).
-    init(
+    package init(
         _ configuration: CoreConfiguration, knownTypes: Set<String>, environment: [String: String]
     ) throws(ConfigurationError) {
         let routesText = try Self.read(configuration.routes)

@@ -160,7 +160,10 @@ public struct IngressChecks: Sendable {
         }
         let coreMessage = replayTo != nil && properties.userID == coreUser
         // What the console signs and sends itself, as the core's user: a fee paid at the counter.
-        let fromConsole = fromCore && replayTo == nil && properties.userID == coreUser && routes.operatorPublishes.contains(type)
+        // (Never an edited or replayed letter: an officer records a payment again, no one else.)
+        let fromConsole =
+            fromCore && replayTo == nil && properties.userID == coreUser && properties.headers?[BusHeader.editedBy] == nil
+            && routes.operatorPublishes.contains(type)
         guard let sender = fromConsole ? Self.operatorsAsOwner : properties.userID, routes.adapters[sender] != nil || coreMessage || fromConsole
         else {
             throw Rejection(check: .sender, reason: "user_id '\(properties.userID ?? "")' is not a known adapter")

@@ -33,8 +33,10 @@ struct ReplyCorrelation: Sendable {
         }
         let fromConsole = message.sender == IngressChecks.operatorsAsOwner
         if case .object(let body) = message.body, body["channel"] == .string(FeePaidV2.Channel.counter.rawValue) {
+            // Who may say so; whether the dossier takes it is the process manager's to say, in
+            // order with the dossier's other messages (`ProcessManager.checkCounterPayment`).
             guard fromConsole else { return refuse("a payment at the counter is recorded by an officer in the console, not by \(message.sender)") }
-            return try checkCounterPayment(message)
+            return nil
         }
         if fromConsole { return refuse("the console records payments at the counter only") }
         guard let causationID = message.causationID else {
@@ -61,27 +63,6 @@ struct ReplyCorrelation: Sendable {
         }
         if let amount = body["amount"], amount != .number(Double(expected.fee)) {
             return refuse("amount is not the fee the core asked for (\(expected.fee) VND)")
-        }
-        return nil
-    }
-
-    /// A payment at the counter, which answers no request: only for a dossier awaiting its fee,
-    /// its order, and exactly the fee due (a second one finds the dossier no longer waiting).
-    private func checkCounterPayment(_ message: IngressChecks.Accepted) throws -> IngressChecks.Rejection? {
-        func refuse(_ reason: String) -> IngressChecks.Rejection {
-            IngressChecks.Rejection(check: .correlation, reason: reason)
-        }
-        guard let expected = try processManager.expectations(of: message.correlationID) else {
-            return refuse("no dossier '\(message.correlationID)'")
-        }
-        guard !expected.paidAtCounter else { return refuse("the fee of dossier \(message.correlationID) was paid at the counter already") }
-        guard expected.state == DossierProcess.State.awaitingPayment.name else {
-            return refuse("dossier \(message.correlationID) is \(expected.state), not awaiting its fee")
-        }
-        guard case .object(let body) = message.body else { return refuse("the body is not an object") }
-        guard body["orderId"] == .string(expected.orderID) else { return refuse("orderId is not the dossier's order") }
-        guard body["amount"] == .number(Double(expected.fee)) else {
-            return refuse("the amount is not the fee due (\(expected.fee) VND)")
         }
         return nil
     }

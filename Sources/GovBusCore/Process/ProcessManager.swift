@@ -109,6 +109,7 @@ public final class ProcessManager: Sendable {
             }
             let (dossierID, event) = try Self.event(type: type, body: body)
             var (process, version) = try load(dossierID)
+            if case .feePaidAtCounter(let payment) = event { try Self.checkCounterPayment(payment, for: process) }
             let outcome = process.handle(event, at: now)
             // A message in a trace of its own (a gateway's callback) sends on in the dossier's.
             let dossierTrace = TraceHeaders(parent: process.traceparent, state: nil)
@@ -119,6 +120,21 @@ public final class ProcessManager: Sendable {
                 trace: inAnotherTrace ? process.traceparent : trace)
             if inAnotherTrace { handled.dossierTrace = process.traceparent }
             return handled
+        }
+    }
+
+    /// Cash taken at the counter that the dossier cannot take is refused, to the dead letters with
+    /// why, not ignored: only a dossier awaiting its fee, its order, exactly the fee due, once.
+    /// Checked here, against the dossier as saved, so that two payments in one batch cannot both pass.
+    static func checkCounterPayment(_ payment: FeePaidV2, for process: DossierProcess) throws {
+        let id = process.dossier.dossierId
+        if process.counterPayment != nil { throw Refusal(description: "the fee of dossier \(id) was paid at the counter already") }
+        guard process.state == .awaitingPayment else {
+            throw Refusal(description: "dossier \(id) is \(process.state.name), not awaiting its fee")
+        }
+        guard payment.orderId == process.orderId else { throw Refusal(description: "orderId is not the dossier's order") }
+        guard payment.amount == process.procedure.fee else {
+            throw Refusal(description: "the amount is not the fee due (\(process.procedure.fee) VND)")
         }
     }
 
@@ -224,9 +240,6 @@ public final class ProcessManager: Sendable {
         public let fee: Int
         /// The payment the core recorded, if any: a refund is for this payment, never more.
         public let payment: FeePaidV1?
-        /// The dossier's state now, and whether its fee was paid at the counter.
-        public let state: String
-        public let paidAtCounter: Bool
     }
 
     public func expectations(of dossierID: String) throws -> Expectations? {
@@ -235,7 +248,7 @@ public final class ProcessManager: Sendable {
         let snapshot = process.snapshot
         return Expectations(
             personalID: snapshot.dossier.applicant.personalId, orderID: process.orderId, fee: process.procedure.fee,
-            payment: snapshot.payment, state: process.state.name, paidAtCounter: snapshot.counterPayment != nil)
+            payment: snapshot.payment)
     }
 
     /// What content-based routing rules look at for the dossier's messages (nil: no such dossier).

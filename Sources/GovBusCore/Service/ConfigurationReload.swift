@@ -106,20 +106,22 @@ final class ConfigurationReload: Sendable {
                 metadata: ["version": "\(last.version)", "digest": "\(last.digest.prefix(12))"])
             return
         }
-        // The core that was signalled recorded the change in the audit log; this one only follows.
+        // The core that was signalled recorded the change in the audit log; this one only follows,
+        // with the files it just checked.
         await reload(
             router: router, processManager: processManager, connection: connection, by: "version \(last.version)",
-            recordsChange: false)
+            recordsChange: false, files: files)
     }
 
     /// Returns whether the new version is in force.
     @discardableResult
     func reload(
-        router: CoreRouter, processManager: ProcessManager, connection: AMQPConnection, by who: String, recordsChange: Bool
+        router: CoreRouter, processManager: ProcessManager, connection: AMQPConnection, by who: String, recordsChange: Bool,
+        files loaded: ConfigurationFiles? = nil
     ) async -> Bool {
         let started = ContinuousClock.now
         do {
-            let files = try load()
+            let files = try loaded ?? load()
             let (routes, procedures, digest) = (files.routes, files.procedures, files.digest)
             let diff =
                 ConfigurationDiff(routes: router.checks.routes, routes)
