@@ -176,9 +176,9 @@ final class CoreDataReader: Sendable {
     /// Messages per sending adapter and minute over the last hour (heartbeats and the core's own
     /// messages left out).
     func throughputPerAdapter(_ names: [String], now: Date = Date()) throws -> [AdapterPoint] {
-        try audit.countsPerMinuteBySender(since: now.addingTimeInterval(-3600), excluding: AdapterHeartbeatV1.messageType)
-            .filter { names.contains($0.sender) }
-            .map { AdapterPoint(minute: $0.minute, adapter: $0.sender, count: $0.count) }
+        try audit.countsPerMinute(by: .sender, since: now.addingTimeInterval(-3600), excluding: AdapterHeartbeatV1.messageType)
+            .filter { names.contains($0.key) }
+            .map { AdapterPoint(minute: $0.minute, adapter: $0.key, count: $0.count) }
     }
 
     /// A number that changes whenever the core records something but a heartbeat: the live
@@ -189,8 +189,8 @@ final class CoreDataReader: Sendable {
 
     /// Messages per type and minute over the last hour (heartbeats left out).
     func throughput(now: Date = Date()) throws -> [ThroughputPoint] {
-        try audit.countsPerMinute(since: now.addingTimeInterval(-3600), excluding: AdapterHeartbeatV1.messageType).map {
-            ThroughputPoint(minute: $0.minute, type: $0.type, count: $0.count)
+        try audit.countsPerMinute(by: .type, since: now.addingTimeInterval(-3600), excluding: AdapterHeartbeatV1.messageType).map {
+            ThroughputPoint(minute: $0.minute, type: $0.key, count: $0.count)
         }
     }
 

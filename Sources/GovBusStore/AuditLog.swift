@@ -285,31 +285,27 @@ public final class AuditLog: Sendable {
         }
     }
 
-    /// Messages per type and minute since a time, one type left out (heartbeats).
-    public func countsPerMinute(since: Date, excluding type: String) throws -> [(minute: Date, type: String, count: Int)] {
-        try database.read { session in
-            let minute =
-                session.dialect == .postgres ? "FLOOR(recorded_at / 60) * 60" : "CAST(recorded_at / 60 AS INTEGER) * 60"
-            return try session.query(
-                """
-                SELECT \(minute) AS minute, type, COUNT(*) AS n FROM audit_record
-                WHERE recorded_at >= ? AND type != ? GROUP BY 1, type ORDER BY 1
-                """, [.date(since), .text(type)]
-            ).map { row in (try row.date("minute"), try row.text("type"), Int(try row.integer("n"))) }
-        }
+    /// What records are counted by, beside their minute.
+    public enum Grouping: String, Sendable {
+        case type, sender
     }
 
-    /// Records per sender and minute since `since`, without the type `type`.
-    public func countsPerMinuteBySender(since: Date, excluding type: String) throws -> [(minute: Date, sender: String, count: Int)] {
+    /// Records per minute since a time, by type or by sender, one type left out (heartbeats):
+    /// `key` is the type or the sender.
+    public func countsPerMinute(
+        by grouping: Grouping, since: Date, excluding type: String
+    ) throws -> [(minute: Date, key: String, count: Int)] {
         try database.read { session in
             let minute =
                 session.dialect == .postgres ? "FLOOR(recorded_at / 60) * 60" : "CAST(recorded_at / 60 AS INTEGER) * 60"
+            // The column is one of the enum's names, never text from outside.
+            let column = grouping.rawValue
             return try session.query(
                 """
-                SELECT \(minute) AS minute, sender, COUNT(*) AS n FROM audit_record
-                WHERE recorded_at >= ? AND type != ? GROUP BY 1, sender ORDER BY 1
+                SELECT \(minute) AS minute, \(column) AS key, COUNT(*) AS n FROM audit_record
+                WHERE recorded_at >= ? AND type != ? GROUP BY 1, \(column) ORDER BY 1
                 """, [.date(since), .text(type)]
-            ).map { row in (try row.date("minute"), try row.text("sender"), Int(try row.integer("n"))) }
+            ).map { row in (try row.date("minute"), try row.text("key"), Int(try row.integer("n"))) }
         }
     }
 

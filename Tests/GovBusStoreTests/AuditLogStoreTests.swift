@@ -82,8 +82,10 @@ struct AuditLogStoreTests {
         #expect(try log.count(sentBy: "portal", since: now.addingTimeInterval(-3600), excluding: "adapter.heartbeat.v1") == 2)
         #expect(try log.count(receivedBy: "registry", since: now.addingTimeInterval(-3600)) == 3)
         #expect(try log.count(receivedBy: "regis", since: now.addingTimeInterval(-3600)) == 0)
-        let minutes = try log.countsPerMinute(since: now.addingTimeInterval(-3600), excluding: "none")
+        let minutes = try log.countsPerMinute(by: .type, since: now.addingTimeInterval(-3600), excluding: "none")
         #expect(minutes.map(\.count).reduce(0, +) == 3)
+        let senders = try log.countsPerMinute(by: .sender, since: now.addingTimeInterval(-3600), excluding: "none")
+        #expect(Dictionary(senders.map { ($0.key, $0.count) }, uniquingKeysWith: +) == ["portal": 2, "payment": 1])
         #expect(minutes.allSatisfy { $0.minute.timeIntervalSince1970.truncatingRemainder(dividingBy: 60) == 0 })
     }
 }

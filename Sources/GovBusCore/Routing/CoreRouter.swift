@@ -238,13 +238,12 @@ public final class CoreRouter: Sendable {
     private func take(_ batch: [Arrival]) -> [InFlight] {
         let (version, checks) = current.withLock { $0 }
         // Verified before a reload: verified again, so that one version checks the whole batch.
-        let batch = batch.map { arrival in
-            guard arrival.version != version else { return arrival }
-            var again = arrival
-            again.signature = checks.verifySignature(
-                of: AMQPMessage(body: arrival.delivery.body, properties: arrival.delivery.properties))
-            again.version = version
-            return again
+        // (Almost never: the batch is copied only then.)
+        var batch = batch
+        for index in batch.indices where batch[index].version != version {
+            batch[index].signature = checks.verifySignature(
+                of: AMQPMessage(body: batch[index].delivery.body, properties: batch[index].delivery.properties))
+            batch[index].version = version
         }
         var taken: [InFlight?] = Array(repeating: nil, count: batch.count)
         var accepted: [(index: Int, message: IngressChecks.Accepted, key: MessageKey, witnessKey: String?)] = []
