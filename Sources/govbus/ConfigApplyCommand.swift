@@ -68,9 +68,9 @@ struct ConfigApplyCommand: ParsableCommand {
                 return
             }
             // The files in place, each replaced whole (a core reading meanwhile sees the old or the new).
-            for (from, to) in [(proposed.routes, core.routes), (proposed.procedures, core.procedures)]
-                + (proposed.communes.map { [($0, core.communes!)] } ?? []) where from.standardizedFileURL != to.standardizedFileURL
-            {
+            var replacements = [(proposed.routes, core.routes), (proposed.procedures, core.procedures)]
+            if let new = proposed.communes, let old = core.communes { replacements.append((new, old)) }
+            for (from, to) in replacements where from.standardizedFileURL != to.standardizedFileURL {
                 try Data(contentsOf: from).write(to: to, options: .atomic)
             }
             let version = try store.recordConfiguration(digest: next.digest, by: self.operator)
