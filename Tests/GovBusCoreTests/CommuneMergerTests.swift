@@ -78,9 +78,15 @@ struct CommuneMergerTests {
                 effective: \(RFC3339.string(from: effective))
 
             """.write(to: communesFile, atomically: true, encoding: .utf8)
+        // What was in flight at the switch: messages waiting in the core's queue, and dossiers
+        // submitted whose document had not been asked for yet.
+        let queuedAtSwitch = (try? await watcher.inspectQueue(CoreTopology.coreQueue).messageCount) ?? 0
+        let dossiersBeforeTheirDocument = firstWave - (await requested())
         core.send(signal: SIGHUP)
         try await waitUntil("the merger is in force: \(log)") { log.contains("configuration reloaded") }
         #expect(log.contains("+ commune 90001, 90002, 90003 → 90004"), "\(log)")
+        let reloadTook = log.split(separator: "\n").first { $0.contains("configuration reloaded") }?
+            .split(separator: " ").first { $0.hasPrefix("took=") } ?? "took=?"
         while Date() < effective { try await Task.sleep(for: .milliseconds(100)) }
         // Then dossiers still submitted under the old codes.
         try await submit((firstWave + 1)...Self.dossierCount)
@@ -125,7 +131,8 @@ struct CommuneMergerTests {
         #expect(acrossTheSwitch > 0, "no dossier was in flight when the merger took effect")
         #expect(try audit.verify().firstBroken == nil)
         print(
-            "commune merger: \(Self.dossierCount) dossiers, \(toOld) documents asked of the old communes' systems, \(toNew) of the new one's, \(atTheEdge) within 1 s of the effective time; \(acrossTheSwitch) in flight across it; none lost")
+            "commune merger: reload \(reloadTook); at the switch \(queuedAtSwitch) messages waited in the core's queue and \(dossiersBeforeTheirDocument) dossiers had yet to ask for their document; "
+                + "\(Self.dossierCount) dossiers, \(toOld) documents asked of the old communes' systems, \(toNew) of the new one's, \(atTheEdge) within 1 s of the effective time; \(acrossTheSwitch) in flight across it; none lost")
 
         adapters.cancel()
         await watcher.close()

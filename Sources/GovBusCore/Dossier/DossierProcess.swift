@@ -116,8 +116,8 @@ public struct DossierProcess: Sendable, Hashable {
     public private(set) var payment: FeePaidV1?
     /// The fee paid in cash at the counter, when it was; a gateway payment after it is refunded.
     public private(set) var counterPayment: FeePaidV2?
-    /// The gateway payments refunded because the counter was paid first (their bank transactions).
-    public private(set) var refundedPayments: [String] = []
+    /// The gateway payments refunded because the counter was paid first.
+    public private(set) var latePayments: [FeePaidV1] = []
     public private(set) var paymentLink: URL?
     /// The `traceparent` the dossier was submitted in: its step timers and operators' decisions
     /// continue that trace.
@@ -148,7 +148,7 @@ public struct DossierProcess: Sendable, Hashable {
         public var attempt: Int
         public var payment: FeePaidV1?
         public var counterPayment: FeePaidV2?
-        public var refundedPayments: [String]?
+        public var latePayments: [FeePaidV1]?
         public var paymentLink: URL?
         public var traceparent: String?
     }
@@ -156,7 +156,7 @@ public struct DossierProcess: Sendable, Hashable {
     public var snapshot: Snapshot {
         Snapshot(
             dossier: dossier, procedureCode: procedure.code, state: state, attempt: attempt, payment: payment,
-            counterPayment: counterPayment, refundedPayments: refundedPayments.isEmpty ? nil : refundedPayments,
+            counterPayment: counterPayment, latePayments: latePayments.isEmpty ? nil : latePayments,
             paymentLink: paymentLink, traceparent: traceparent)
     }
 
@@ -164,7 +164,7 @@ public struct DossierProcess: Sendable, Hashable {
         self.init(dossier: snapshot.dossier, procedure: procedure, state: snapshot.state, attempt: snapshot.attempt)
         payment = snapshot.payment
         counterPayment = snapshot.counterPayment
-        refundedPayments = snapshot.refundedPayments ?? []
+        latePayments = snapshot.latePayments ?? []
         paymentLink = snapshot.paymentLink
         traceparent = snapshot.traceparent
     }
@@ -217,10 +217,10 @@ public struct DossierProcess: Sendable, Hashable {
             commands = [.cancelTimeout, status(.feePaid, at: now)] + ask(.document, at: now)
         case (_, .feePaid(let paid)) where counterPayment != nil:
             // The citizen paid online too, after the counter: that payment goes back, once.
-            guard !refundedPayments.contains(paid.bankTransactionNumber) else {
+            guard !latePayments.contains(where: { $0.bankTransactionNumber == paid.bankTransactionNumber }) else {
                 return ignore("payment \(paid.bankTransactionNumber) was refunded already")
             }
-            refundedPayments.append(paid.bankTransactionNumber)
+            latePayments.append(paid)
             let reason = Reason(
                 code: "paid-at-counter",
                 message: "the fee was paid at the counter (receipt \(counterPayment?.receiptNumber ?? "")) before this payment")

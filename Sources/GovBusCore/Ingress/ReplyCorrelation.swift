@@ -83,14 +83,15 @@ struct ReplyCorrelation: Sendable {
             return refuse("\(target) does not receive \(message.type) for dossier \(message.correlationID)")
         }
         guard message.type == FeeRefundRequestedV1.messageType else { return nil }
-        guard let payment = try processManager.expectations(of: message.correlationID)?.payment else {
+        let refundable = try processManager.expectations(of: message.correlationID)?.refundable ?? []
+        guard let first = refundable.first else {
             return refuse("the core recorded no payment for dossier \(message.correlationID): nothing to refund")
         }
         guard case .object(let body) = message.body, case .string(let orderID)? = body["orderId"],
             case .number(let amount)? = body["amount"], case .string(let transaction)? = body["bankTransactionNumber"]
         else { return refuse("a refund names an order, an amount and a bank transaction") }
-        guard orderID == payment.orderId, transaction == payment.bankTransactionNumber else {
-            return refuse("a refund is for the payment the core recorded (order \(payment.orderId))")
+        guard let payment = refundable.first(where: { $0.orderId == orderID && $0.bankTransactionNumber == transaction }) else {
+            return refuse("a refund is for a payment the core recorded (order \(first.orderId))")
         }
         guard amount > 0, amount <= Double(payment.amount) else {
             return refuse("a refund of \(amount) VND is more than the \(payment.amount) VND paid")

@@ -240,6 +240,11 @@ public final class ProcessManager: Sendable {
         public let fee: Int
         /// The payment the core recorded, if any: a refund is for this payment, never more.
         public let payment: FeePaidV1?
+        /// The gateway payments that came after the fee was paid at the counter, refunded whole.
+        public let latePayments: [FeePaidV1]
+
+        /// The gateway payments a refund may be for.
+        public var refundable: [FeePaidV1] { (payment.map { [$0] } ?? []) + latePayments }
     }
 
     public func expectations(of dossierID: String) throws -> Expectations? {
@@ -248,7 +253,7 @@ public final class ProcessManager: Sendable {
         let snapshot = process.snapshot
         return Expectations(
             personalID: snapshot.dossier.applicant.personalId, orderID: process.orderId, fee: process.procedure.fee,
-            payment: snapshot.payment)
+            payment: snapshot.payment, latePayments: snapshot.latePayments ?? [])
     }
 
     /// What content-based routing rules look at for the dossier's messages (nil: no such dossier).
