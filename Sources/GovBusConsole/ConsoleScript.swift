@@ -15,7 +15,13 @@ enum ConsoleScript {
       if (me && options.method && options.method !== "GET") headers["X-CSRF-Token"] = me.csrfToken;
       const response = await fetch(path, {...options, headers, credentials: "same-origin"});
       if (response.status === 401) { location.href = "/login"; throw new Error("log in"); }
-      if (!response.ok) throw new Error((await response.text()) || response.statusText);
+      if (!response.ok) {
+        // Hummingbird says why as {"error": {"message": ...}}: the message is what a person reads.
+        const text = await response.text();
+        let message = text;
+        try { message = JSON.parse(text).error.message || text; } catch (_) {}
+        throw new Error(message || response.statusText);
+      }
       return response.status === 204 ? null : response.json();
     }
     function table(columns, rows) {
@@ -137,7 +143,11 @@ enum ConsoleScript {
             await api(`/api/dossiers/${encodeURIComponent(id)}/counter-payment`,
               {method: "POST", body: JSON.stringify({receiptNumber: form.get("receiptNumber"), amount: Number(form.get("amount"))})});
             pages.dossier();
-          } catch (error) { show(error); }
+          } catch (error) {
+            // Said beside the form, where the officer is looking.
+            event.target.querySelector(".down")?.remove();
+            event.target.insertAdjacentHTML("beforeend", `<p class="down">${esc(error.message)}</p>`);
+          }
         });
         for (const button of app().querySelectorAll("button[data-decide]")) button.addEventListener("click", async () => {
           const reason = button.dataset.decide === "reject" ? prompt("Why is the dossier rejected?") : "";

@@ -349,6 +349,23 @@ struct StackEndToEndTests {
             for page in ["overview", "dossiers", "dossier", "stuck", "dead-letters", "audit", "overview-updated"] {
                 #expect(FileManager.default.fileExists(atPath: "\(screenshots)/\(page).png"), "no screenshot of \(page)")
             }
+
+            // An officer at the counter: a citizen who does not pay online pays in cash, and the
+            // officer records it on the dossier's page.
+            _ = try await Self.request("PUT", "\(stack.payment)/_sandbox/payment", json: #"{"counterShare": 1}"#)
+            let paying = try JSONSerialization.jsonObject(
+                with: try await Self.request(
+                    "POST", "\(stack.portal)/_sandbox/submit", json: #"{"count": 1, "paidShare": 1, "mismatchShare": 0, "seed": 12}"#))
+            let paid = try #require(((paying as? [String: Any])?["submitted"] as? [String])?.first)
+            let officer = passwords.split(separator: "\n").first { $0.hasPrefix("console-officer ") }?.split(separator: " ").last
+            let counter = try await TestBroker.execute(
+                "/usr/bin/env",
+                [
+                    "python3", Self.root.appendingPathComponent("Tests/BrowserChecks/counter_payment.py").path,
+                    "http://127.0.0.1:\(stack.ports + 20)", "officer", String(officer ?? ""), paid, screenshots,
+                ])
+            #expect(counter.status == 0, "\(counter.output)\n\(counter.errors)")
+            print(counter.output)
         } catch {
             Issue.record("\(error)\n\(Self.log(stack.work))")
         }
