@@ -80,65 +80,29 @@ struct CounterPaymentTests {
                     message, exchange: CoreTopology.ingressExchange, routingKey: message.properties.type ?? "", mandatory: true)
             }, logger: logger)
 
-        // Test adapters: the registry verifies; the gateway makes a link, and is paid only when asked.
+        // Test adapters: the registry verifies, the document system issues; the gateway makes a
+        // link, and is paid only when the test says so.
         let test = bus.test
         let feeRequests = FeeRequests()
         let statuses = DossierEndToEndTests.Statuses()
         let adapters = Task {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    for try await delivery in try await test.connections["portal"]!.consume(queue: CoreTopology.inbox(of: test.names["portal"]!)) {
-                        let status = try DossierStatusChangedV1(jsonBody: Data(delivery.body))
-                        statuses.add(status.dossierId, status.status, messageID: delivery.properties.messageID ?? "")
-                        delivery.ack()
-                    }
+            try await DossierEndToEndTests.runTestAdapters(test, statuses: statuses) { delivery in
+                if delivery.properties.type == FeeRequestedV1.messageType {
+                    let request = try FeeRequestedV1(jsonBody: Data(delivery.body))
+                    feeRequests.add(request, messageID: delivery.properties.messageID ?? "")
+                    try await test.send(
+                        FeeLinkCreatedV1(
+                            dossierId: request.dossierId, orderId: request.orderId, amount: request.amount,
+                            paymentUrl: URL(string: "https://pay.example.vn/\(request.orderId)")!,
+                            expiresAt: Date().addingTimeInterval(900)),
+                        as: "payment", dossier: request.dossierId, answering: delivery.properties.messageID)
+                } else if delivery.properties.type == FeeRefundRequestedV1.messageType {
+                    feeRequests.refunded(try FeeRefundRequestedV1(jsonBody: Data(delivery.body)))
                 }
-                group.addTask {
-                    for try await delivery in try await test.connections["registry"]!.consume(queue: CoreTopology.inbox(of: test.names["registry"]!)) {
-                        let request = try IdentityVerificationRequestedV1(jsonBody: Data(delivery.body))
-                        try await test.send(
-                            IdentityVerifiedV1(dossierId: request.dossierId, personalId: request.personalId, eIdLevel: 2, verifiedAt: Date()),
-                            as: "registry", dossier: request.dossierId, answering: delivery.properties.messageID)
-                        delivery.ack()
-                    }
-                }
-                group.addTask {
-                    for try await delivery in try await test.connections["payment"]!.consume(queue: CoreTopology.inbox(of: test.names["payment"]!)) {
-                        if delivery.properties.type == FeeRequestedV1.messageType {
-                            let request = try FeeRequestedV1(jsonBody: Data(delivery.body))
-                            feeRequests.add(request, messageID: delivery.properties.messageID ?? "")
-                            try await test.send(
-                                FeeLinkCreatedV1(
-                                    dossierId: request.dossierId, orderId: request.orderId, amount: request.amount,
-                                    paymentUrl: URL(string: "https://pay.example.vn/\(request.orderId)")!,
-                                    expiresAt: Date().addingTimeInterval(900)),
-                                as: "payment", dossier: request.dossierId, answering: delivery.properties.messageID)
-                        } else if delivery.properties.type == FeeRefundRequestedV1.messageType {
-                            feeRequests.refunded(try FeeRefundRequestedV1(jsonBody: Data(delivery.body)))
-                        }
-                        delivery.ack()
-                    }
-                }
-                group.addTask {
-                    for try await delivery in try await test.connections["document"]!.consume(queue: CoreTopology.inbox(of: test.names["document"]!)) {
-                        let request = try DocumentIssueRequestedV1(jsonBody: Data(delivery.body))
-                        try await test.send(
-                            DocumentIssuedV1(
-                                dossierId: request.dossierId, documentType: request.documentType, codeNumber: "7",
-                                codeNotation: "GCN", issuingOrganCode: request.issuingOrganCode, signer: request.signer,
-                                promulgationDate: CivilDate(year: 2026, month: 12, day: 3), sha256: String(repeating: "b", count: 64),
-                                retrievalUrl: URL(string: "https://docs.example.vn/\(request.dossierId)")!, signature: "c2ln",
-                                issuedAt: Date()),
-                            as: "document", dossier: request.dossierId, answering: delivery.properties.messageID)
-                        delivery.ack()
-                    }
-                }
-                try await group.waitForAll()
             }
         }
 
-        // Two dossiers with a fee wait for it; a third waits for the registry, which never sees it
-        // (its identity request is not answered before the officer tries).
+        // Two dossiers with a fee wait for it.
         let (paid, other) = ("H01.04-261203-0001", "H01.04-261203-0002")
         for id in [paid, other] {
             var dossier = CoreFixtures.dossier

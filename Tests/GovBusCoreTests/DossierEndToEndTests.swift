@@ -61,8 +61,11 @@ struct DossierEndToEndTests {
 
     /// Reads each test adapter's inbox and answers as the real system would: the registry verifies,
     /// the payment gateway makes a link and is paid, the document system issues. The portal's
-    /// statuses are collected, once per message id.
-    static func runTestAdapters(_ test: TestAdapters, statuses: Statuses) async throws {
+    /// statuses are collected, once per message id. `payment`, when given, answers the payment
+    /// adapter's inbox instead (a gateway that is not paid, or that counts what it is asked).
+    static func runTestAdapters(
+        _ test: TestAdapters, statuses: Statuses, payment: (@Sendable (AMQPDelivery) async throws -> Void)? = nil
+    ) async throws {
         let connections = test.connections
         let users = test.names
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -84,6 +87,11 @@ struct DossierEndToEndTests {
             }
             group.addTask {
                 for try await delivery in try await connections["payment"]!.consume(queue: CoreTopology.inbox(of: users["payment"]!)) {
+                    if let payment {
+                        try await payment(delivery)
+                        delivery.ack()
+                        continue
+                    }
                     let request = try FeeRequestedV1(jsonBody: Data(delivery.body))
                     try await test.send(
                         FeeLinkCreatedV1(
